@@ -1,0 +1,48 @@
+"""Normalise what people type into ledger cells, keeping meaning intact.
+
+Only changes that never alter meaning: full-width digits and Latin letters to ASCII, the
+ideographic and non-breaking spaces to plain spaces, zero-width characters removed, runs of
+spaces collapsed and each line trimmed. Chinese punctuation is kept: the field grammars accept
+both widths, and messages quote the text the user wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Any
+
+_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
+_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
+_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
+_TABLE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2007: 0x20, 0x202F: 0x20, 0x0009: 0x20, 0x000D: None})
+_TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
+_SPACES = re.compile(r" {2,}")
+_HEADER_STRIP = re.compile(r"\s+")
+
+
+def normalize_text(value: Any) -> str | None:
+    """Return the normalised text of a cell value, or None when the cell is blank."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        text = str(int(value)) if value.is_integer() else repr(value)
+    elif isinstance(value, _dt.datetime):
+        text = value.date().isoformat() if value.time() == _dt.time() else value.isoformat(sep=" ")
+    elif isinstance(value, _dt.date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    text = text.translate(_TABLE)
+    if " " in text or "\n" in text:
+        text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+        text = text.strip("\n ")
+    return text or None
+
+
+def normalize_header(value: Any) -> str:
+    """Header text for matching: normalised, with every space and line break removed."""
+    text = normalize_text(value) or ""
+    return _HEADER_STRIP.sub("", text)

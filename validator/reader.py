@@ -1,0 +1,329 @@
+"""Read a ledger workbook into a table whose every value remembers the cell it came from.
+
+Real ledgers have title rows above the header, headers with line breaks, task-level cells merged
+vertically over a task's sub-items (or simply left blank below the task), Excel date cells and
+full-width digits. The reader finds the header, works out the ledger type, fills task-level
+values down within each task and keeps, for every value, the Excel row it physically lives in,
+so that a finding points at the cell the user sees.
+
+Values are read in bulk with python-calamine; formulas (which calamine does not expose) are
+found by one scan of the sheet XML, only when the sheet has any.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .filecheck import ReadError, sniff, unreadable
+from .findings import col_letter
+from .ledger_types import ColumnDef, LedgerType, builtin_types
+from .normalize import normalize_header, normalize_text
+
+META_SHEET = "_taizhang"
+HEADER_SCAN_ROWS = 40
+
+
+@dataclass(slots=True)
+class LedgerColumn:
+    definition: ColumnDef
+    header: str  # the header text as written in the file
+    index: int  # 1-based Excel column
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def letter(self) -> str:
+        return col_letter(self.index)
+
+
+@dataclass(slots=True)
+class Ledger:
+    """A ledger sheet as read: data rows below the header, values normalised and filled down."""
+
+    path: Path
+    sheet: str
+    ledger_type: LedgerType
+    type_detected: bool
+    header_row: int
+    title: str
+    columns: dict[str, LedgerColumn]  # by the type's column name
+    rows: list[int]  # Excel row number of each data row
+    values: dict[str, list[str | None]]  # normalised, task-level values filled down
+    raw: dict[str, list[Any]]  # as read, not filled
+    origin: dict[str, list[int]]  # Excel row of the cell each value comes from
+    task: list[int]  # task group number of each row (0-based)
+    metadata: dict[str, str] = field(default_factory=dict)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column_for_role(self, role: str) -> LedgerColumn | None:
+        return next((c for c in self.columns.values() if c.definition.role == role), None)
+
+    def cell(self, column: str, position: int) -> str:
+        """A1 address of the cell that holds the value of `column` in data row `position`."""
+        return f"{self.columns[column].letter}{self.origin[column][position]}"
+
+    def frame(self):
+        """The normalised values as a pandas DataFrame indexed by Excel row (imports pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.values, index=pd.Index(self.rows, name="row"), dtype=object)
+
+
+def list_sheets(path: Path) -> list[str]:
+    kind = sniff(path).kind
+    if kind == "csv":
+        return [path.stem]
+    return [m.name for m in _open_calamine(path).sheets_metadata]
+
+
+def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None) -> Ledger:
+    """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
+    path = Path(path)
+    kind = sniff(path).kind
+    if kind == "csv":
+        grids = {path.stem: _read_csv(path)}
+        merged: dict[str, list] = {path.stem: []}
+        metadata: dict[str, str] = {}
+    else:
+        wb = _open_calamine(path)
+        names = [m.name for m in wb.sheets_metadata]
+        metadata = _read_metadata(wb, names)
+        targets = _pick_sheets(names, sheet)
+        grids, merged = {}, {}
+        for name in targets:
+            try:
+                s = wb.get_sheet_by_name(name)
+                grids[name] = s.to_python(skip_empty_area=False)
+                merged[name] = list(getattr(s, "merged_cell_ranges", None) or [])
+            except Exception as exc:  # calamine raises several unrelated types
+                raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
+    if ledger_type is None and metadata.get("type"):
+        ledger_type = builtin_types().get(metadata["type"])
+    for name, grid in grids.items():
+        found = _find_header(grid, ledger_type)
+        if found is None:
+            continue
+        header_idx, ltype, mapping, detected = found
+        ledger = _build(path, name, grid, merged[name], header_idx, ltype, mapping, detected, metadata)
+        if kind == "xlsx":
+            ledger.formulas = _scan_formulas(path, name)
+        else:
+            ledger.formulas = {
+                (r, c.index): v
+                for key, c in ledger.columns.items()
+                for r, v in zip(ledger.rows, ledger.raw[key])
+                if isinstance(v, str) and v.startswith("=") and len(v) > 1
+            }
+        return ledger
+    what = f"工作表「{sheet}」" if sheet is not None else "任何工作表"
+    what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
+    raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
+                    f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
+
+
+def _open_calamine(path: Path):
+    import python_calamine as pc
+
+    try:
+        return pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError:
+        raise unreadable("工作簿设有打开密码", "the workbook is password-protected") from None
+    except Exception as exc:
+        raise unreadable(f"文件已损坏或不是 Excel 工作簿（{_short(exc)}）",
+                         f"damaged file or not an Excel workbook ({_short(exc)})") from None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:120]
+
+
+def _pick_sheets(names: list[str], sheet: str | int | None) -> list[str]:
+    if sheet is None:
+        return [n for n in names if n != META_SHEET]
+    if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+        idx = int(sheet)
+        # --sheet takes 1-based indexes, as a user counts tabs
+        if 1 <= idx <= len(names):
+            return [names[idx - 1]]
+    elif sheet in names:
+        return [sheet]
+    raise ReadError("sheet-not-found", f"没有工作表「{sheet}」，现有：{'、'.join(names)}",
+                    f"no sheet '{sheet}'; sheets: {', '.join(names)}")
+
+
+def _read_metadata(wb, names: list[str]) -> dict[str, str]:
+    if META_SHEET not in names:
+        return {}
+    try:
+        rows = wb.get_sheet_by_name(META_SHEET).to_python()
+    except Exception:
+        return {}
+    meta = {}
+    for row in rows:
+        if len(row) >= 2 and row[0] not in ("", None):
+            meta[str(row[0]).strip()] = normalize_text(row[1]) or ""
+    return meta
+
+
+def _read_csv(path: Path) -> list[list[Any]]:
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise unreadable("CSV 文件编码无法识别（支持 UTF-8 与 GB18030）", "unknown CSV encoding (UTF-8 and GB18030 are supported)")
+    if "\x00" in text:
+        raise unreadable("CSV 文件含有二进制内容，不是文本表格", "the CSV holds binary content")
+    sample = text[:8192]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise unreadable(f"CSV 格式错误（{exc}）", f"malformed CSV ({exc})") from None
+
+
+def _find_header(grid: list[list[Any]], wanted: LedgerType | None):
+    types = [wanted] if wanted else list(builtin_types().values())
+    best = None
+    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        headers = [normalize_header(v) for v in row]
+        if sum(1 for h in headers if h) < 2:
+            continue
+        for t in types:
+            score, mapping = t.match(headers)
+            roles = {c.role for c in mapping.values()}
+            if len(mapping) < 2 or not roles & {"key", "task"}:
+                continue
+            if best is None or score > best[0]:
+                best = (score, r, t, mapping)
+        if best is not None:
+            break  # the first row that looks like a header is the header
+    if best is None:
+        return None
+    _, r, t, mapping = best
+    return r, t, mapping, wanted is None
+
+
+def _build(path, sheet, grid, merged, header_idx, ltype, mapping, detected, metadata) -> Ledger:
+    header = grid[header_idx]
+    columns = {d.name: LedgerColumn(d, str(header[i]).strip(), i + 1) for i, d in mapping.items()}
+    title = " ".join(str(v).strip() for row in grid[:header_idx] for v in row if str(v).strip())
+
+    # merged ranges: every covered cell takes the top-left value, remembering where it lives
+    merged_from: dict[tuple[int, int], tuple[int, int]] = {}
+    for (r0, c0), (r1, c1) in merged:
+        if r1 <= header_idx:
+            continue
+        for r in range(max(r0, header_idx + 1), r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    merged_from[(r, c)] = (r0, c0)
+
+    key_col = next((i for i, d in mapping.items() if d.role == "key"), None)
+    rows: list[int] = []
+    raw = {d.name: [] for d in mapping.values()}
+    values = {d.name: [] for d in mapping.values()}
+    origin = {d.name: [] for d in mapping.values()}
+    task: list[int] = []
+    group = -1
+    last: dict[str, tuple[str | None, int]] = {}
+    width = len(header)
+    for r in range(header_idx + 1, len(grid)):
+        row = grid[r]
+        cells = {}
+        for i, d in mapping.items():
+            v = row[i] if i < len(row) else ""
+            src = (r, i)
+            if (v == "" or v is None) and (r, i) in merged_from:
+                src = merged_from[(r, i)]
+                v = grid[src[0]][src[1]] if src[1] < len(grid[src[0]]) else ""
+            cells[i] = (v, src)
+        if all(normalize_text(row[i] if i < len(row) else "") is None for i in range(width)) and not any(
+            (r, i) in merged_from for i in mapping
+        ):
+            continue  # a blank spacer row
+        key_val = normalize_text(cells[key_col][0]) if key_col is not None else None
+        key_is_own = key_col is not None and cells[key_col][1] == (r, key_col)
+        if group < 0 or (key_val is not None and key_is_own) or key_col is None:
+            group += 1
+            last = {}
+        rows.append(r + 1)
+        task.append(group)
+        for i, d in mapping.items():
+            v, src = cells[i]
+            norm = normalize_text(v)
+            raw[d.name].append(row[i] if i < len(row) else None)
+            if norm is None and d.level == "task" and d.name in last:
+                norm, src_row = last[d.name]
+            else:
+                src_row = src[0] + 1
+                if d.level == "task":
+                    last[d.name] = (norm, src_row)
+            values[d.name].append(norm)
+            origin[d.name].append(src_row)
+    # keep raw values of blanks as None so reports never show ""
+    for name, col in raw.items():
+        raw[name] = [None if v == "" else v for v in col]
+    return Ledger(path=path, sheet=sheet, ledger_type=ltype, type_detected=detected, header_row=header_idx + 1,
+                  title=title, columns=columns, rows=rows, values=values, raw=raw, origin=origin, task=task,
+                  metadata=metadata)
+
+
+_CELL_F = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f[^>]*?/>|<f[^>]*>([^<]*)</f>)')
+
+
+def _scan_formulas(path: Path, sheet: str) -> dict[tuple[int, int], str]:
+    """Cells holding formulas in `sheet`, found in the sheet XML (calamine gives values only)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part = _sheet_part(zf, sheet)
+            if part is None:
+                return {}
+            data = zf.read(part)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    if b"<f" not in data:
+        return {}
+    out = {}
+    for m in _CELL_F.finditer(data):
+        col = 0
+        for ch in m.group(1):
+            col = col * 26 + ch - 64
+        formula = (m.group(3) or b"").decode("utf-8", "replace")
+        out[(int(m.group(2)), col)] = "=" + formula if formula else "=(共享公式)"
+    return out
+
+
+def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
+    from defusedxml import ElementTree as ET
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    wb = ET.fromstring(zf.read("xl/workbook.xml"))
+    rid = None
+    for s in wb.iterfind("m:sheets/m:sheet", ns):
+        if s.get("name") == sheet:
+            rid = s.get(f"{{{ns['r']}}}id")
+    if rid is None:
+        return None
+    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rid:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return None

@@ -1,0 +1,176 @@
+"""Render validation results: one list of findings, many formats (like ruff's --output-format).
+
+text for people, json for programs, junit for GitLab/Jenkins, github for Actions annotations,
+sarif for code-scanning dashboards. Each renderer is a small function over the same results.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from .findings import FILE_ERRORS, RULES, Finding
+from .validate import FileResult
+
+FORMATS = ("text", "json", "junit", "github", "sarif")
+JSON_VERSION = 1
+
+
+def summary(results: Sequence[FileResult]) -> dict[str, int]:
+    return {
+        "files": len(results),
+        "errors": sum(r.errors for r in results),
+        "warnings": sum(r.warnings for r in results),
+        "unreadable": sum(1 for r in results if r.error is not None),
+    }
+
+
+def render(results: Sequence[FileResult], fmt: str, lang: str = "zh") -> str:
+    return _RENDERERS[fmt](results, lang)
+
+
+def to_json(results: Sequence[FileResult], lang: str) -> str:
+    doc = {"version": JSON_VERSION, "files": [r.to_dict(lang) for r in results], "summary": summary(results)}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_text(results: Sequence[FileResult], lang: str) -> str:
+    zh = lang == "zh"
+    lines: list[str] = []
+    for r in results:
+        if r.error is not None:
+            lines.append(f"{r.path}: {r.error.message(lang)}")
+            continue
+        detected = ("（自动识别）" if zh else " (detected)") if r.type_detected else ""
+        head = (f"{r.path} [{r.sheet}] 类型 {r.ledger_type}{detected}，表头第 {r.header_row} 行，{r.rows} 行数据"
+                if zh else f"{r.path} [{r.sheet}] type {r.ledger_type}{detected}, header row {r.header_row}, {r.rows} rows")
+        lines.append(head)
+        for f in r.findings:
+            sev = ("错误" if f.severity == "error" else "警告") if zh else f.severity
+            lines.append(f"  {f.cell or '-':>6}  {sev}  {f.code:<24} {f.message(lang)}")
+        if not r.findings:
+            lines.append("  没有发现问题" if zh else "  no problems found")
+    s = summary(results)
+    if zh:
+        lines.append(f"共 {s['files']} 个文件：{s['errors']} 个错误，{s['warnings']} 个警告，{s['unreadable']} 个文件无法读取")
+    else:
+        lines.append(f"{s['files']} file(s): {s['errors']} error(s), {s['warnings']} warning(s), {s['unreadable']} unreadable")
+    return "\n".join(lines) + "\n"
+
+
+def to_github(results: Sequence[FileResult], lang: str) -> str:
+    def prop(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    lines = []
+    for r in results:
+        if r.error is not None:
+            lines.append(f"::error file={prop(str(r.path))},title={prop(r.error.code)}::{data(r.error.message(lang))}")
+            continue
+        for f in r.findings:
+            level = "error" if f.severity == "error" else "warning"
+            title = prop(f"{f.code} {f.sheet}!{f.cell}")
+            lines.append(f"::{level} file={prop(str(r.path))},title={title}::{data(f.cell or '')} {data(f.message(lang))}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def to_junit(results: Sequence[FileResult], lang: str) -> str:
+    """One testsuite per file, one testcase per rule; failures carry cell and message."""
+    suites = []
+    for r in results:
+        cases = []
+        if r.error is not None:
+            cases.append(f'    <testcase classname={quoteattr(str(r.path))} name={quoteattr(r.error.code)}>\n'
+                         f'      <error type={quoteattr(r.error.code)} message={quoteattr(r.error.message(lang))}/>\n'
+                         f'    </testcase>')
+        else:
+            by_code: dict[str, list[Finding]] = {}
+            for f in r.findings:
+                by_code.setdefault(f.code, []).append(f)
+            for code in RULES:
+                found = by_code.get(code, [])
+                errors = [f for f in found if f.severity == "error"]
+                body = "\n".join(f"{f.sheet}!{f.cell}: {f.message(lang)}" for f in found)
+                if errors:
+                    inner = (f'\n      <failure type={quoteattr(code)} message={quoteattr(f"{len(found)} × {code}")}>'
+                             f'{escape(body)}</failure>\n    ')
+                elif found:
+                    inner = f"\n      <system-out>{escape(body)}</system-out>\n    "
+                else:
+                    inner = ""
+                cases.append(f'    <testcase classname={quoteattr(str(r.path))} name={quoteattr(code)}>{inner}</testcase>')
+        failures = sum(1 for c in cases if "<failure" in c)
+        errs = 1 if r.error is not None else 0
+        suites.append(f'  <testsuite name={quoteattr(str(r.path))} tests="{len(cases)}" failures="{failures}" '
+                      f'errors="{errs}" skipped="0">\n' + "\n".join(cases) + "\n  </testsuite>")
+    s = summary(results)
+    total = sum(len(RULES) if r.error is None else 1 for r in results)
+    failures = sum(len({f.code for f in r.findings if f.severity == "error"}) for r in results)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuites name="taizhang" tests="{total}" failures="{failures}" errors="{s["unreadable"]}">\n'
+            + "\n".join(suites) + "\n</testsuites>\n")
+
+
+def to_sarif(results: Sequence[FileResult], lang: str) -> str:
+    rules = [{"id": code, "name": rule.title_en.title().replace(" ", ""),
+              "shortDescription": {"text": rule.title(lang)},
+              "fullDescription": {"text": rule.why_zh if lang == "zh" else rule.why_en},
+              "help": {"text": rule.fix_zh if lang == "zh" else rule.fix_en},
+              "defaultConfiguration": {"level": "error" if rule.severity == "error" else "warning"}}
+             for code, rule in RULES.items()]
+    index = {code: i for i, code in enumerate(RULES)}
+    out = []
+    notifications = []
+    for r in results:
+        uri = r.path.as_posix()
+        if r.error is not None:
+            notifications.append({"level": "error", "message": {"text": r.error.message(lang)},
+                                  "descriptor": {"id": r.error.code},
+                                  "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}]})
+            continue
+        for f in r.findings:
+            out.append({
+                "ruleId": f.code, "ruleIndex": index[f.code],
+                "level": "error" if f.severity == "error" else "warning",
+                "message": {"text": f"{f.sheet}!{f.cell}: {f.message(lang)}"},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": uri},
+                                         "region": {"startLine": f.row or 1, "snippet": {"text": str(f.value or "")}}},
+                    "logicalLocations": [{"name": f"{f.sheet}!{f.cell}", "fullyQualifiedName": f"{f.sheet}!{f.cell}",
+                                          "kind": "element"}],
+                }],
+            })
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "taizhang", "informationUri": "https://pypi.org/project/taizhang/",
+                                "version": _version(), "rules": rules}},
+            "results": out,
+            "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
+        }],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("taizhang")
+    except PackageNotFoundError:
+        return "0"
+
+
+def file_error_title(code: str, lang: str) -> str:
+    zh, en = FILE_ERRORS.get(code, (code, code))
+    return zh if lang == "zh" else en
+
+
+_RENDERERS: dict[str, Callable[[Sequence[FileResult], str], str]] = {
+    "text": to_text, "json": to_json, "junit": to_junit, "github": to_github, "sarif": to_sarif,
+}

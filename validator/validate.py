@@ -1,0 +1,123 @@
+"""Validate ledger files: the one entry point the CLI, the add-in and merge all use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .filecheck import SPREADSHEET_SUFFIXES, ReadError
+from .findings import Finding
+from .ledger_types import LedgerType, LedgerTypeError, get_type
+
+LOCK_PREFIX = "~$"
+
+
+@dataclass(slots=True)
+class Options:
+    ledger_type: str | None = None  # a built-in name or a YAML path; None = detect
+    sheet: str | int | None = None
+    year: int | None = None
+    units: str | None = None  # --units NAME|FILE
+    area_code: str | None = None
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: Path
+    sheet: str | None = None
+    ledger_type: str | None = None
+    type_detected: bool = False
+    header_row: int | None = None
+    rows: int = 0
+    year: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: ReadError | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "sheet": self.sheet,
+            "ledger_type": self.ledger_type,
+            "type_detected": self.type_detected,
+            "header_row": self.header_row,
+            "rows": self.rows,
+            "year": self.year,
+            "findings": [f.to_dict(lang) for f in self.findings],
+            "error": None if self.error is None else {"code": self.error.code, "message": self.error.message(lang)},
+        }
+
+
+def collect_paths(paths: list[Path]) -> list[Path]:
+    """Expand folders into the spreadsheets they hold; Excel lock files (~$x.xlsx) are skipped."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SPREADSHEET_SUFFIXES
+                              and not f.name.startswith(LOCK_PREFIX)))
+        elif not p.name.startswith(LOCK_PREFIX):
+            out.append(p)
+    return out
+
+
+def ledger_year(ledger, override: int | None) -> int | None:
+    """The ledger's year: --year, else the _taizhang metadata, else the title."""
+    from .deadlines import infer_year
+
+    if override:
+        return override
+    meta = ledger.metadata.get("year", "")
+    if meta.isdigit():
+        return int(meta)
+    return infer_year(ledger.title)
+
+
+def resolve_type(options: Options) -> LedgerType | None:
+    if not options.ledger_type:
+        return None
+    try:
+        return get_type(options.ledger_type)
+    except LedgerTypeError as exc:
+        raise ReadError("unknown-type", str(exc), str(exc)) from None
+
+
+def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None]:
+    """All findings for a ledger already read, sorted by row and column."""
+    from .schema import Context, run_schema
+    from .structure import check_formulas, check_keys
+    from .units import Registry
+
+    ltype = ledger.ledger_type
+    year = ledger_year(ledger, options.year)
+    registry = Registry.from_option(options.units or ledger.metadata.get("registry") or ltype.registry)
+    ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code)
+    findings = check_keys(ledger) + check_formulas(ledger) + run_schema(ledger, ctx)
+    order = {c.header: c.index for c in ledger.columns.values()}
+    findings.sort(key=lambda f: (f.row or 0, order.get(f.column or "", 0), f.code))
+    return findings, year
+
+
+def validate_file(path: Path, options: Options) -> FileResult:
+    """Read and validate one file; a file that cannot be read comes back with `error` set."""
+    from .reader import read_ledger
+    from .units import RegistryError
+
+    result = FileResult(path=path)
+    try:
+        ledger = read_ledger(path, ledger_type=resolve_type(options), sheet=options.sheet)
+        result.sheet, result.ledger_type = ledger.sheet, ledger.ledger_type.name
+        result.type_detected, result.header_row, result.rows = ledger.type_detected, ledger.header_row, len(ledger)
+        result.findings, result.year = validate_ledger(ledger, options)
+    except ReadError as exc:
+        result.error = exc
+    except RegistryError as exc:
+        result.error = ReadError("unreadable-file", str(exc), str(exc))
+    return result
