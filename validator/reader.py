@@ -13,6 +13,7 @@ found by one scan of the sheet XML, only when the sheet has any.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -102,6 +103,7 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
         targets = _pick_sheets(names, sheet)
         grids, merged = {}, {}
         for name in targets:
+            _check_extent(path, name)
             try:
                 s = wb.get_sheet_by_name(name)
                 grids[name] = s.to_python(skip_empty_area=False)
@@ -284,6 +286,53 @@ def _build(path, sheet, grid, merged, header_idx, ltype, mapping, detected, meta
                   metadata=metadata)
 
 
+MAX_SPARSE_CELLS = 2_000_000
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)(\d+)"')
+
+
+def _check_extent(path: Path, sheet: str) -> None:
+    """Refuse a sheet whose used area is huge but nearly empty (a stray value at row 1,048,576).
+
+    calamine allocates the whole rectangle up to the last value, so such a sheet would cost
+    gigabytes for a handful of cells; the dimension element tells the extent cheaply.
+    """
+    if not zipfile.is_zipfile(path):
+        return
+    with zipfile.ZipFile(path) as zf:
+        part = _sheet_part(zf, sheet)
+        if part is None:
+            return
+        with zf.open(part) as fh:
+            head = fh.read(4096)
+        m = _DIMENSION.search(head)
+        if not m:
+            return
+        rows, cols = int(m.group(2)), _col_number(m.group(1))
+        if rows * cols <= MAX_SPARSE_CELLS:
+            return
+        data = zf.read(part)
+    # formatting alone (styled empty cells down to the last row) costs calamine nothing: measure
+    # the extent of cells that hold values
+    last_value = max(data.rfind(b"<v>"), data.rfind(b"<is>"))
+    row_at = data.rfind(b'<row r="', 0, max(last_value, 0))
+    rows = int(re.match(rb'<row r="(\d+)"', data[row_at:row_at + 20]).group(1)) if last_value > 0 and row_at >= 0 else 0
+    filled = data.count(b"<v>") + data.count(b"<is>")
+    if rows * cols > MAX_SPARSE_CELLS and rows * cols > 50 * max(filled, 1):
+        raise unreadable(
+            f"工作表「{sheet}」的使用区域异常：延伸到第 {rows} 行、{cols} 列，但只有 {filled} 个单元格有内容。"
+            "请删除表格下方和右侧多余的行列后再试",
+            f"sheet '{sheet}' extends to row {rows} and {cols} columns but only {filled} cells hold values; "
+            "delete the stray rows and columns below and right of the table",
+        )
+
+
+def _col_number(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col
+
+
 _CELL_F = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f[^>]*?/>|<f[^>]*>([^<]*)</f>)')
 
 
@@ -301,10 +350,8 @@ def _scan_formulas(path: Path, sheet: str) -> dict[tuple[int, int], str]:
         return {}
     out = {}
     for m in _CELL_F.finditer(data):
-        col = 0
-        for ch in m.group(1):
-            col = col * 26 + ch - 64
-        formula = (m.group(3) or b"").decode("utf-8", "replace")
+        col = _col_number(m.group(1))
+        formula = html.unescape((m.group(3) or b"").decode("utf-8", "replace"))
         out[(int(m.group(2)), col)] = "=" + formula if formula else "=(共享公式)"
     return out
 

@@ -103,7 +103,7 @@ def compile_schema(ltype: LedgerType, ctx: Context, present: set[str]):
             def check(df, _code=code):
                 contact_problems(df)
                 bad = {row for row, probs in store.items() if any(p.code == _code for _, p in probs)}
-                return ~df.index.isin(list(bad))
+                return ~df.index.to_series().isin(bad)
             frame_checks.append(pa.Check(check, name=code))
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False)
 
@@ -125,12 +125,12 @@ def run_schema(ledger: "Ledger", ctx: Context) -> list[Finding]:
     phone = ltype.by_role("phone")
     findings: list[Finding] = []
     seen: set[tuple] = set()
-    for column, check, index in zip(cases["column"], cases["check"], cases["index"]):
+    for context, column, check, index in zip(cases["schema_context"], cases["column"], cases["check"], cases["index"]):
         code = str(check)
         if index is None or index != index or int(index) not in position:
             continue
         pos = position[int(index)]
-        if column in ledger.columns:
+        if context == "Column" and column in ledger.columns:
             value = ledger.values[column][pos]
             if code in ("missing-value", "missing-unit"):
                 problems = [Problem(code)]

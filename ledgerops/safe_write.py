@@ -1,0 +1,70 @@
+"""Write output files so that nothing is ever lost.
+
+Outputs go to a temporary file in the target folder and are renamed into place, so a crash
+leaves either the old file or the new one, never half of each. A file Excel holds open (Excel
+puts a `~$name.xlsx` lock file beside it) is not overwritten: Excel would keep its own copy and
+the user would lose one of the two.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+
+class OutputLocked(Exception):
+    """The target is open in Excel; the message says which file and what to do."""
+
+
+def lock_file(path: Path) -> Path:
+    # Excel's owner file replaces the first two characters of long names with "~$".
+    name = path.name
+    return path.with_name("~$" + (name[2:] if len(name) > 2 and len(path.stem) > 7 else name))
+
+
+def is_open_in_excel(path: Path) -> bool:
+    path = Path(path)
+    return lock_file(path).exists() or path.with_name("~$" + path.name).exists()
+
+
+def ensure_writable(path: Path) -> None:
+    if is_open_in_excel(path):
+        raise OutputLocked(f"{path}：文件正在 Excel 中打开（旁边有 ~$ 锁定文件），请先关闭后再试；未写入任何内容。")
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call `write(tmp)` then rename tmp over `path`. Refuses a target Excel holds open."""
+    path = Path(path)
+    ensure_writable(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".taizhang-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    return write_atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def backup(path: Path) -> Path:
+    """Copy `path` to a timestamped sibling before it is replaced; returns the copy's path."""
+    path = Path(path)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.备份-{stamp}{path.suffix}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.stem}.备份-{stamp}-{n}{path.suffix}")
+        n += 1
+    shutil.copy2(path, target)
+    return target
