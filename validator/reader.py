@@ -24,9 +24,9 @@ from typing import Any
 from .filecheck import ReadError, sniff, unreadable
 from .findings import col_letter
 from .ledger_types import ColumnDef, LedgerType, builtin_types
+from .metadata import META_SHEET
 from .normalize import normalize_header, normalize_text
 
-META_SHEET = "_taizhang"
 HEADER_SCAN_ROWS = 40
 
 
