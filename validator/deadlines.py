@@ -31,15 +31,15 @@ Accepted date forms (Y = year from the text, else the carried year, else the led
     ``上半年`` / ``下半年``                  Y-06-30 / Y-12-31
     ``一季度``, ``第一季度``, ``1季度`` …     end of that quarter (03-31, 06-30, 09-30, 12-31)
     ``四季度``
-    ``次年3月``, ``明年3月``, ``来年``,       the same forms, one year after Y;
-    ``翌年`` / ``去年``, ``上年``             one year before Y; ``今年/本年/当年`` = Y
+    ``次年3月``, ``明年底``, ``次年上半年``   any form above, prefixed: 次年/明年/来年/翌年 = Y+1,
+                                           去年/上年 = Y-1, 今年/本年/当年 = Y
     ``1-12月``, ``6月至9月``,               a range ends at its last date (12-31, 09-30)
     ``3月1日至6月30日``
     ====================================  ==========================================
 
     Chinese numerals are read in dates (``十二月底``, ``三月中旬``, ``三十一日``, ``二〇一九年``),
     full-width digits too (``６月``), and spaces around Chinese characters are ignored
-    (``5 月 31 日``, ``2019 年底``).
+    (``5 月 31 日``, ``2019 年底``). 前 / 以前 / 截至 add nothing: a deadline is its last day.
 
 Several milestones
     A cell is split into items at numbering (``1.`` ``1、`` ``（1）`` ``(1)`` ``①`` ``一、``
@@ -47,7 +47,8 @@ Several milestones
     split again before each new date, at the last ``，,、`` or space before it:
     ``6月底前正式启动，12月底前总结评估`` gives 06-30 and 12-31. Text after a date belongs to its
     milestone (``12月底，创建5所……``). A clause without a date is appended to the milestone before
-    it in the same item (or, if there is none yet, to the next one).
+    it in the same item (or, if there is none yet, to the next one). A date in brackets after
+    another date is a remark, not a milestone: ``6月底前（含6月）`` is one milestone.
 
 Done and ongoing
     A clause saying 已完成 / 已印发 / 已出台 / 已于3月印发 … (已 + a completion verb), or just
@@ -60,18 +61,22 @@ Not dates
     a bare ``2019``. Dates inside 《书名》 and 〔文号〕 are ignored (``大委办发〔2019〕14号``).
     ``年初``, ``2019年中``, ``本月底``, ``3个月内`` have no fixed date and are not read.
 
-State (``Deadline.state``)
-    ``empty`` blank cell; ``done`` every milestone done and nothing ongoing; ``dated`` at least one
-    dated milestone; ``ongoing`` ongoing wording and no unresolved date; ``unknown`` otherwise.
+State (``Deadline.state``), first that applies
+    ``empty`` blank cell; ``done`` every milestone done (dated or not) and nothing ongoing;
+    ``dated`` at least one dated milestone; ``ongoing`` ongoing wording and no date that failed
+    to resolve; ``unknown`` otherwise.
 
 Problems (codes from `validator.findings`)
     ``invalid-deadline`` (error): a date that does not exist: ``13月底``, ``0月``, ``2月30日``,
     ``2019年2月29日``, ``0日``, a year outside 1900-2100. The milestone is kept with
-    ``date=None``. ``unparsed-deadline`` (warning): no date, no done item and no ongoing wording.
-    ``deadline-year-unknown`` (warning): a date needs the ledger year and none was given.
+    ``date=None``; one problem per bad date. ``unparsed-deadline`` (warning): no date, no done
+    item and no ongoing wording. ``deadline-year-unknown`` (warning, once per cell): a date needs
+    the ledger year and none was given.
 
-Excel date cells (``datetime.date`` / ``datetime``) are that date. Numbers (``6.3``) are read as
-text; NaN/None/blank are empty. `parse_deadline` never raises.
+Excel date cells (``datetime.date`` / ``datetime``) are that date (a year outside 1900-2100, such
+as Excel's 1899-12-31 for 0, is ``invalid-deadline``). Numbers are read as text, so ``6.3`` or
+``2019`` is ``unparsed-deadline``, not a guess. NaN/NaT/None/blank are empty. `parse_deadline`
+never raises.
 """
 
 from __future__ import annotations
@@ -285,7 +290,8 @@ def _resolve(m: re.Match[str], ledger_year: int | None, carried: int | None) -> 
 
     # Month and day first: they are wrong whatever the year.
     if not 1 <= month <= 12:
-        return _Resolved(None, False, explicit, _invalid(f"{month}月不存在", f"month {month} does not exist"), False)
+        return _Resolved(None, False, explicit, _invalid(
+            f"{month}月不存在", f"month {month} does not exist"), False)
     if day is not None and day < 1:
         return _Resolved(None, False, explicit, _invalid(f"{day}日不存在", f"day {day} does not exist"), False)
     if day is not None and day > calendar.monthrange(2000, month)[1]:  # 2000: leap, most lenient
@@ -354,6 +360,19 @@ def _clean(text: str) -> str:
     return text.strip(_EDGE)
 
 
+def _split_asides(masked: str, start: int, matches: list[re.Match[str]]) -> tuple[list, list]:
+    """Matches outside brackets (plus a bracketed first one), and bracketed ones after it."""
+    kept: list[re.Match[str]] = []
+    asides: list[re.Match[str]] = []
+    depth, pos = 0, start
+    for m in matches:
+        chunk = masked[pos:m.start()]
+        depth = max(0, depth + chunk.count("(") + chunk.count("（") - chunk.count(")") - chunk.count("）"))
+        pos = m.start()
+        (asides if depth and kept else kept).append(m)
+    return kept, asides
+
+
 @dataclass(slots=True)
 class _Draft:
     """A milestone being built; its text is a span of the normalised cell."""
@@ -367,13 +386,18 @@ class _Draft:
 
 
 def _parse_text(raw: str, year: int | None) -> Deadline:
+    """The grammar proper, on text; wrapped in an LRU cache because ledgers repeat values."""
     text = _normalise(raw)
     if not text:
         return Deadline(raw, "empty", (), False, ())
     items, marks = _items(text)
     masked = _mask(text)
-    for a, b in marks:
-        masked = masked[:a] + "_" * (b - a) + masked[b:]
+    if marks:
+        pieces, pos = [], 0
+        for a, b in marks:
+            pieces += [masked[pos:a], "_" * (b - a)]
+            pos = b
+        masked = "".join(pieces) + masked[pos:]
     drafts: list[_Draft] = []
     problems: list[Problem] = []
     ongoing = False
@@ -401,6 +425,13 @@ def _parse_text(raw: str, year: int | None) -> Deadline:
                 elif pending is None:
                     pending = c_start
                 continue
+            # A date in brackets after another date is a remark ("6月底前（含6月）"): checked,
+            # but not a milestone of its own.
+            matches, asides = _split_asides(masked, c_start, matches)
+            for m in asides:
+                r = _resolve(m, year, carried)
+                if r.problem is not None:
+                    problems.append(r.problem)
             # Group matches: a range (6月至9月) is one milestone ending at its last date.
             groups: list[list[re.Match[str]]] = [[matches[0]]]
             for prev, cur in zip(matches, matches[1:]):
@@ -437,7 +468,8 @@ def _parse_text(raw: str, year: int | None) -> Deadline:
     if year_unknown:
         problems.append(Problem("deadline-year-unknown"))
     milestones = tuple(
-        Milestone(d.date, _clean(text[d.start:d.end]), d.done, d.assumed and d.date is not None) for d in drafts
+        Milestone(d.date, _clean(text[d.start:d.end]), d.done, d.assumed and d.date is not None)
+        for d in drafts
     )
     if not milestones and not ongoing:
         problems.append(Problem("unparsed-deadline"))

@@ -1,0 +1,149 @@
+"""The validate command end to end on real files: findings, formats, exit codes, languages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from conftest import EX000, EX000_CSV, EX002, EX003, ROOT, write_ledger
+
+runner = CliRunner()
+
+
+def _json(args):
+    result = runner.invoke(app, ["validate", *args, "--format", "json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_000_example_has_exactly_the_two_rows_without_contact():
+    code, doc = _json([str(EX000)])
+    assert code == 1
+    f = doc["files"][0]
+    assert (f["sheet"], f["ledger_type"], f["header_row"], f["rows"], f["error"]) == ("工作台账", "reform-ledger", 2, 12, None)
+    errors = [x for x in f["findings"] if x["severity"] == "error"]
+    assert {x["row"] for x in errors} == {11, 13}
+    assert {x["code"] for x in errors} == {"missing-contact", "missing-phone"}
+    contact = next(x for x in errors if x["code"] == "missing-contact" and x["row"] == 11)
+    assert contact == {"code": "missing-contact", "severity": "error", "sheet": "工作台账", "row": 11, "column": "联系人",
+                       "cell": "H11", "value": None, "message": contact["message"]}
+    assert "H11" in contact["message"] and "联系人" in contact["message"]
+    assert doc["summary"] == {"files": 1, "errors": 4, "warnings": 0, "unreadable": 0}
+
+
+@pytest.mark.parametrize("path", [EX002, EX003, EX000_CSV])
+def test_real_ledgers_have_no_false_errors(path):
+    code, doc = _json([str(path)])
+    errors = [x for x in doc["files"][0]["findings"] if x["severity"] == "error"]
+    if path == EX000_CSV:
+        assert {x["row"] for x in errors} == {11, 13}
+    else:
+        assert errors == [] and code == 0
+
+
+def test_folder_validates_every_spreadsheet_and_skips_lock_files(tmp_path, copy_example):
+    copy_example(EX000)
+    copy_example(EX003)
+    (tmp_path / "~$000_dalian_2019_reform_ledger.xlsx").write_bytes(b"lock")
+    (tmp_path / "readme.txt").write_text("not a ledger")
+    code, doc = _json([str(tmp_path)])
+    assert sorted(p["path"].rsplit("/", 1)[-1] for p in doc["files"]) == [EX000.name, EX003.name]
+    assert code == 1
+
+
+def _bad_ledger(tmp_path):
+    return write_ledger(tmp_path / "bad.xlsx", [
+        [1, "分类", "事项甲", "市卫生健康委", "成果", "13月底", "", "张三", "3905222"],
+        [1, "分类", "事项乙", "市卫生计生委", "成果", "尽快", "", "王宏彦 丁向芳", "39052223"],
+        [4, "分类", "", "市卫建委", "成果", "2月30日", "", "李四", "39052224"],
+    ])
+
+
+def test_field_and_structure_findings_on_a_bad_ledger(tmp_path):
+    code, doc = _json([str(_bad_ledger(tmp_path))])
+    got = {(x["code"], x["cell"]) for x in doc["files"][0]["findings"]}
+    assert code == 1
+    assert {("invalid-deadline", "F3"), ("invalid-phone", "I3"), ("duplicate-key", "A4"), ("renamed-unit", "D4"),
+            ("unparsed-deadline", "F4"), ("contact-phone-mismatch", "H4"), ("key-sequence", "A5"),
+            ("missing-value", "C5"), ("unknown-unit", "D5"), ("invalid-deadline", "F5")} <= got
+
+
+def test_lang_en_and_strict_and_output_file(tmp_path):
+    path = write_ledger(tmp_path / "warn.xlsx", [[1, "分类", "事项", "市卫生健康委", "成果", "尽快", "", "张三", "39052220"]])
+    r = runner.invoke(app, ["validate", str(path), "--lang", "en"])
+    assert r.exit_code == 0 and "No recognisable date" in r.stdout and "warning" in r.stdout
+    assert runner.invoke(app, ["validate", str(path), "--strict"]).exit_code == 1
+    out = tmp_path / "report.json"
+    r = runner.invoke(app, ["validate", str(path), "--format", "json", "-o", str(out)])
+    assert r.exit_code == 0 and r.stdout == "" and json.loads(out.read_text())["summary"]["warnings"] == 1
+
+
+def test_text_report_groups_by_file_in_chinese(tmp_path):
+    r = runner.invoke(app, ["validate", str(EX000), str(EX003)])
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(str(EX000)) and "reform-ledger" in lines[0]
+    assert any("H11" in l and "错误" in l for l in lines)
+    assert "共 2 个文件：4 个错误" in lines[-1]
+
+
+def test_github_format(tmp_path):
+    r = runner.invoke(app, ["validate", str(EX000), "--format", "github"])
+    lines = r.stdout.splitlines()
+    assert len(lines) == 4 and all(l.startswith("::error file=") for l in lines)
+    assert "title=missing-contact 工作台账!H11::" in lines[0]
+
+
+def test_junit_format_parses(tmp_path):
+    from junitparser import JUnitXml
+
+    out = tmp_path / "junit.xml"
+    runner.invoke(app, ["validate", str(EX000), str(EX003), "--format", "junit", "-o", str(out)])
+    xml = JUnitXml.fromfile(str(out))
+    suites = list(xml)
+    assert len(suites) == 2
+    failed = [(s.name, c.name) for s in suites for c in s if c.result and any(r.type == c.name for r in c.result)]
+    assert failed == [(str(EX000), "missing-contact"), (str(EX000), "missing-phone")]
+    assert "H11" in next(c for c in suites[0] if c.name == "missing-contact").result[0].text
+
+
+def test_sarif_has_cells_in_locations():
+    r = runner.invoke(app, ["validate", str(EX000), "--format", "sarif"])
+    doc = json.loads(r.stdout)
+    assert doc["version"] == "2.1.0"
+    results = doc["runs"][0]["results"]
+    assert len(results) == 4
+    assert results[0]["locations"][0]["logicalLocations"][0]["name"] == "工作台账!H11"
+
+
+def test_usage_errors_exit_2():
+    assert runner.invoke(app, ["validate", str(EX000), "--format", "xml"]).exit_code == 2
+    r = runner.invoke(app, ["validate", str(EX000), "--type", "nope"])
+    assert r.exit_code == 2 and "未知台账类型" in r.stdout
+
+
+def test_rules_and_types_commands():
+    r = runner.invoke(app, ["rules"])
+    assert r.exit_code == 0 and "missing-contact" in r.stdout and "unreadable-file" in r.stdout
+    r = runner.invoke(app, ["rules", "invalid-deadline"])
+    assert all(w in r.stdout for w in ("做什么", "为什么", "示例", "应改为", "13月底"))
+    r = runner.invoke(app, ["types"])
+    assert all(t in r.stdout for t in ("reform-ledger", "key-tasks", "task-division"))
+
+
+def test_help_does_not_import_pandas():
+    """`taizhang --help` must start like typer alone: the heavy libraries load only in commands."""
+    code = ("import sys, cli\n"
+            "try:\n    cli.app(['validate', '--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pandas', 'pandera', 'numpy', 'openpyxl', 'python_calamine') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out and "--format" in out
+
+
+def test_console_script_runs_as_a_process():
+    r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "validate", str(EX003)], capture_output=True, text=True)
+    assert r.returncode == 0 and "没有发现问题" in r.stdout and r.stderr == ""
