@@ -68,7 +68,7 @@ def test_field_and_structure_findings_on_a_bad_ledger(tmp_path):
     got = {(x["code"], x["cell"]) for x in doc["files"][0]["findings"]}
     assert code == 1
     assert {("invalid-deadline", "F3"), ("invalid-phone", "I3"), ("duplicate-key", "A4"), ("renamed-unit", "D4"),
-            ("unparsed-deadline", "F4"), ("contact-phone-mismatch", "H4"), ("key-sequence", "A5"),
+            ("unparsed-deadline", "F4"), ("contact-phone-mismatch", "I4"), ("key-sequence", "A5"),
             ("missing-value", "C5"), ("unknown-unit", "D5"), ("invalid-deadline", "F5")} <= got
 
 
@@ -147,3 +147,28 @@ def test_help_does_not_import_pandas():
 def test_console_script_runs_as_a_process():
     r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "validate", str(EX003)], capture_output=True, text=True)
     assert r.returncode == 0 and "没有发现问题" in r.stdout and r.stderr == ""
+
+
+def test_unknown_unit_in_a_002_shaped_ledger_suggests_the_known_name(tmp_path):
+    path = write_ledger(tmp_path / "lishu.xlsx", [[1, "提升县级服务能力", "开展工作", "卫建局", "财政局"]],
+                        title="梨树县2019年重点工作任务台帐", header=["序号", "重点任务", "具体工作", "牵头部门", "配合部门"])
+    code, doc = _json([str(path)])
+    (finding,) = doc["files"][0]["findings"]
+    assert code == 1 and finding["code"] == "unknown-unit" and finding["cell"] == "D3"
+    assert "卫健局" in finding["message"]
+
+
+def test_renamed_unit_warns_only_after_the_rename(tmp_path):
+    rows = [[1, "推进医联体", "市卫生计生委", "9月底"]]
+    header = ["序号", "工作任务", "牵头部门", "时间进度"]
+    later = write_ledger(tmp_path / "2019.xlsx", rows, title="2019年重点工作任务分工", header=header)
+    earlier = write_ledger(tmp_path / "2017.xlsx", rows, title="2017年重点工作任务分工", header=header)
+    assert [f["code"] for f in _json([str(later)])[1]["files"][0]["findings"]] == ["renamed-unit"]
+    assert _json([str(earlier)])[1]["files"][0]["findings"] == []
+
+
+def test_year_from_option_when_title_has_none(tmp_path):
+    path = write_ledger(tmp_path / "noyear.xlsx", [[1, "推进医联体", "市编办", "9月底"]], title="工作任务分工",
+                        header=["序号", "工作任务", "牵头部门", "时间进度"])
+    assert [f["code"] for f in _json([str(path)])[1]["files"][0]["findings"]] == ["deadline-year-unknown"]
+    assert _json([str(path), "--year", "2019"])[1]["files"][0]["findings"] == []

@@ -112,7 +112,8 @@ def load_type(path: str | Path) -> LedgerType:
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LedgerTypeError(f"{path}: 无法读取台账类型定义（{exc}）") from None
     return _parse(data, path)

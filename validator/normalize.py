@@ -18,6 +18,7 @@ _TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _TABLE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2007: 0x20, 0x202F: 0x20, 0x0009: 0x20, 0x000D: None})
 _TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
 _SPACES = re.compile(r" {2,}")
+_NEEDS_TRANSLATE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\u00a0\u2007\u202f\t\r\u200b-\u200d\u2060\ufeff]")
 _HEADER_STRIP = re.compile(r"\s+")
 
 
@@ -35,7 +36,8 @@ def normalize_text(value: Any) -> str | None:
         text = value.isoformat()
     else:
         text = str(value)
-    text = text.translate(_TABLE)
+    if _NEEDS_TRANSLATE.search(text):
+        text = text.translate(_TABLE)
     if " " in text or "\n" in text:
         text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
         text = text.strip("\n ")

@@ -244,40 +244,58 @@ def _build(path, sheet, grid, merged, header_idx, ltype, mapping, detected, meta
     task: list[int] = []
     group = -1
     last: dict[str, tuple[str | None, int]] = {}
-    width = len(header)
+    mapped = list(mapping.items())
+    cache: dict[Any, str | None] = {}  # ledgers repeat values: normalise each distinct one once
+
+    def norm(v: Any) -> str | None:
+        if v == "" or v is None:
+            return None
+        try:
+            return cache[v]
+        except KeyError:
+            out = cache[v] = normalize_text(v)
+            return out
+        except TypeError:  # unhashable: never from calamine, but be safe
+            return normalize_text(v)
+
     for r in range(header_idx + 1, len(grid)):
         row = grid[r]
-        cells = {}
-        for i, d in mapping.items():
-            v = row[i] if i < len(row) else ""
-            src = (r, i)
+        n = len(row)
+        cells = []
+        blank = True
+        for i, d in mapped:
+            v = row[i] if i < n else ""
+            src_r = r
             if (v == "" or v is None) and (r, i) in merged_from:
-                src = merged_from[(r, i)]
-                v = grid[src[0]][src[1]] if src[1] < len(grid[src[0]]) else ""
-            cells[i] = (v, src)
-        if all(normalize_text(row[i] if i < len(row) else "") is None for i in range(width)) and not any(
-            (r, i) in merged_from for i in mapping
-        ):
+                src_r, src_c = merged_from[(r, i)]
+                v = grid[src_r][src_c] if src_c < len(grid[src_r]) else ""
+                blank = False
+            nv = norm(v)
+            if nv is not None:
+                blank = False
+            cells.append((d, nv, src_r, row[i] if i < n else None))
+        if blank and all(norm(v) is None for v in row):
             continue  # a blank spacer row
-        key_val = normalize_text(cells[key_col][0]) if key_col is not None else None
-        key_is_own = key_col is not None and cells[key_col][1] == (r, key_col)
-        if group < 0 or (key_val is not None and key_is_own) or key_col is None:
+        key_is_own = False
+        if key_col is not None:
+            key_val = norm(row[key_col] if key_col < n else "")
+            key_is_own = key_val is not None
+        if group < 0 or key_is_own or key_col is None:
             group += 1
             last = {}
         rows.append(r + 1)
         task.append(group)
-        for i, d in mapping.items():
-            v, src = cells[i]
-            norm = normalize_text(v)
-            raw[d.name].append(row[i] if i < len(row) else None)
-            if norm is None and d.level == "task" and d.name in last:
-                norm, src_row = last[d.name]
-            else:
-                src_row = src[0] + 1
-                if d.level == "task":
-                    last[d.name] = (norm, src_row)
-            values[d.name].append(norm)
-            origin[d.name].append(src_row)
+        for d, nv, src_r, own in cells:
+            name = d.name
+            raw[name].append(own)
+            src_row = src_r + 1
+            if d.level == "task":
+                if nv is None and name in last:
+                    nv, src_row = last[name]
+                else:
+                    last[name] = (nv, src_row)
+            values[name].append(nv)
+            origin[name].append(src_row)
     # keep raw values of blanks as None so reports never show ""
     for name, col in raw.items():
         raw[name] = [None if v == "" else v for v in col]

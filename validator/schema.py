@@ -125,11 +125,18 @@ def run_schema(ledger: "Ledger", ctx: Context) -> list[Finding]:
     phone = ltype.by_role("phone")
     findings: list[Finding] = []
     seen: set[tuple] = set()
-    for context, column, check, index in zip(cases["schema_context"], cases["column"], cases["check"], cases["index"]):
+    # frame-level checks report one case per column of a failing row: keep one per row
+    done_rows: set[tuple[str, int]] = set()
+    for context, column, check, index in zip(cases["schema_context"].tolist(), cases["column"].tolist(),
+                                             cases["check"].tolist(), cases["index"].tolist()):
         code = str(check)
         if index is None or index != index or int(index) not in position:
             continue
         pos = position[int(index)]
+        if context != "Column":
+            if (code, pos) in done_rows:
+                continue
+            done_rows.add((code, pos))
         if context == "Column" and column in ledger.columns:
             value = ledger.values[column][pos]
             if code in ("missing-value", "missing-unit"):

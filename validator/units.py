@@ -20,6 +20,7 @@ import functools
 import io
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -52,6 +53,7 @@ _HARD_RE = re.compile("[" + re.escape(_HARD + _BRACKETS) + "]")
 # 配合 (the prose of notices: 规信处牵头，体改处配合).
 _TRAILING = re.compile(r"(?:等+(?:部门|单位|处室)?|(?:等)?(?:分别)?(?:牵头|配合|负责|参与|协助|协办|主办))$")
 _EDGE_PUNCT = "。．.:：·'\"“”‘’ "
+_CUTOFF = 0.6  # difflib similarity below which closest() suggests nothing
 _MAX_JOIN = 4  # how many whitespace-separated parts may be joined back into one name
 
 
@@ -84,7 +86,8 @@ class Registry:
     that unit even if another registry lists it as an alias; otherwise the first registry wins.
     """
 
-    __slots__ = ("name", "units", "_lookup", "_display", "_sources", "_maxlen", "_protected", "_closest")
+    __slots__ = ("name", "units", "_lookup", "_display", "_sources", "_maxlen", "_protected", "_closest",
+                 "_chars")
 
     def __init__(self, name: str, units: Iterable[Unit]) -> None:
         self.name = name
@@ -121,6 +124,12 @@ class Registry:
         protected = sorted((k for k in lookup if _HARD_RE.search(k)), key=len, reverse=True)
         self._protected = re.compile("|".join(re.escape(k) for k in protected)) if protected else None
         self._closest: dict[str, str | None] = {}
+        # character -> [(key, how often it occurs in key)], to shortlist candidates for closest()
+        chars: dict[str, list[tuple[str, int]]] = {}
+        for key in lookup:
+            for ch, count in Counter(key).items():
+                chars.setdefault(ch, []).append((key, count))
+        self._chars = chars
 
     def __repr__(self) -> str:
         return f"Registry({self.name!r}, {len(self.units)} units)"
@@ -186,14 +195,21 @@ class Registry:
             return None
         if key in self._closest:
             return self._closest[key]
-        matches = difflib.get_close_matches(key, self._lookup.keys(), n=3, cutoff=0.6)
+        # Shortlist by shared characters: difflib's ratio 2*M/(a+b) cannot reach the cutoff
+        # unless the multiset of shared characters can, and counting those is cheap.
+        shared: Counter[str] = Counter()
+        for ch, count in Counter(key).items():
+            for other, other_count in self._chars.get(ch, ()):
+                shared[other] += min(count, other_count)
+        shortlist = [k for k, m in shared.items() if 2 * m / (len(key) + len(k)) >= _CUTOFF]
+        matches = difflib.get_close_matches(key, shortlist, n=3, cutoff=_CUTOFF)
         best = None
         if matches:
             top = difflib.SequenceMatcher(None, key, matches[0]).ratio()
             tied = [m for m in matches if difflib.SequenceMatcher(None, key, m).ratio() == top]
             # Prefer current units over renamed ones, then a unit's own name, then shorter text.
             tied.sort(key=lambda m: (self._lookup[m].renamed_to is not None,
-                                     self._display[m] != self._lookup[m].name, len(m)))
+                                     self._display[m] != self._lookup[m].name, len(m), m))
             best = self._display[tied[0]]
         if len(self._closest) < 10_000:
             self._closest[key] = best
