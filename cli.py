@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 units_app = typer.Typer(help="单位名录：列出与核对单位名称。Unit registries.", no_args_is_help=True)
 app.add_typer(units_app, name="units")
+addin_app = typer.Typer(help="Excel 加载项：生成与安装 taizhang.xlam。Excel ribbon add-in.", no_args_is_help=True)
+app.add_typer(addin_app, name="addin")
 
 
 class Format(str, Enum):
@@ -219,6 +221,35 @@ def units_check(
             _say(f"✗ {_problem_message(p, text, lang.value)}\n")
     if bad:
         raise typer.Exit(1)
+
+
+@addin_app.command("build")
+def addin_build(
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="输出文件夹。Output folder.")] = Path("."),
+) -> None:
+    """生成 taizhang.xlam（功能区“台账”选项卡），任何操作系统均可。Build the .xlam."""
+    from addin.xlam import build_xlam
+
+    try:
+        path = build_xlam(out_dir)
+    except (OSError, RuntimeError, ValueError) as exc:
+        _fail(f"无法生成加载项：{exc}")
+    _say(f"已生成 {path}\n在 Excel 中：文件 → 选项 → 加载项 → 管理 Excel 加载项 → 浏览，选中该文件；或运行 taizhang addin install。\n")
+
+
+@addin_app.command("install")
+def addin_install() -> None:
+    """生成并安装到 Excel 的启动文件夹（Windows / macOS）。Build and install for Excel."""
+    import tempfile
+
+    from addin.xlam import build_xlam, install_xlam
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            target = install_xlam(build_xlam(Path(tmp)))
+    except (OSError, RuntimeError, ValueError) as exc:
+        _fail(str(exc))
+    _say(f"已安装到 {target}，重新启动 Excel 后可见“台账”选项卡。\n")
 
 
 def main() -> None:

@@ -139,6 +139,8 @@ def _chunks(container: bytes) -> Iterator[tuple[bool, bytes]]:
         is_compressed = bool(header & 0x8000)
         if not is_compressed:
             chunk_size = CHUNK_SIZE + 2  # a raw chunk always carries 4096 bytes
+        if pos + chunk_size > len(container):
+            raise OvbaError(f"truncated chunk at byte {pos}: {chunk_size} bytes declared")
         yield is_compressed, container[pos + 2 : pos + chunk_size]
         pos += chunk_size
 

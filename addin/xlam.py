@@ -12,9 +12,11 @@ from text sources kept in this package:
    ``addin.ribbon_dispatch`` through xlwings' ``RunPython``.
 3. The template's ``xlwings`` VBA module gets ``PROJECT_NAME = "taizhang"``, so the
    add-in reads its settings (``INTERPRETER_WIN`` etc.) from
-   ``~/.taizhang/taizhang.conf`` and its sheet is called ``_taizhang.conf``.
-4. Nothing else: the other modules, the PROJECT stream and the workbook parts are
-   copied unchanged.
+   ``~/.taizhang/taizhang.conf``; its (disabled) config sheet ``_myaddin.conf`` is
+   renamed ``_taizhang.conf`` in ``xl/workbook.xml`` to match.
+4. Nothing else: the other VBA modules, the PROJECT streams and all other parts are
+   copied unchanged (the VBA project and the ribbon module keep the template's
+   names ``MyAddin`` and ``RibbonMyAddin``).
 
 Why swapping VBA source without Excel is safe: the template's ``_VBA_PROJECT``
 stream is the 7-byte header ``cc61 ffff 0001 00``; version ``0xFFFF`` tells Office
@@ -58,6 +60,7 @@ __all__ = [
     "install_xlam",
     "ribbon_buttons",
     "vba_callbacks",
+    "write_compound_file",
 ]
 
 ADDIN_DIR = Path(__file__).resolve().parent
@@ -98,9 +101,7 @@ def find_template() -> Path:
     """Return the path of xlwings' ribbon add-in template without importing xlwings."""
     spec = importlib.util.find_spec("xlwings")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "找不到 xlwings：生成 Excel 加载项需要先安装 xlwings（pip install 'taizhang[addin]'）。"
-        )
+        raise RuntimeError("找不到 xlwings：生成 Excel 加载项需要先安装 xlwings（pip install 'taizhang[addin]'）。")
     for location in spec.submodule_search_locations:
         template = Path(location) / TEMPLATE_NAME
         if template.is_file():
@@ -157,18 +158,24 @@ def install_xlam(xlam: Path) -> Path:
     xlam = Path(xlam)
     if not xlam.is_file():
         raise FileNotFoundError(f"找不到加载项文件：{xlam}")
-    if sys.platform.startswith("win"):
+    platform = sys.platform  # a plain variable: type checkers must not prune branches
+    if platform.startswith("win"):
         appdata = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
         target_dir = Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
-    elif sys.platform == "darwin":
+    elif platform == "darwin":
         target_dir = (
-            Path.home() / "Library" / "Group Containers" / "UBF8T346G9.Office"
-            / "User Content.localized" / "Startup.localized" / "Excel"
+            Path.home()
+            / "Library"
+            / "Group Containers"
+            / "UBF8T346G9.Office"
+            / "User Content.localized"
+            / "Startup.localized"
+            / "Excel"
         )
     else:
         raise RuntimeError(
             "Excel 桌面版加载项只能安装在 Windows 或 macOS 上；"
-            f"当前系统是 {sys.platform}。请把 {xlam.name} 复制到装有 Excel 的电脑上再安装。"
+            f"当前系统是 {platform}。请把 {xlam.name} 复制到装有 Excel 的电脑上再安装。"
         )
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / xlam.name

@@ -262,7 +262,7 @@ class _Replayer:
 
     # ----------------------------------------------------------- links, notes, names
     def do_addHyperlink(self, action: dict[str, Any], args: list[Any]) -> None:
-        address, text, tip = (list(args) + [None, None, None])[:3]
+        address, text, tip = [*args, None, None][:3]
         cell = self.sheet(action).cell(action["start_row"] + 1, action["start_column"] + 1)
         if address.startswith("#"):  # a place in this workbook
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=address[1:], tooltip=tip)
@@ -357,10 +357,9 @@ def apply_actions(
     """
     if client not in CLIENT_ACTIONS:
         raise ValueError(f"unknown client {client!r}; use one of {sorted(CLIENT_ACTIONS)}")
-    if isinstance(actions, Mapping):
-        actions = actions["actions"]
+    action_list: Iterable[dict[str, Any]] = actions["actions"] if isinstance(actions, Mapping) else actions
     replayer = _Replayer(load_workbook(xlsx_in), client)
-    for action in actions:
+    for action in action_list:
         replayer.apply(action)
     replayer.wb.save(xlsx_out)
     return replayer.result

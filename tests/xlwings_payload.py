@@ -119,9 +119,7 @@ def _tables(ws: Worksheet, absolute: bool) -> list[dict[str, Any]]:
                     _address(f"{left}{min_row}:{right}{min_row}", absolute) if has_header else None
                 ),
                 "data_body_range_address": (
-                    _address(f"{left}{body_first}:{right}{body_last}", absolute)
-                    if body_last >= body_first
-                    else None
+                    _address(f"{left}{body_first}:{right}{body_last}", absolute) if body_last >= body_first else None
                 ),
                 "total_row_range_address": (
                     _address(f"{left}{max_row}:{right}{max_row}", absolute) if has_totals else None

@@ -35,7 +35,7 @@ _NOT_NAMES = frozenset({"办公室", "综合科", "综合处", "同上", "待定
                         "科室", "处室", "主任", "处长", "科长", "局长", "经办人"})
 _NOT_NAME_ENDINGS = ("办公室", "科室", "处室", "中心", "领导小组")
 
-_PHONE_SEP = re.compile(r"[、,;/\n|]+")
+_PHONE_SEP = re.compile(r"[、,，;；/／\n|｜]+")
 _EXT_MARK = re.compile(r"(?:转|分机|ext\.?|x|#)", re.IGNORECASE)
 _EXT_TAIL = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
 # Labels around a number (手机：…, …（办）) say nothing about whether it can be dialled.
@@ -91,13 +91,14 @@ def _digits(text: str) -> str:
 
 def _national(text: str) -> str:
     """Digits of the number itself: no extension, no +86 / 0086 prefix."""
-    text = _EXT_TAIL.sub("", text)
+    text = _EXT_TAIL.sub("", text.translate(_HALF))
     text = _INTL.sub("", text.strip())
     return _digits(text)
 
 
 def _incomplete(buffer: str) -> bool:
     """Whether the digits so far cannot yet be a whole number (so the next group belongs to it)."""
+    buffer = buffer.translate(_HALF)
     if _EXT_MARK.search(buffer) and not _EXT_TAIL.search(buffer):
         return True  # "39052220 转" waits for its extension
     d = _national(buffer)
@@ -111,7 +112,10 @@ def _incomplete(buffer: str) -> bool:
 
 
 def _split_numbers(text: str) -> list[str]:
-    """Split a phone cell into one string per number, keeping spaced-out numbers together."""
+    """Split a phone cell into one string per number, keeping spaced-out numbers together.
+
+    Works on the text as written (so messages quote it); decisions look at the half-width form.
+    """
     pieces: list[str] = []
     for chunk in _PHONE_SEP.split(text):
         parts = chunk.split()
@@ -120,7 +124,7 @@ def _split_numbers(text: str) -> list[str]:
             if not buffer:
                 buffer = part
                 continue
-            starts_ext = bool(re.match(r"^(?:转|分机|ext\.?|x|#)", part, re.IGNORECASE))
+            starts_ext = bool(re.match(r"^(?:转|分机|ext\.?|x|#)", part.translate(_HALF), re.IGNORECASE))
             if starts_ext or (_incomplete(buffer) and len(_national(buffer + part)) <= 13):
                 buffer = f"{buffer} {part}"
             else:
@@ -245,7 +249,7 @@ def parse_phones(text: str | None, area_code: str | None) -> tuple[list[Phone], 
         return [], []
     phones: list[Phone] = []
     problems: list[Problem] = []
-    for raw in _split_numbers(text.translate(_HALF)):
+    for raw in _split_numbers(text):
         phone, detail = _parse_one(raw, area_code)
         phones.append(phone)
         if detail is not None:

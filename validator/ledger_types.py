@@ -107,25 +107,34 @@ def _parse(data: object, path: Path) -> LedgerType:
     )
 
 
-def load_type(path: str | Path) -> LedgerType:
+def _load_yaml(path: Path) -> object:
     import yaml
 
-    path = Path(path)
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LedgerTypeError(f"{path}: 无法读取台账类型定义（{exc}）") from None
-    return _parse(data, path)
+
+
+def load_type(path: str | Path) -> LedgerType:
+    path = Path(path)
+    return _parse(_load_yaml(path), path)
 
 
 @functools.cache
 def builtin_types() -> dict[str, LedgerType]:
-    """The ledger types shipped in templates/, by name."""
+    """The ledger types shipped in templates/, by name.
+
+    templates/ also holds other data (status rules, unit registries): a ledger type is a YAML
+    mapping with a `columns` list.
+    """
     types = {}
     for path in sorted(TEMPLATES_DIR.glob("*.yaml")):
-        t = load_type(path)
-        types[t.name] = t
+        data = _load_yaml(path)
+        if isinstance(data, dict) and "columns" in data:
+            t = _parse(data, path)
+            types[t.name] = t
     return types
 
 

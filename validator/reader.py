@@ -110,14 +110,11 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
                 merged[name] = list(getattr(s, "merged_cell_ranges", None) or [])
             except Exception as exc:  # calamine raises several unrelated types
                 raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
-    if ledger_type is None and metadata.get("type"):
-        ledger_type = builtin_types().get(metadata["type"])
     for name, grid in grids.items():
-        found = _find_header(grid, ledger_type)
-        if found is None:
+        ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged[name],
+                           metadata=metadata)
+        if ledger is None:
             continue
-        header_idx, ltype, mapping, detected = found
-        ledger = _build(path, name, grid, merged[name], header_idx, ltype, mapping, detected, metadata)
         if kind == "xlsx":
             ledger.formulas = _scan_formulas(path, name)
         else:
@@ -132,6 +129,24 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
     raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
                     f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
+
+
+def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None = None,
+              merged: list = (), metadata: dict[str, str] | None = None) -> Ledger | None:
+    """Build a Ledger from a rectangle of values starting at A1 (None if it holds no header).
+
+    This is how the Excel add-in reads: one bulk read of the sheet, no file. `merged` holds
+    0-based ((r0, c0), (r1, c1)) ranges when known; without them, blank task-level cells are
+    still filled down within each task.
+    """
+    metadata = metadata or {}
+    if ledger_type is None and metadata.get("type"):
+        ledger_type = builtin_types().get(metadata["type"])
+    found = _find_header(grid, ledger_type)
+    if found is None:
+        return None
+    header_idx, ltype, mapping, detected = found
+    return _build(path, sheet, grid, list(merged), header_idx, ltype, mapping, detected, metadata)
 
 
 def _open_calamine(path: Path):
@@ -172,6 +187,11 @@ def _read_metadata(wb, names: list[str]) -> dict[str, str]:
         rows = wb.get_sheet_by_name(META_SHEET).to_python()
     except Exception:
         return {}
+    return metadata_from_rows(rows)
+
+
+def metadata_from_rows(rows: list[list[Any]]) -> dict[str, str]:
+    """Key/value rows of the `_taizhang` sheet (column A key, column B value) as a dict."""
     meta = {}
     for row in rows:
         if len(row) >= 2 and row[0] not in ("", None):

@@ -87,7 +87,7 @@ class Registry:
     """
 
     __slots__ = ("name", "units", "_lookup", "_display", "_sources", "_maxlen", "_protected", "_closest",
-                 "_chars")
+                 "_chars", "_registries")
 
     def __init__(self, name: str, units: Iterable[Unit]) -> None:
         self.name = name
@@ -119,6 +119,7 @@ class Registry:
             for text in (u.name, *u.aliases):
                 sources.setdefault(normalize_name(text), set()).add(u.registry or name)
         self._sources = {k: frozenset(v) for k, v in sources.items() if k in lookup}
+        self._registries = list(dict.fromkeys(u.registry or name for u in self.units))
         self._maxlen = max((len(k) for k in lookup), default=0)
         # Names that themselves contain a separator (各区、市、县政府) are cut out before splitting.
         protected = sorted((k for k in lookup if _HARD_RE.search(k)), key=len, reverse=True)
@@ -133,9 +134,6 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"Registry({self.name!r}, {len(self.units)} units)"
-
-    def __len__(self) -> int:
-        return len(self.units)
 
     # ------------------------------------------------------------------ construction
 
@@ -218,7 +216,7 @@ class Registry:
     # ------------------------------------------------------------------ splitting
 
     def split(self, text: str | None) -> list[str]:
-        """Cell text -> unit names, as written (half-width), in order.
+        """Cell text -> unit names as written (full-width digits and letters made half-width), in order.
 
         Separators: 、，,；;/ brackets, newlines and spaces. Known names containing a separator
         are kept whole; parts a line wrap broke apart are joined when the join is known; text with
@@ -299,7 +297,7 @@ class Registry:
         if len(core) < 4 or self._maxlen == 0:
             return [part]
         key = core.translate(_HALF)  # no whitespace inside a part; same length as core
-        registries = list(dict.fromkeys(r for rs in self._sources.values() for r in rs))
+        registries = self._registries
         for registry in registries:
             cuts = self._cover(key, registry if len(registries) > 1 else None)
             if cuts:
@@ -307,26 +305,26 @@ class Registry:
         return [part]
 
     def _cover(self, key: str, registry: str | None) -> list[tuple[int, int]] | None:
+        """Cuts of `key` into the fewest known names (longest first name on ties), or None."""
         n = len(key)
         inf = n + 1
-        best = [inf] * (n + 1)  # fewest names covering key[:i]
-        back = [0] * (n + 1)
-        best[0] = 0
-        for i in range(1, n + 1):
-            for length in range(min(self._maxlen, i), 1, -1):
-                j = i - length
-                if best[j] + 1 < best[i]:
-                    piece = key[j:i]
+        best = [inf] * (n + 1)  # fewest names covering key[j:]
+        nxt = [n] * (n + 1)
+        best[n] = 0
+        for j in range(n - 1, -1, -1):
+            for length in range(min(self._maxlen, n - j), 1, -1):
+                if best[j + length] + 1 < best[j]:
+                    piece = key[j:j + length]
                     if piece in self._lookup and (registry is None or registry in self._sources[piece]):
-                        best[i], back[i] = best[j] + 1, j
-        if best[n] >= inf or best[n] < 2:
+                        best[j], nxt[j] = best[j + length] + 1, j + length
+        if best[0] >= inf or best[0] < 2:
             return None
         cuts = []
-        i = n
-        while i > 0:
-            cuts.append((back[i], i))
-            i = back[i]
-        return cuts[::-1]
+        j = 0
+        while j < n:
+            cuts.append((j, nxt[j]))
+            j = nxt[j]
+        return cuts
 
     # ------------------------------------------------------------------ checking
 
@@ -471,14 +469,17 @@ def _load_file(path: Path) -> Registry:
 
 def _table_rows(path: Path, table: list[list[Any]]) -> list[_Row]:
     """Rows of a csv/xlsx table, keyed by role, from the first row that has a 名称 column."""
-    wanted = {normalize_name(str(h)).lower(): role for role, heads in _COLUMNS.items() for h in heads}
+    # header text -> (role, rank): when two columns could be 名称 (名称 and 单位), the better one wins
+    wanted = {normalize_name(h).lower(): (role, rank) for role, heads in _COLUMNS.items()
+              for rank, h in enumerate(heads)}
     for h_idx, row in enumerate(table):
-        roles = {}
+        best: dict[str, tuple[int, int]] = {}  # role -> (rank, column)
         for c_idx, cell in enumerate(row):
-            role = wanted.get(normalize_name(str(cell)).lower()) if cell is not None else None
-            if role and role not in roles.values():
-                roles[c_idx] = role
-        if "name" in roles.values():
+            hit = wanted.get(normalize_name(str(cell)).lower()) if cell is not None else None
+            if hit and (hit[0] not in best or hit[1] < best[hit[0]][0]):
+                best[hit[0]] = (hit[1], c_idx)
+        roles = {c_idx: role for role, (_, c_idx) in best.items()}
+        if "name" in best:
             break
     else:
         raise RegistryError(f"单位名录「{path.name}」中找不到「名称」列（表头应为：名称、别名、更名为、更名日期）")

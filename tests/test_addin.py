@@ -1,0 +1,105 @@
+"""The add-in's entry points driven through xlwings' real remote engine.
+
+A payload is built from a real .xlsx the way xlwings' Excel clients send it, the entry point
+runs against `xw.Book(json=payload)`, and the actions it returns are replayed onto the .xlsx
+with openpyxl by a strict applier (an action the client cannot run fails the test).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from conftest import EX000, EX003, write_ledger
+from xlwings_actions import apply_actions
+from xlwings_payload import import_xlwings_remote, payload_from_xlsx
+
+RED = "FFC7CE"
+
+
+@pytest.fixture
+def xw(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    return import_xlwings_remote()
+
+
+def click(xw, action: str, xlsx: Path, out: Path, client: str = "officejs"):
+    """One button click: payload -> entry point -> actions replayed onto a copy of the file."""
+    import addin
+
+    book = xw.Book(json=payload_from_xlsx(xlsx, client=client))
+    addin.run(action, book)
+    return apply_actions(xlsx, book.json(), out, client=client)
+
+
+def fills(path: Path, sheet: str = "工作台账") -> dict[str, str]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    out = {}
+    for row in ws.iter_rows():
+        for c in row:
+            rgb = c.fill.fgColor.rgb if c.fill and c.fill.fill_type == "solid" else None
+            if isinstance(rgb, str):
+                out[c.coordinate] = rgb[-6:]
+    return out
+
+
+@pytest.mark.parametrize("client", ["officejs", "vba"])
+def test_validate_marks_exactly_the_two_rows_without_contact(xw, tmp_path, client):
+    out = tmp_path / "validated.xlsx"
+    result = click(xw, "validate", EX000, out, client)
+    before, after = fills(EX000), fills(out)
+    changed = {cell: rgb for cell, rgb in after.items() if before.get(cell) != rgb}
+    assert changed == {"H11": RED, "I11": RED, "H13": RED, "I13": RED}
+    wb = openpyxl.load_workbook(out)
+    report = wb["校验结果"]
+    assert [c.value for c in report[1]] == ["单元格", "列", "值", "级别", "代码", "问题", "建议"]
+    rows = [[c.value for c in r] for r in report.iter_rows(min_row=2)]
+    assert [(r[0], r[4]) for r in rows] == [("H11", "missing-contact"), ("I11", "missing-phone"),
+                                           ("H13", "missing-contact"), ("I13", "missing-phone")]
+    assert report["A2"].hyperlink is not None and "工作台账'!H11" in (report["A2"].hyperlink.location or report["A2"].hyperlink.target)
+    (alert,) = result.alerts
+    assert "4 个错误" in alert.prompt and alert.mode == "critical"
+
+
+def test_validate_twice_does_not_stack_and_clear_restores_every_fill(xw, tmp_path):
+    once, twice, cleared = tmp_path / "1.xlsx", tmp_path / "2.xlsx", tmp_path / "3.xlsx"
+    click(xw, "validate", EX000, once)
+    click(xw, "validate", once, twice)
+    assert fills(twice) == fills(once)
+    marks = openpyxl.load_workbook(twice)["_taizhang_marks"]
+    assert sorted(r[1].value for r in marks.iter_rows(min_row=2)) == ["H11", "H13", "I11", "I13"]
+    result = click(xw, "clear", twice, cleared)
+    assert fills(cleared) == fills(EX000)
+    assert {"校验结果", "_taizhang_marks"}.isdisjoint(openpyxl.load_workbook(cleared).sheetnames)
+    assert "已清除 4 个" in result.alerts[0].prompt
+
+
+def test_notes_where_the_client_supports_them(xw, tmp_path):
+    out = tmp_path / "lite.xlsx"
+    click(xw, "validate", EX000, out, client="lite")
+    ws = openpyxl.load_workbook(out)["工作台账"]
+    assert ws["H11"].comment is not None and "联系人" in ws["H11"].comment.text
+
+
+def test_clean_ledger_passes_with_an_info_alert(xw, tmp_path):
+    result = click(xw, "validate", EX003, tmp_path / "ok.xlsx")
+    assert "校验通过" in result.alerts[0].prompt and result.alerts[0].mode == "info"
+
+
+def test_problems_reach_the_user_as_chinese_alerts(xw, tmp_path):
+    no_header = write_ledger(tmp_path / "x.xlsx", [["a", "b"]], header=["甲", "乙"])
+    result = click(xw, "validate", no_header, tmp_path / "o.xlsx")
+    assert "找不到台账表头" in result.alerts[0].prompt and result.alerts[0].mode == "critical"
+    # the remote engine has no file on disk: merge says so instead of failing
+    result = click(xw, "merge", EX000, tmp_path / "m.xlsx")
+    assert "保存到本机磁盘" in result.alerts[0].prompt
+
+
+def test_settings_sheet_is_created_with_defaults(xw, tmp_path):
+    out = tmp_path / "s.xlsx"
+    click(xw, "settings", EX000, out)
+    ws = openpyxl.load_workbook(out)["设置"]
+    assert [ws["A2"].value, ws["B2"].value] == ["报送文件夹", "报送"]
