@@ -1,0 +1,168 @@
+"""Where the time of `taizhang validate FILE --format json` goes, phase by phase.
+
+    python bench/phases.py bench/out/data/ledger_20000.xlsx            # table on the terminal
+    python bench/phases.py FILE --markdown --top 15                    # the section RESULTS.md embeds
+
+One process does what the validate command does, in order, timing each phase: the imports
+(typer and cli, then pandas, pandera, phonenumbers, python-calamine), reading the ledger, the
+field grammars (deadlines, units, contacts and phones: each wrapped to sum its own time and count
+its calls), the rest of validation (pandera and the mapping of failures to cells), and rendering
+JSON. Then cProfile runs read + validate + render once more and lists the functions with the most
+time of their own. Timings come from one run on a shared machine: read them as shares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+class Phases:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, str]] = []
+
+    @contextmanager
+    def phase(self, name: str, note: str = ""):
+        t0 = time.perf_counter()
+        yield
+        self.rows.append((name, time.perf_counter() - t0, note))
+
+
+class Meter:
+    """Wraps a function to add up the time spent in it (calls nested in it included)."""
+
+    def __init__(self, owner, attr: str) -> None:
+        self.owner, self.attr = owner, attr
+        self.original = getattr(owner, attr)
+        self.seconds = 0.0
+        self.calls = 0
+        original = self.original
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+                self.calls += 1
+
+        setattr(owner, attr, timed)
+
+    def restore(self) -> None:
+        setattr(self.owner, self.attr, self.original)
+
+
+def measure(path: Path) -> tuple[Phases, dict]:
+    """Run the validate path on `path` once, phase by phase."""
+    p = Phases()
+    with p.phase("import typer + cli", "the CLI front door"):
+        import cli  # noqa: F401
+        import typer  # noqa: F401
+    with p.phase("import pandas"):
+        import pandas  # noqa: F401
+    with p.phase("import pandera.pandas", "pulls in hypothesis and pydantic when installed"):
+        import pandera.pandas  # noqa: F401
+    with p.phase("import phonenumbers + python_calamine"):
+        import phonenumbers  # noqa: F401
+        import python_calamine  # noqa: F401
+    with p.phase("import validator"):
+        from validator import contacts, deadlines, units
+        from validator.reader import read_ledger
+        from validator.report import render
+        from validator.validate import FileResult, Options, validate_ledger
+    with p.phase("read_ledger", "calamine bulk read + header, merged cells, fill-down"):
+        ledger = read_ledger(path)
+    meters = {
+        "deadlines (parse_deadline)": Meter(deadlines, "parse_deadline"),
+        "units (Registry.check)": Meter(units.Registry, "check"),
+        "contacts + phones (check_contact)": Meter(contacts, "check_contact"),
+    }
+    try:
+        with p.phase("validate_ledger", "everything below"):
+            findings, year = validate_ledger(ledger, Options())
+    finally:
+        for m in meters.values():
+            m.restore()
+    grammar = 0.0
+    for name, m in meters.items():
+        p.rows.append((f"  {name}", m.seconds, f"{m.calls} calls (one per distinct value)"))
+        grammar += m.seconds
+    total_validate = p.rows[-1 - len(meters)][1]
+    p.rows.append(("  pandera + keys + mapping to cells", total_validate - grammar, ""))
+    result = FileResult(path=path, sheet=ledger.sheet, ledger_type=ledger.ledger_type.name, rows=len(ledger),
+                        findings=findings, year=year)
+    with p.phase("render json"):
+        out = render([result], "json", "zh")
+    info = {"rows": len(ledger), "findings": len(findings), "json_bytes": len(out.encode("utf-8"))}
+    return p, info
+
+
+def hot_functions(path: Path, top: int) -> list[tuple[str, int, float, float]]:
+    """(function, calls, own seconds, cumulative seconds) of the `top` costliest by own time."""
+    from validator.reader import read_ledger
+    from validator.report import render
+    from validator.validate import FileResult, Options, validate_ledger
+
+    prof = cProfile.Profile()
+    prof.enable()
+    ledger = read_ledger(path)
+    findings, year = validate_ledger(ledger, Options())
+    render([FileResult(path=path, findings=findings, rows=len(ledger))], "json", "zh")
+    prof.disable()
+    stats = pstats.Stats(prof, stream=io.StringIO())
+    rows = []
+    for (file, line, func), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append((_where(file, line, func), nc, tt, ct))
+    rows.sort(key=lambda r: -r[2])
+    return rows[:top]
+
+
+def _where(file: str, line: int, func: str) -> str:
+    f = Path(file)
+    try:
+        short = str(f.relative_to(ROOT))
+    except ValueError:
+        parts = f.parts
+        short = "/".join(parts[parts.index("site-packages") + 1:]) if "site-packages" in parts else f.name
+    return f"{short}:{line}({func})" if line else func
+
+
+def markdown(path: Path, top: int) -> str:
+    t0 = time.perf_counter()
+    phases, info = measure(path)
+    total = time.perf_counter() - t0
+    lines = [f"Phases of one in-process run on `{path.name}` ({info['rows']:,} rows, {info['findings']:,} findings, "
+             f"{info['json_bytes'] / 1e6:.1f} MB of JSON); total {total:.2f} s:", "",
+             "| phase | seconds | share | note |", "|---|---:|---:|---|"]
+    for name, sec, note in phases.rows:
+        label = name.replace("  ", "&nbsp;&nbsp;· ", 1) if name.startswith("  ") else name
+        lines.append(f"| {label} | {sec:.3f} | {sec / total:.0%} | {note} |")
+    if top:
+        lines += ["", f"Functions with the most time of their own (cProfile, read + validate + render, top {top}; "
+                      "cProfile slows Python code down, so use these as proportions):", "",
+                  "| function | calls | own s | cumulative s |", "|---|---:|---:|---:|"]
+        for where, calls, own, cum in hot_functions(path, top):
+            lines.append(f"| `{where}` | {calls:,} | {own:.3f} | {cum:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("file", type=Path)
+    ap.add_argument("--top", type=int, default=15, help="how many hot functions to list (0: none)")
+    ap.add_argument("--markdown", action="store_true", help="print the Markdown section (default: same)")
+    a = ap.parse_args(argv)
+    sys.stdout.write(markdown(a.file.resolve(), a.top))
+
+
+if __name__ == "__main__":
+    main()

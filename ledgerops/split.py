@@ -1,0 +1,256 @@
+"""Split a master ledger into one workbook per department (or contact person).
+
+Each file is the master with only that department's rows: same title, header, column widths,
+fills and merged task groups (a task keeps its 序号 and 改革事项 even when the department holds
+only its third sub-item). Locked columns are protected and editable ones unlocked, as a hint in
+Excel; merge is what enforces it. The hidden `_taizhang` sheet says which master the file came
+from (content hash), which rows it holds (row fingerprints), whose file it is and who else got
+one, so merge can match rows and tell who has not sent theirs back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename, save
+
+UNASSIGNED = "未指定"
+ROW_KEYS_PER_CELL = 2000  # fingerprints per metadata cell: 13 characters each, under Excel's 32,767
+REPORT_SHEETS = ("合并记录", "冲突")  # merge's report sheets do not travel to departments
+
+
+class SplitError(ValueError):
+    """A usage problem (unknown --by column); messages in Chinese and English."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(zh)
+        self.zh, self.en = zh, en
+
+    def message(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(slots=True)
+class SplitFile:
+    department: str
+    path: Path
+    rows: list[int]  # the master's Excel rows this file holds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"department": self.department, "path": str(self.path), "rows": self.rows}
+
+
+@dataclass(slots=True)
+class SplitResult:
+    master: Path
+    out_dir: Path
+    by: str  # the column split on (the type's name)
+    ledger_type: str
+    files: list[SplitFile] = field(default_factory=list)
+    unassigned: list[int] = field(default_factory=list)  # master rows with no value in `by`
+
+    def summary_text(self, lang: str = "zh") -> str:
+        zh = lang == "zh"
+        lines = [f"已按「{self.by}」分发 {len(self.files)} 个文件到 {self.out_dir}" if zh else
+                 f"Split by '{self.by}' into {len(self.files)} files in {self.out_dir}"]
+        for f in self.files:
+            rows = _ranges(f.rows, "、" if zh else ", ")
+            lines.append(f"  {f.path.name}  {len(f.rows)} 行（总表第 {rows} 行）" if zh else
+                         f"  {f.path.name}  {len(f.rows)} rows (master rows {rows})")
+        if self.unassigned:
+            lines.append(f"  {len(self.unassigned)} 行的「{self.by}」为空，已放入 {UNASSIGNED}.xlsx，请指定后再分发" if zh else
+                         f"  {len(self.unassigned)} rows have no '{self.by}': they are in {UNASSIGNED}.xlsx")
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"master": str(self.master), "out_dir": str(self.out_dir), "by": self.by,
+                "ledger_type": self.ledger_type, "files": [f.to_dict() for f in self.files],
+                "unassigned": self.unassigned}
+
+
+def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_type: str | None = None,
+                 sheet: str | int | None = None) -> SplitResult:
+    """Write one workbook per name in column `by` into `out_dir`; returns what was written.
+
+    Raises ReadError (master unreadable), SplitError (bad `by`), OutputLocked (a target is open
+    in Excel: checked for every file before any is written).
+    """
+    from validator.ledger_types import LedgerTypeError, get_type
+    from validator.reader import read_ledger
+    from validator.validate import ledger_year
+
+    from .matching import content_hash, fingerprints
+    from .safe_write import ensure_writable
+
+    master, out_dir = Path(master), Path(out_dir)
+    try:
+        ltype = get_type(ledger_type) if ledger_type else None
+    except LedgerTypeError as exc:
+        raise SplitError(str(exc), str(exc)) from None
+    ledger = read_ledger(master, ledger_type=ltype, sheet=sheet)
+    column = _by_column(ledger, by)
+    groups = _group_rows(ledger, column)
+
+    taken: set[str] = set()
+    targets = [(name, out_dir / safe_filename(name, ".xlsx", taken), positions) for name, positions in groups.items()]
+    for _, path, _ in targets:
+        ensure_writable(path)
+
+    wb = load_workbook_for(master, ledger)
+    for title in REPORT_SHEETS:
+        if title in wb.sheetnames:
+            del wb[title]
+    ws = ledger_sheet(wb, ledger)
+    area = DataArea(ws, ledger.header_row + 1)
+    prints = fingerprints(ledger)
+    t = ledger.ledger_type
+    base_meta = dict(ledger.metadata)
+    base_meta.update({
+        "type": t.name, "version": t.version, "year": ledger_year(ledger, None),
+        "registry": ledger.metadata.get("registry") or t.registry, "title": ledger.title,
+        "master_hash": content_hash(ledger), "master_file": master.name, "split_by": column,
+        "split_departments": json.dumps([n for n in groups if n != UNASSIGNED], ensure_ascii=False),
+        "split_at": datetime.now().isoformat(timespec="seconds"),
+    })
+    for key in [k for k in base_meta if k.startswith("row_keys")]:
+        del base_meta[key]
+    result = SplitResult(master, out_dir, column, t.name)
+    result.unassigned = [ledger.rows[p] for p in groups.get(UNASSIGNED, [])]
+    for name, path, positions in targets:
+        _lay_out(ws, area, ledger, positions)
+        meta = dict(base_meta, department=name)
+        meta.update(_row_keys([prints[p] for p in positions]))
+        _write_meta(wb, meta)
+        save(wb, path)
+        result.files.append(SplitFile(name, path, [ledger.rows[p] for p in positions]))
+    return result
+
+
+def _ranges(rows: list[int], sep: str) -> str:
+    """3, 4, 5, 8 -> "3-5、8": a department's rows stay readable for a 2,000-row ledger."""
+    parts: list[str] = []
+    for r in sorted(set(rows)):
+        if parts and parts[-1][1] == r - 1:
+            parts[-1][1] = r
+        else:
+            parts.append([r, r])
+    return sep.join(f"{a}-{b}" if b > a else str(a) for a, b in parts)
+
+
+def _by_column(ledger: Any, by: str | None) -> str:
+    """The ledger column to split on: as asked (name, alias or header as written), else the default."""
+    from validator.normalize import normalize_header
+
+    if by is None:
+        for role in ("contact", "lead_unit", "units"):
+            col = ledger.column_for_role(role)
+            if col is not None:
+                return col.name
+        raise SplitError("这份台账没有联系人或责任单位列，请用 --by 指定按哪一列分发",
+                         "the ledger has no contact or unit column; choose one with --by")
+    wanted = normalize_header(by)
+    for name, col in ledger.columns.items():
+        if wanted in col.definition.match_names or wanted == normalize_header(col.header):
+            return name
+    have = "、".join(c.header for c in ledger.columns.values())
+    raise SplitError(f"台账中没有「{by}」列，可用：{have}", f"no column '{by}' in the ledger; columns: {have}")
+
+
+def _group_rows(ledger: Any, column: str) -> dict[str, list[int]]:
+    """Name -> data positions, in order of first appearance; a row naming several goes to each."""
+    from validator.contacts import split_names
+
+    role = ledger.columns[column].definition.role
+    if role in ("units", "lead_unit", "co_units"):
+        from validator.units import Registry
+
+        registry = Registry.from_option(ledger.metadata.get("registry") or ledger.ledger_type.registry)
+
+        def names(text: str) -> list[str]:
+            return [registry.canonical(n) for n in registry.split(text)]
+    elif role == "contact":
+        names = split_names
+    else:
+        def names(text: str) -> list[str]:
+            return [text]
+    groups: dict[str, list[int]] = {}
+    for pos, text in enumerate(ledger.values[column]):
+        found = list(dict.fromkeys(names(text))) if text else []
+        for name in found or [UNASSIGNED]:
+            groups.setdefault(name, []).append(pos)
+    if UNASSIGNED in groups:  # last, after the real departments
+        groups[UNASSIGNED] = groups.pop(UNASSIGNED)
+    return groups
+
+
+def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None:
+    """Put the department's rows under the header, task values at each task's first row, locks set."""
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.styles import Protection
+
+    area.layout([(ledger.rows[p], "values") for p in positions])
+    first = area.first_row
+    task_cols = [(n, c.index) for n, c in ledger.columns.items() if c.definition.level == "task"]
+    editable = [c.index for c in ledger.columns.values() if c.definition.editable]
+    last_group = None
+    for i, p in enumerate(positions):
+        row = first + i
+        if ledger.task[p] != last_group:
+            last_group = ledger.task[p]
+            for name, idx in task_cols:
+                cell = ws.cell(row, idx)
+                if isinstance(cell, MergedCell) or cell.value is not None:
+                    continue
+                origin = ledger.origin[name][p]
+                value = area.value(origin, idx)
+                if value is not None:
+                    cell._value, cell.data_type = value, "n" if isinstance(value, (int, float)) else "s"
+                    if origin in area.rows and idx in area.rows[origin].cells:
+                        cell._style = area.rows[origin].cells[idx]._style.__copy__()
+        for idx in editable:
+            cell = ws.cell(row, idx)
+            if not isinstance(cell, MergedCell):
+                cell.protection = Protection(locked=False)
+    prot = ws.protection
+    prot.sheet = True
+    # departments may resize, insert and delete rows; locked cells still cannot be typed over
+    prot.formatColumns = prot.formatRows = prot.insertRows = prot.deleteRows = False
+    prot.sort = prot.autoFilter = False
+
+
+def _row_keys(prints: list[str]) -> dict[str, str]:
+    out = {}
+    for i in range(0, max(len(prints), 1), ROW_KEYS_PER_CELL):
+        key = "row_keys" if i == 0 else f"row_keys_{i // ROW_KEYS_PER_CELL + 1}"
+        out[key] = json.dumps(prints[i:i + ROW_KEYS_PER_CELL], separators=(",", ":"))
+    return out
+
+
+def read_row_keys(metadata: dict[str, str]) -> list[str] | None:
+    """The row fingerprints a split file's metadata lists, or None when it has none (or they are broken)."""
+    if "row_keys" not in metadata:
+        return None
+    out: list[str] = []
+    n = 1
+    key = "row_keys"
+    while key in metadata:
+        try:
+            part = json.loads(metadata[key])
+        except (ValueError, TypeError):
+            return None
+        if not isinstance(part, list):
+            return None
+        out.extend(str(p) for p in part)
+        n += 1
+        key = f"row_keys_{n}"
+    return out
+
+
+def _write_meta(wb: Any, meta: dict[str, Any]) -> None:
+    from validator.metadata import write_metadata
+
+    write_metadata(wb, meta)

@@ -1,0 +1,324 @@
+"""Writing ledger workbooks with openpyxl while keeping the master's layout.
+
+Split and merge both produce files a person opens next to the master, so they must look like it:
+title, header, merged task groups, widths, fills and print settings. Both start from the master
+loaded with openpyxl and rearrange only the rows below the header (`DataArea`), then set values.
+Values are written so that text stays text: a string starting with "=" would otherwise become a
+live formula in the output (openpyxl treats such strings as formulas).
+"""
+
+from __future__ import annotations
+
+import re
+from copy import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from validator.reader import Ledger
+
+APPLIED_FILL = "C6EFCE"  # light green: a change taken from a submission
+CONFLICT_FILL = "F8CBAD"  # orange: two submissions disagree, the base value is kept
+INVALID_FILL = "FFC7CE"  # light red: applied, but the new value fails validation (as the add-in marks errors)
+NEW_ROW_FILL = "DDEBF7"  # light blue: a row added from a submission
+HEADER_FILL = "DDEBF7"
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_WINDOWS_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+MAX_FILENAME = 100
+
+
+def fill(color: str):
+    from openpyxl.styles import PatternFill
+
+    return PatternFill(fill_type="solid", start_color=color, end_color=color)
+
+
+def note(text: str, author: str = "taizhang"):
+    """A cell note sized to its text, so the proposals are readable without resizing."""
+    from openpyxl.comments import Comment
+
+    lines = text.split("\n")
+    comment = Comment(text[:30000], author)
+    comment.width = 320
+    comment.height = min(400, 24 + 18 * sum(1 + len(line) // 22 for line in lines))
+    return comment
+
+
+def set_value(cell: Any, value: Any) -> None:
+    """Write a value as data: strings stay strings (also "=..."), control characters are dropped."""
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        cell.value = value
+        if value.startswith("="):
+            cell.data_type = "s"  # text, not a formula
+        return
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    cell.value = value
+
+
+def text_of(value: Any) -> str | None:
+    """A cell value as the text a report shows: 39052220.0 -> "39052220", None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def safe_filename(name: str, suffix: str = ".xlsx", taken: set[str] | None = None) -> str:
+    """A file name Windows accepts: no \\/:*?"<>|, no reserved device names, at most 100 characters."""
+    base = _WINDOWS_BAD.sub("_", " ".join(name.split())).strip(" .") or "未命名"
+    if base.upper().split(".")[0] in _RESERVED:
+        base = "_" + base
+    room = MAX_FILENAME - len(suffix)
+    base = base[:room].rstrip(" .") or "未命名"
+    candidate, n = base + suffix, 2
+    while taken is not None and candidate.lower() in taken:
+        tail = f"-{n}"
+        candidate = base[: room - len(tail)].rstrip(" .") + tail + suffix
+        n += 1
+    if taken is not None:
+        taken.add(candidate.lower())
+    return candidate
+
+
+def load_workbook_for(path: Path, ledger: "Ledger", *, keep_vba: bool = False):
+    """The master as an openpyxl workbook; a .xls or .csv master is rebuilt from its ledger values."""
+    import openpyxl
+    from validator.filecheck import sniff
+
+    if sniff(Path(path)).kind == "xlsx":
+        return openpyxl.load_workbook(path, keep_vba=keep_vba)
+    return workbook_from_ledger(ledger)
+
+
+def ledger_sheet(wb: Any, ledger: "Ledger") -> Any:
+    """The worksheet holding the ledger in a workbook loaded or rebuilt for it."""
+    return wb[ledger.sheet] if ledger.sheet in wb.sheetnames else wb[ledger.sheet[:31]]
+
+
+def workbook_from_ledger(ledger: "Ledger"):
+    """A plain workbook with the ledger at the same rows as in its file, task groups merged."""
+    import openpyxl
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = ledger.sheet[:31]
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    width = max(c.index for c in ledger.columns.values())
+    if ledger.title and ledger.header_row > 1:
+        ws.cell(1, 1, ledger.title).font = Font(bold=True, size=14)
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    for col in ledger.columns.values():
+        cell = ws.cell(ledger.header_row, col.index)
+        set_value(cell, col.header)
+        cell.font, cell.border, cell.alignment = Font(bold=True), border, wrap
+        cell.fill = fill(HEADER_FILL)
+        ws.column_dimensions[col.letter].width = 12 if col.definition.level == "task" else 24
+    for name, col in ledger.columns.items():
+        for pos, row in enumerate(ledger.rows):
+            cell = ws.cell(row, col.index)
+            cell.border, cell.alignment = border, wrap
+            if ledger.origin[name][pos] == row:
+                set_value(cell, ledger.raw[name][pos])
+    for name, col in ledger.columns.items():
+        if col.definition.level != "task":
+            continue
+        for top, bottom in _runs([o for o in ledger.origin[name]], ledger.rows):
+            if bottom > top:
+                ws.merge_cells(start_row=top, start_column=col.index, end_row=bottom, end_column=col.index)
+    return wb
+
+
+def _runs(origins: list[int], rows: list[int]) -> Iterable[tuple[int, int]]:
+    """(first, last) Excel rows of consecutive rows sharing one origin cell."""
+    start = None
+    for o, r in zip(origins, rows):
+        if start is not None and o == start[0] and r == start[1] + 1:
+            start = (o, r)
+            continue
+        if start is not None:
+            yield start[0], start[1]
+        start = (o, r) if o == r else None
+    if start is not None:
+        yield start[0], start[1]
+
+
+@dataclass(slots=True)
+class _Row:
+    cells: dict[int, Any]  # column -> the original openpyxl Cell
+    height: float | None
+
+
+class DataArea:
+    """The rows of a sheet from `first_row` down, lifted out once and laid out again on demand.
+
+    openpyxl's insert_rows/delete_rows move values but not merged ranges or row heights, so
+    instead the whole area is taken out (cells, heights, merges) and written back in the order
+    a plan gives; the original cells are kept untouched, so one snapshot serves many layouts
+    (split writes one file per department from a single load of the master).
+    """
+
+    def __init__(self, ws: Any, first_row: int) -> None:
+        from openpyxl.cell.cell import MergedCell
+
+        self.ws, self.first_row = ws, first_row
+        self.rows: dict[int, _Row] = {}
+        self.merges: list[tuple[int, int, int, int]] = []
+        for rng in list(ws.merged_cells.ranges):
+            if rng.min_row >= first_row:
+                self.merges.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col))
+                ws.merged_cells.remove(rng)
+        for (r, c), cell in list(ws._cells.items()):
+            if r < first_row:
+                continue
+            del ws._cells[(r, c)]
+            if isinstance(cell, MergedCell):
+                continue
+            self.rows.setdefault(r, _Row({}, None)).cells[c] = cell
+        for r, dim in list(ws.row_dimensions.items()):
+            if r >= first_row:
+                if dim.height is not None:
+                    self.rows.setdefault(r, _Row({}, None)).height = dim.height
+                del ws.row_dimensions[r]
+
+    def value(self, row: int, col: int) -> Any:
+        r = self.rows.get(row)
+        cell = r.cells.get(col) if r else None
+        return None if cell is None else cell.value
+
+    def merged_top(self, row: int, col: int) -> tuple[int, int] | None:
+        """The top-left of the original merged range covering (row, col), if any."""
+        for r0, c0, r1, c1 in self.merges:
+            if r0 <= row <= r1 and c0 <= col <= c1:
+                return r0, c0
+        return None
+
+    def layout(self, plan: list[tuple[int, str]], *, extend_cols: set[int] = frozenset(),
+               extra_merges: Iterable[tuple[int, int, int, int]] = ()) -> None:
+        """Write row `first_row + i` from `plan[i] = (source row, mode)`.
+
+        mode "values" copies the source row; "extend" (an inserted row inside a task) and "style"
+        (an inserted row of its own) take only its styles. Each original merged range covers the
+        new rows of the source rows it held ("extend" rows only in `extend_cols`); if its top row
+        is not among them, its value moves to the first. `extra_merges` (new coordinates) are added.
+        """
+        ws = self._clear()
+        new_of: dict[int, list[tuple[int, str]]] = {}
+        for i, (src, mode) in enumerate(plan):
+            new_row = self.first_row + i
+            new_of.setdefault(src, []).append((new_row, mode))
+            source = self.rows.get(src)
+            if source is None:
+                continue
+            for c, cell in source.cells.items():
+                target = ws.cell(new_row, c)
+                if cell.has_style:
+                    target._style = copy(cell._style)
+                if mode == "values":
+                    self._copy_content(cell, target)
+            if source.height is not None:
+                ws.row_dimensions[new_row].height = source.height
+        for r0, c0, r1, c1 in self.merges:
+            wide = c0 in extend_cols
+            rows = sorted(n for src in range(r0, r1 + 1) for n, mode in new_of.get(src, ())
+                          if mode == "values" or (mode == "extend" and wide))
+            if not rows:
+                continue
+            top_new = next((n for n, mode in new_of.get(r0, ()) if mode == "values"), None)
+            if top_new is None:  # the top row was left out: carry its value down
+                top = self.rows.get(r0)
+                if top and c0 in top.cells:
+                    self._copy_content(top.cells[c0], ws.cell(rows[0], c0))
+                    ws.cell(rows[0], c0)._style = copy(top.cells[c0]._style)
+            for first, last in _consecutive(rows):
+                if last > first or c1 > c0:
+                    ws.merge_cells(start_row=first, start_column=c0, end_row=last, end_column=c1)
+        for r0, c0, r1, c1 in extra_merges:
+            ws.merge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
+
+    def _clear(self) -> Any:
+        ws = self.ws
+        for rng in list(ws.merged_cells.ranges):
+            if rng.min_row >= self.first_row:
+                ws.merged_cells.remove(rng)
+        for key in [k for k in ws._cells if k[0] >= self.first_row]:
+            del ws._cells[key]
+        for r in [r for r in ws.row_dimensions if r >= self.first_row]:
+            del ws.row_dimensions[r]
+        return ws
+
+    @staticmethod
+    def _copy_content(cell: Any, target: Any) -> None:
+        target._value = cell._value
+        target.data_type = cell.data_type
+        if cell.comment is not None:
+            target.comment = copy(cell.comment)
+        if cell.hyperlink is not None:
+            target.hyperlink = copy(cell.hyperlink)
+
+
+def _consecutive(rows: list[int]) -> Iterable[tuple[int, int]]:
+    start = prev = rows[0]
+    for r in rows[1:]:
+        if r != prev + 1:
+            yield start, prev
+            start = r
+        prev = r
+    yield start, prev
+
+
+def table_sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]], widths: list[float], *,
+                append: bool = False, index: int | None = None) -> Any:
+    """A plain report sheet (header row filled, frozen, filterable). `append` keeps existing rows."""
+    from openpyxl.styles import Alignment, Font
+
+    if title in wb.sheetnames and not append:
+        del wb[title]
+    if title in wb.sheetnames:
+        ws = wb[title]
+    else:
+        ws = wb.create_sheet(title, index)
+        for i, h in enumerate(headers, 1):
+            cell = ws.cell(1, i, h)
+            cell.font, cell.fill = Font(bold=True), fill(HEADER_FILL)
+        for i, w in enumerate(widths, 1):
+            ws.column_dimensions[_letter(i)].width = w
+        ws.freeze_panes = "A2"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
+    top = wrap = Alignment(vertical="top", wrap_text=True)
+    start = ws.max_row + 1
+    for r, values in enumerate(rows, start):
+        for c, v in enumerate(values, 1):
+            cell = ws.cell(r, c)
+            set_value(cell, v)
+            cell.alignment = wrap if c > 2 else top
+    ws.auto_filter.ref = f"A1:{_letter(len(headers))}{max(ws.max_row, 1)}"
+    return ws
+
+
+def _letter(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i)
+
+
+def save(wb: Any, path: Path) -> Path:
+    """Save atomically (temp file + rename); raises OutputLocked if Excel holds the target open."""
+    from .safe_write import write_atomic
+
+    return write_atomic(Path(path), lambda tmp: wb.save(tmp))
