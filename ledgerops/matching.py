@@ -80,77 +80,100 @@ def content_hash(ledger: "Ledger") -> str:
 
 def match_rows(base: "Ledger", sub: "Ledger", candidates: set[int] | None = None) -> RowMatch:
     """Pair each row of `sub` with at most one row of `base` (restricted to `candidates` if given)."""
-    key_b, key_s = key_column(base), key_column(sub)
-    task_b, item_b = locked_columns(base)
-    task_cols = [c for c in task_b if c in sub.columns]
-    item_cols = [c for c in item_b if c in sub.columns]
+    return Matcher(base).match(sub, candidates)
 
-    def sig(ledger: "Ledger", key: str | None, pos: int) -> tuple[str, str, str]:
-        k = (ledger.values[key][pos] or "").rstrip(".、") if key else ""
-        t = "\x1f".join(ledger.values[c][pos] or "" for c in task_cols)
-        i = "\x1f".join(ledger.values[c][pos] or "" for c in item_cols)
-        return k, t, i
 
-    base_pos = sorted(candidates) if candidates is not None else list(range(len(base)))
-    bsig = {p: sig(base, key_b, p) for p in base_pos}
-    ssig = [sig(sub, key_s, p) for p in range(len(sub))]
-    result = RowMatch()
-    free_base = dict.fromkeys(base_pos)  # ordered set
-    todo = list(range(len(sub)))
+class Matcher:
+    """Matches many submissions against one base; the base's signatures are computed once."""
 
-    # tier 1: everything equal
-    exact: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    for p in base_pos:
-        exact[bsig[p]].append(p)
-    rest = []
-    for s in todo:
-        hits = exact.get(ssig[s])
-        if hits:
-            b = hits.pop(0)
-            result.pairs[s] = b
-            free_base.pop(b, None)
-        else:
-            rest.append(s)
-    todo = rest
+    def __init__(self, base: "Ledger") -> None:
+        self.base = base
+        self.key = key_column(base)
+        self.task_cols, self.item_cols = locked_columns(base)
+        self._sigs: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[str, str, str]]] = {}
 
-    # tier 2: the item's locked text equal (only when there is item text to compare)
-    if todo and item_cols:
-        by_item: dict[str, list[int]] = defaultdict(list)
-        for p in free_base:
-            if bsig[p][2].strip("\x1f"):
-                by_item[bsig[p][2]].append(p)
-        rest = []
-        for s in todo:
-            hits = [p for p in by_item.get(ssig[s][2], ()) if p in free_base]
-            if not hits or not ssig[s][2].strip("\x1f"):
-                rest.append(s)
-                continue
-            b = max(hits, key=lambda p: (bsig[p][0] == ssig[s][0], _ratio(bsig[p][1], ssig[s][1]), -p))
-            result.pairs[s] = b
-            free_base.pop(b)
-        todo = rest
+    def _base_sigs(self, task_cols: list[str], item_cols: list[str]) -> list[tuple[str, str, str]]:
+        k = (tuple(task_cols), tuple(item_cols))
+        if k not in self._sigs:
+            self._sigs[k] = _signatures(self.base, self.key, task_cols, item_cols)
+        return self._sigs[k]
 
-    # tier 3: similar text, same key first, then across keys if affordable
-    if todo and free_base:
-        same_key_only = len(todo) * len(free_base) > MAX_FUZZY_PAIRS
-        scored = []
-        for s in todo:
-            for b in free_base:
-                if same_key_only and bsig[b][0] != ssig[s][0]:
+    def match(self, sub: "Ledger", candidates: set[int] | None = None) -> RowMatch:
+        task_cols = [c for c in self.task_cols if c in sub.columns]
+        item_cols = [c for c in self.item_cols if c in sub.columns]
+        all_b = self._base_sigs(task_cols, item_cols)
+        base_pos = sorted(candidates) if candidates is not None else list(range(len(self.base)))
+        bsig = {p: all_b[p] for p in base_pos}
+        ssig = _signatures(sub, key_column(sub), task_cols, item_cols)
+        result = RowMatch()
+        free_base = dict.fromkeys(base_pos)  # an ordered set
+
+        # tier 1: everything equal
+        exact: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        for p in base_pos:
+            exact[bsig[p]].append(p)
+        todo = []
+        for s in range(len(sub)):
+            hits = exact.get(ssig[s])
+            if hits:
+                b = hits.pop(0)
+                result.pairs[s] = b
+                free_base.pop(b, None)
+            else:
+                todo.append(s)
+
+        # tier 2: the item's locked text equal (only when there is item text to compare)
+        if todo and item_cols:
+            by_item: dict[str, list[int]] = defaultdict(list)
+            for p in free_base:
+                if bsig[p][2].strip("\x1f"):
+                    by_item[bsig[p][2]].append(p)
+            rest = []
+            for s in todo:
+                hits = [p for p in by_item.get(ssig[s][2], ()) if p in free_base]
+                if not hits or not ssig[s][2].strip("\x1f"):
+                    rest.append(s)
                     continue
-                score = _score(bsig[b], ssig[s], bool(item_cols))
-                if score >= SIMILAR_THRESHOLD:
-                    scored.append((score, -s, -b, s, b))
-        scored.sort(reverse=True)
-        for _, _, _, s, b in scored:
-            if s in result.pairs or b not in free_base:
-                continue
-            result.pairs[s] = b
-            result.similar.add(s)
-            free_base.pop(b)
-    result.new = [s for s in range(len(sub)) if s not in result.pairs]
-    result.missing = list(free_base)
-    return result
+                b = max(hits, key=lambda p: (bsig[p][0] == ssig[s][0], _ratio(bsig[p][1], ssig[s][1]), -p))
+                result.pairs[s] = b
+                free_base.pop(b)
+            todo = rest
+
+        # tier 3: similar text, same key first, then across keys if affordable
+        if todo and free_base:
+            same_key_only = len(todo) * len(free_base) > MAX_FUZZY_PAIRS
+            scored = []
+            for s in todo:
+                for b in free_base:
+                    if same_key_only and bsig[b][0] != ssig[s][0]:
+                        continue
+                    score = _score(bsig[b], ssig[s], bool(item_cols))
+                    if score >= SIMILAR_THRESHOLD:
+                        scored.append((score, -s, -b, s, b))
+            scored.sort(reverse=True)
+            for _, _, _, s, b in scored:
+                if s in result.pairs or b not in free_base:
+                    continue
+                result.pairs[s] = b
+                result.similar.add(s)
+                free_base.pop(b)
+        result.new = [s for s in range(len(sub)) if s not in result.pairs]
+        result.missing = list(free_base)
+        return result
+
+
+def _signatures(ledger: "Ledger", key: str | None, task_cols: list[str],
+                item_cols: list[str]) -> list[tuple[str, str, str]]:
+    """(key, task text, item text) per row; the key without a trailing "." or "、"."""
+    n = len(ledger)
+    keys = [(k or "").rstrip(".、") for k in ledger.values[key]] if key else [""] * n
+
+    def joined(cols: list[str]) -> list[str]:
+        if not cols:
+            return [""] * n
+        return ["\x1f".join(v or "" for v in vals) for vals in zip(*(ledger.values[c] for c in cols))]
+
+    return list(zip(keys, joined(task_cols), joined(item_cols)))
 
 
 def _ratio(a: str, b: str) -> float:

@@ -177,7 +177,7 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     from validator.ledger_types import LedgerTypeError, get_type
     from validator.reader import read_ledger
 
-    from .matching import fingerprints, match_rows
+    from .matching import Matcher, fingerprints
     from .safe_write import backup, ensure_writable, write_text_atomic
     from .split import read_row_keys
 
@@ -194,6 +194,7 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     files, result.skipped = _collect(inputs, {_key(master), _key(out)})
 
     prints = fingerprints(base)
+    matcher = Matcher(base)
     by_print: dict[str, list[int]] = defaultdict(list)
     for pos, fp in enumerate(prints):
         by_print[fp].append(pos)
@@ -219,7 +220,7 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
         candidates = None
         if keys is not None and keys and all(k in by_print for k in keys):
             candidates = {p for k in keys for p in by_print[k]}
-        match = match_rows(base, sub, candidates)
+        match = matcher.match(sub, candidates)
         if not match.pairs:
             result.skipped.append(_skip(source, "wrong-ledger", "没有一行与总台账对应（序号和内容都不同），不是这份台账的报送",
                                         "no row matches the master (keys and text all differ): not a copy of this ledger"))
@@ -335,24 +336,32 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
     """Record every cell in which `sub` differs from the base row it matched."""
     from validator.normalize import normalize_text
 
-    common = [(n, base.columns[n], sub.columns[n]) for n in base.columns if n in sub.columns]
-    for s, b in pairs.items():
-        srow = sub.rows[s]
-        for name, bcol, scol in common:
-            task_level = bcol.definition.level == "task"
-            if task_level and (sub.origin[name][s] != srow or sub.values[name][s] is None):
+    srows = sub.rows
+    for name, bcol in base.columns.items():
+        scol = sub.columns.get(name)
+        if scol is None:
+            continue  # a column the submission dropped proposes nothing
+        task_level = bcol.definition.level == "task"
+        sv, so, sr = sub.values[name], sub.origin[name], sub.raw[name]
+        bv, bo = base.values[name], base.origin[name]
+        formulas = {r: f for (r, c), f in sub.formulas.items() if c == scol.index}
+        for s, b in pairs.items():
+            text = sv[s]
+            formula = formulas.get(so[s]) if formulas else None
+            if formula is None and text == bv[b]:
+                continue  # the common case: unchanged
+            own = so[s] == srows[s]
+            if task_level and (not own or text is None):
                 # a filled-down or merged task value is proposed by its own row; a blank one is
                 # what unmerging and re-sorting leaves behind, not an edit
                 continue
-            formula = sub.formulas.get((sub.origin[name][s], scol.index))
             if formula is not None:
                 value, text = formula, normalize_text(formula)
+                if text == bv[b]:
+                    continue
             else:
-                text = sub.values[name][s]
-                value = sub.raw[name][s] if sub.origin[name][s] == srow else text
-            if text == base.values[name][b]:
-                continue
-            slot = cells.setdefault((base.origin[name][b], name), {})
+                value = sr[s] if own else text
+            slot = cells.setdefault((bo[b], name), {})
             slot.setdefault(source, _Proposal(source, value, text))
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from typing import Callable, Sequence
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
-from .findings import FILE_ERRORS, RULES, Finding
+from .findings import RULES, Finding
 from .validate import FileResult
 
 FORMATS = ("text", "json", "junit", "github", "sarif")
@@ -75,7 +76,7 @@ def to_github(results: Sequence[FileResult], lang: str) -> str:
         for f in r.findings:
             level = "error" if f.severity == "error" else "warning"
             title = prop(f"{f.code} {f.sheet}!{f.cell}")
-            lines.append(f"::{level} file={prop(str(r.path))},title={title}::{data(f.cell or '')} {data(f.message(lang))}")
+            lines.append(f"::{level} file={prop(str(r.path))},title={title}::{data(f.message(lang))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -127,7 +128,7 @@ def to_sarif(results: Sequence[FileResult], lang: str) -> str:
     out = []
     notifications = []
     for r in results:
-        uri = r.path.as_posix()
+        uri = quote(r.path.as_posix())  # a URI reference: Chinese names and spaces percent-encoded
         if r.error is not None:
             notifications.append({"level": "error", "message": {"text": r.error.message(lang)},
                                   "descriptor": {"id": r.error.code},
@@ -165,11 +166,6 @@ def _version() -> str:
         return version("taizhang")
     except PackageNotFoundError:
         return "0"
-
-
-def file_error_title(code: str, lang: str) -> str:
-    zh, en = FILE_ERRORS.get(code, (code, code))
-    return zh if lang == "zh" else en
 
 
 _RENDERERS: dict[str, Callable[[Sequence[FileResult], str], str]] = {
