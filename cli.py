@@ -284,6 +284,11 @@ def rollup_cmd(
     from validator.filecheck import ReadError
 
     zh = lang == Lang.zh
+    inputs = {p.resolve() for p in (master, previous) if p is not None}
+    for target in (output, json_out):
+        if target is not None and str(target) != "-" and target.resolve() in inputs:
+            _fail(f"{target}：输出文件不能是输入文件（输入文件从不改动）。" if zh else
+                  f"{target}: the output cannot be an input file (inputs are never modified).")
     try:
         day = parse_as_of(as_of) if as_of else dt.date.today()
     except ValueError:
@@ -404,7 +409,9 @@ def split(
 
     一格写了几个人或几个单位时，这一行进入每个人的文件；该列为空的行进入 未指定.xlsx。
     只有可编辑列（如 推进情况、联系人、联系电话）解除锁定；文件带有隐藏的 _taizhang 工作表，
-    合并时据此对应行并统计谁未报送。退出码：0 成功；2 无法读取或输出文件正在 Excel 中打开。
+    合并时据此对应行并统计谁未报送。
+
+    退出码：0 成功；2 无法读取、列名不对或输出文件正在 Excel 中打开。
 
     示例 / examples:
 
@@ -442,6 +449,7 @@ def merge(
     行按序号和内容对应（不按位置）。可编辑列的修改直接应用（值不合规也应用，并标红列入 findings）；
     锁定列的修改不应用；两份报送把同一格改成不同的值为冲突，保留原值并列出各方提议。
     输出中修改过的格为浅绿，冲突为橙色并附批注，另有「合并记录」「冲突」工作表。
+
     退出码：0 无需处理；1 有冲突、未应用的修改、跳过的文件或校验错误；2 未合并（总台账无法读取、输出被占用、用法错误）。
 
     示例 / examples:
@@ -464,7 +472,8 @@ def merge(
             bar["p"] = Progress(console=Console(stderr=True), transient=True)
             bar["p"].start()
             bar["t"] = bar["p"].add_task("合并报送" if lang == Lang.zh else "merging", total=total)
-        bar["p"].update(bar["t"], completed=done, description=path.name[:30])
+        done_text = "写出合并结果" if lang == Lang.zh else "writing the output"
+        bar["p"].update(bar["t"], completed=done, description=done_text if done == total else path.name[:30])
 
     try:
         result = merge_ledgers(master, inputs, output, report=report, accept_new_rows=accept_new_rows,

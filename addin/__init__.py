@@ -20,11 +20,14 @@ from typing import Any, Callable
 REPORT_SHEET = "校验结果"
 MARKS_SHEET = "_taizhang_marks"
 SETTINGS_SHEET = "设置"
+ROLLUP_SHEET = "汇总"
+OVERDUE_SHEET = "逾期清单"
 ERROR_FILL = "#FFC7CE"
 WARNING_FILL = "#FFEB9C"
 HEADER_FILL = "#DDEBF7"
 TITLE = "台账"
 SETTINGS_DEFAULTS = (
+    ("总表文件", "", "磁盘上的总台账（空 = 本工作簿；通过 xlwings Server 使用时填写服务器可访问的路径）"),
     ("报送文件夹", "报送", "合并报送时读取的文件夹（相对本工作簿所在文件夹）"),
     ("分发文件夹", "分发", "分发时写入的文件夹"),
     ("输出文件夹", "", "合并结果与汇总表写入的文件夹（空 = 本工作簿所在文件夹）"),
@@ -72,7 +75,7 @@ def _find_ledger(book: Any):
     active = book.sheets.active
     candidates = [active] + [s for s in book.sheets if s.name != active.name]
     for sheet in candidates:
-        if sheet.name.startswith("_") or sheet.name in (REPORT_SHEET, SETTINGS_SHEET):
+        if sheet.name.startswith("_") or sheet.name in (REPORT_SHEET, SETTINGS_SHEET, ROLLUP_SHEET, OVERDUE_SHEET):
             continue
         ledger = read_grid(_grid(sheet), sheet=sheet.name, path=path, metadata=meta)
         if ledger is not None:
@@ -254,6 +257,11 @@ def _folder(base: Path, value: str) -> Path:
 
 def _master_on_disk(book: Any) -> Path:
     path = _book_path(book)
+    if path is None and _settings(book).get("总表文件"):
+        path = Path(_settings(book)["总表文件"]).expanduser()
+        if not path.is_file():
+            raise AddinError(f"「{SETTINGS_SHEET}」中的总表文件不存在：{path}")
+        return path
     if path is None:
         raise AddinError("请先把工作簿保存到本机磁盘（分发、合并、汇总读取磁盘上的文件）。")
     try:
@@ -281,8 +289,7 @@ def split(book: Any) -> Path:
     conf = _settings(book)
     out_dir = _folder(master.parent, conf["分发文件夹"])
     result = _core("ledgerops.split").split_ledger(master, out_dir)
-    files = getattr(result, "files", None) or []
-    book.app.alert(f"已分发 {len(files)} 个文件到：{out_dir}", title=f"{TITLE} · 分发", buttons="ok", mode="info")
+    book.app.alert(f"{result.summary_text('zh')}\n文件夹：{out_dir}", title=f"{TITLE} · 分发", buttons="ok", mode="info")
     return out_dir
 
 
@@ -297,30 +304,44 @@ def merge(book: Any) -> Path:
     out = _folder(master.parent, conf["输出文件夹"]) / f"{master.stem}-合并-{stamp}.xlsx"
     accept = conf.get("接受新增行", "否") in ("是", "yes", "true", "1")
     result = _core("ledgerops.merge").merge_ledgers(master, [folder], out, report=None, accept_new_rows=accept)
-    doc = result.to_dict()
-    msg = (f"合并完成：应用 {len(doc.get('applied', []))} 处修改，拒绝 {len(doc.get('rejected', []))} 处，"
-           f"冲突 {len(doc.get('conflicts', []))} 处，新增行 {len(doc.get('new_rows', []))} 行，"
-           f"跳过 {len(doc.get('skipped', []))} 个文件。\n结果：{out}")
+    msg = f"{result.summary_text('zh')}\n结果：{out}"
     _open(book, out)
     book.app.alert(msg, title=f"{TITLE} · 合并报送", buttons="ok", mode="info")
     return out
 
 
-def rollup(book: Any) -> Path:
-    """汇总: status, overdue items and per-unit counts in a new workbook."""
-    master = _master_on_disk(book)
+def rollup(book: Any) -> dict[str, int]:
+    """汇总: roll up the open workbook into sheets 汇总 and 逾期清单 (no file on disk needed)."""
+    sheet, ledger = _find_ledger(book)
     conf = _settings(book)
-    as_of = _dt.date.fromisoformat(conf["汇总日期"]) if conf.get("汇总日期") else _dt.date.today()
-    out = _folder(master.parent, conf["输出文件夹"]) / f"{master.stem}-汇总-{as_of.isoformat()}.xlsx"
-    core = _core("ledgerops.rollup")
-    result = core.rollup(master, as_of=as_of)
-    writer = _core("ledgerops.rollup_xlsx")
-    writer.write_rollup(result, out)
+    try:
+        as_of = _dt.date.fromisoformat(conf["汇总日期"]) if conf.get("汇总日期") else _dt.date.today()
+    except ValueError:
+        raise AddinError(f"「{SETTINGS_SHEET}」中的汇总日期「{conf['汇总日期']}」无效，应写成 2019-06-27。") from None
+    result = _core("ledgerops.rollup").rollup_ledger(ledger, as_of)
     doc = result.to_dict()
-    _open(book, out)
-    book.app.alert(f"汇总完成：逾期 {len(doc.get('overdue', []))} 项。\n结果：{out}",
-                   title=f"{TITLE} · 汇总", buttons="ok", mode="info")
-    return out
+    head = ["责任单位", "事项", "已完成", "推进中", "未启动", "持续推进", "逾期"]
+    fields = ("items", "done", "in_progress", "not_started", "ongoing", "overdue")
+    table = [[f"截至 {as_of.isoformat()} 汇总（{ledger.sheet}）"] + [""] * 6, head]
+    table += [[u["unit"], *(u[f] for f in fields)] for u in doc["by_unit"]]
+    table.append(["合计", *(getattr(result.totals, f) for f in fields)])
+    summary = _fresh_sheet(book, ROLLUP_SHEET)
+    summary["A1"].value = table
+    summary["A2:G2"].color = HEADER_FILL
+    overdue = [["行", "责任单位", "节点日期", "逾期天数", "联系人", "联系电话"]]
+    overdue += [[o["row"], o["unit"], o["deadline"], o["days"], o.get("contact") or "", o.get("phone") or ""]
+                for o in doc["overdue"]]
+    late = _fresh_sheet(book, OVERDUE_SHEET)
+    late["A1"].value = overdue
+    late["A1:F1"].color = HEADER_FILL
+    key_letter = next(iter(ledger.columns.values())).letter
+    for i, o in enumerate(doc["overdue"], start=2):  # each overdue item links to its row in the ledger
+        late[f"A{i}"].add_hyperlink(f"#'{sheet.name}'!{key_letter}{o['row']}", str(o["row"]), "跳转到台账中的这一行")
+    rows = len({o["row"] for o in doc["overdue"]})
+    book.app.alert(f"汇总完成（截至 {as_of.isoformat()}）：{len(result.items)} 项，逾期 {rows} 项，"
+                   f"见「{ROLLUP_SHEET}」「{OVERDUE_SHEET}」工作表。", title=f"{TITLE} · 汇总", buttons="ok",
+                   mode="critical" if rows else "info")
+    return {"items": len(result.items), "overdue": rows}
 
 
 def help(book: Any) -> None:  # noqa: A001 - the button's name
@@ -354,10 +375,9 @@ def run(action: str, book: Any) -> Any:
         _alert(book, str(exc))
     except Exception as exc:  # last line of defence: keep the user in Excel, tell them what failed
         from ledgerops.safe_write import OutputLocked
-        from validator.filecheck import ReadError
 
-        if isinstance(exc, ReadError):
-            _alert(book, exc.zh)
+        if hasattr(exc, "message") and callable(exc.message):  # ReadError, SplitError, MergeError...
+            _alert(book, exc.message("zh"))
         elif isinstance(exc, OutputLocked):
             _alert(book, str(exc))
         else:

@@ -89,21 +89,43 @@ class Case:
         return max(self.rss) if self.rss else None
 
 
+# A small process forks and execs the command and reports its rusage: the kernel starts a child's
+# peak-memory count from its parent's resident set, so spawning from run.py itself (which holds
+# the inputs' manifest, maybe generated ledgers) would inflate every figure.
+LAUNCHER = """
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+with open(out, "w") as fh:
+    json.dump([os.waitstatus_to_exitcode(status), wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss], fh)
+"""
+
+
 def timed(argv: list[str], *, cwd: Path, stdout: Path | None) -> tuple[int, float, float, float, str]:
     """Run one process: (exit code, wall s, user+sys CPU s, peak RSS MB, stderr tail)."""
+    result = (stdout.parent if stdout else cwd) / ".timing.json"
+    result.unlink(missing_ok=True)
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL
     try:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.PIPE, env=_env())
-        err = proc.stderr.read()  # type: ignore[union-attr]
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(result)] + argv, cwd=cwd, stdout=out,
+                              stderr=subprocess.PIPE, env=_env())
     finally:
         if stdout:
             out.close()  # type: ignore[union-attr]
-    # ru_maxrss is in kilobytes on Linux
-    return proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, err.decode("utf-8", "replace")[-400:]
+    err = proc.stderr.decode("utf-8", "replace")[-400:]
+    if not result.exists():
+        return proc.returncode or 127, 0.0, 0.0, 0.0, err or "the launcher reported nothing"
+    code, wall, cpu, maxrss = json.loads(result.read_text())
+    result.unlink()
+    return code, wall, cpu, maxrss / 1024, err  # ru_maxrss is in kilobytes on Linux
 
 
 def _env() -> dict[str, str]:
@@ -268,8 +290,9 @@ def check_output(case: Case, data: Path, manifest: dict) -> str:
     if case.group == "merge" and case.stdout:
         if not (case.stdout.parent / "merged.xlsx").exists():
             raise RuntimeError("merge wrote no output file")
-        lines = case.stdout.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        return lines[-1][:160] if lines else ""
+        lines = [l.strip() for l in case.stdout.read_text(encoding="utf-8", errors="replace").splitlines()]
+        summary = [l for l in lines if "已应用" in l or "applied" in l.lower()]
+        return (summary or lines or [""])[0][:160]
     return ""
 
 

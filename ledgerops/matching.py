@@ -70,6 +70,48 @@ def fingerprints(ledger: "Ledger") -> list[str]:
     return out
 
 
+CELL_HASH_LEN = 6
+
+
+def cell_hash(text: str | None) -> str:
+    """A short hash of a normalised cell value: enough to tell "unchanged since issued"."""
+    return hashlib.sha1((text or "").encode("utf-8")).hexdigest()[:CELL_HASH_LEN]
+
+
+def editable_columns(ledger: "Ledger") -> list[str]:
+    return [c.name for c in ledger.ledger_type.columns if c.editable and c.name in ledger.columns]
+
+
+def issued_keys(ledger: "Ledger") -> list[str]:
+    """Per row "fingerprint:hashes of the editable cells", what split records of each row it sends.
+
+    Merge uses the hashes as the true base of a three-way merge: a cell a department left as
+    issued proposes nothing, even if the master has changed since (an earlier merge round), so a
+    late submission never reverts what another department already sent.
+    """
+    editable = editable_columns(ledger)
+    cols = [ledger.values[c] for c in editable]
+    return [fp + ":" + "".join(cell_hash(col[pos]) for col in cols) for pos, fp in enumerate(fingerprints(ledger))]
+
+
+@dataclass(slots=True)
+class IssuedRow:
+    fingerprint: str
+    hashes: dict[str, str]  # editable column -> hash of the value as issued
+
+
+def parse_issued(keys: list[str], editable: list[str]) -> dict[str, IssuedRow]:
+    """Fingerprint -> what was issued, from split metadata (entries without hashes: fingerprint only)."""
+    out: dict[str, IssuedRow] = {}
+    for key in keys:
+        fp, _, rest = key.partition(":")
+        hashes = {}
+        if len(rest) == CELL_HASH_LEN * len(editable):
+            hashes = {c: rest[i * CELL_HASH_LEN:(i + 1) * CELL_HASH_LEN] for i, c in enumerate(editable)}
+        out.setdefault(fp, IssuedRow(fp, hashes))
+    return out
+
+
 def content_hash(ledger: "Ledger") -> str:
     """Hash of the master's locked content: unchanged by merges, changed by editing the ledger itself."""
     h = hashlib.sha256()

@@ -173,16 +173,13 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     checked before anything is read, nothing is written). If OUT is MASTER, a timestamped backup
     of MASTER is made first. `progress(done, total, path)` is called once per submission.
     """
-    from validator.filecheck import ReadError
     from validator.ledger_types import LedgerTypeError, get_type
     from validator.reader import read_ledger
 
-    from .matching import Matcher, fingerprints
     from .safe_write import backup, ensure_writable, write_text_atomic
-    from .split import read_row_keys
 
     master, out = Path(master), Path(out)
-    if out.suffix.lower() not in (".xlsx", ".xlsm"):
+    if out.suffix.lower() != ".xlsx" and not (out.suffix.lower() == ".xlsm" == master.suffix.lower()):
         raise MergeError(f"{out}：输出文件须为 .xlsx", f"{out}: the output must be an .xlsx file")
     ensure_writable(out)
     try:
@@ -192,6 +189,32 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     base = read_ledger(master, ledger_type=ltype)
     result = MergeResult(master, out)
     files, result.skipped = _collect(inputs, {_key(master), _key(out)})
+
+    cells, new_rows = _gather(base, files, result, progress)
+
+    wb = _build_out(master, out, base, cells, new_rows, accept_new_rows, result)
+    if out.exists() and _key(out) == _key(master):
+        result.backup = backup(master)
+    save(wb, out)
+    if report is not None:
+        write_text_atomic(Path(report), json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
+    return result
+
+
+# ----------------------------------------------------------------------------- reading submissions
+
+def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
+            progress: Callable[[int, int, Path], None] | None) -> tuple[dict, list[_NewRow]]:
+    """Read and match every submission; collect the cells they change and the rows they add.
+
+    Files that cannot be merged go to `result.skipped`; merged sources, expected and missing
+    departments and dropped rows are recorded on `result` too.
+    """
+    from validator.filecheck import ReadError
+    from validator.reader import read_ledger
+
+    from .matching import Matcher, fingerprints, parse_issued
+    from .split import read_row_keys
 
     prints = fingerprints(base)
     matcher = Matcher(base)
@@ -217,9 +240,16 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
                                         f"a '{sub_type}' ledger; the master is '{base.ledger_type.name}'"))
             continue
         keys = read_row_keys(sub.metadata)
-        candidates = None
-        if keys is not None and keys and all(k in by_print for k in keys):
-            candidates = {p for k in keys for p in by_print[k]}
+        candidates, issued = None, {}
+        if keys:
+            issued = parse_issued(keys, _json_list(sub.metadata.get("editable_columns")))
+            known = [k for k in issued if k in by_print]
+            if not known:
+                result.skipped.append(_skip(source, "wrong-ledger", "这是另一份台账分发的文件，没有一行属于这份总台账",
+                                            "a file split from another ledger: none of its rows is in this master"))
+                continue
+            if len(known) == len(issued):  # else the master was edited since the split: match on content
+                candidates = {p for k in issued for p in by_print[k]}
         match = matcher.match(sub, candidates)
         if not match.pairs:
             result.skipped.append(_skip(source, "wrong-ledger", "没有一行与总台账对应（序号和内容都不同），不是这份台账的报送",
@@ -229,54 +259,19 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
         for name in _json_list(sub.metadata.get("split_departments")):
             expected.setdefault(name)
         submitted.add(sub.metadata.get("department") or Path(source).stem)
-        _propose(base, sub, match.pairs, source, cells)
+        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints))
         new_rows.extend(_new_rows(base, sub, match, source))
         if candidates is not None or len(match.pairs) >= len(base) / 2:
+            key = base.column_for_role("key")
             for pos in match.missing:
-                key = base.column_for_role("key")
                 result.dropped.append({"source": source, "row": base.rows[pos],
                                        "key": base.values[key.name][pos] if key else None})
     if progress:
-        progress(len(files), len(files), master)
+        progress(len(files), len(files), base.path)
     result.expected = list(expected)
     result.missing = [n for n in expected if n not in submitted]
-    new_rows = _dedupe_new(new_rows)
+    return cells, _dedupe_new(new_rows)
 
-    wb = load_workbook_for(master, base, keep_vba=out.suffix.lower() == ".xlsm" and master.suffix.lower() == ".xlsm")
-    ws = ledger_sheet(wb, base)
-    row_map, placed = _place_new_rows(ws, base, new_rows if accept_new_rows else [])
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-    log: list[list[Any]] = []
-    _resolve(base, ws, cells, row_map, result, log, stamp)
-    _write_new_rows(base, ws, new_rows, placed, result, log, stamp)
-    for d in result.dropped:
-        d["row"] = row_map(d["row"])
-        log.append([None, None, None, None, d["source"], stamp, "行缺失（未删除）",
-                    f"报送中没有第 {d['row']} 行（序号 {d['key'] or '—'}），总表保留该行"])
-    for s in result.skipped:
-        log.append([None, None, None, None, s["path"], stamp, "跳过文件", s["message"][0]])
-
-    result.findings = _validate_out(ws, base)
-    _mark_invalid(ws, result)
-    table_sheet(wb, LOG_SHEET, ["单元格", "列", "原值", "新值", "来源文件", "时间", "结果", "说明"], log,
-                [9, 14, 36, 36, 22, 19, 16, 40], append=True)
-    if result.conflicts:
-        table_sheet(wb, CONFLICT_SHEET, ["单元格", "列", "原值（保留）", "来源文件", "提议值"],
-                    [[c["cell"], c["column"], c["base"], p["source"], p["value"]]
-                     for c in result.conflicts for p in c["proposals"]], [9, 14, 40, 22, 40])
-    elif CONFLICT_SHEET in wb.sheetnames:
-        del wb[CONFLICT_SHEET]
-    wb.active = wb.sheetnames.index(ws.title)
-
-    if out.exists() and _key(out) == _key(master):
-        result.backup = backup(master)
-    save(wb, out)
-    if report is not None:
-        write_text_atomic(Path(report), json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
-    return result
-
-
-# ----------------------------------------------------------------------------- inputs
 
 def _key(path: Path) -> str:
     try:
@@ -331,10 +326,40 @@ def _json_list(text: str | None) -> list[str]:
 
 # ----------------------------------------------------------------------------- proposals
 
+def _as_issued(sub: "Ledger", pairs: dict[int, int], issued: dict[str, Any],
+               base_prints: list[str]) -> dict[int, tuple[bool, dict[str, str]]]:
+    """Submission position -> (locked cells as issued?, editable cell hashes as issued), for split files.
+
+    The row's own fingerprint found among the issued ones means the department left its locked
+    cells alone; otherwise the hashes of the base row it matched are the best record there is.
+    """
+    if not issued:
+        return {}
+    from .matching import fingerprints
+
+    out = {}
+    for s, fp in enumerate(fingerprints(sub)):
+        if s not in pairs:
+            continue
+        row = issued.get(fp)
+        if row is not None:
+            out[s] = (True, row.hashes)
+        elif (row := issued.get(base_prints[pairs[s]])) is not None:
+            out[s] = (False, row.hashes)
+    return out
+
+
 def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
-             cells: dict[tuple[int, str], dict[str, _Proposal]]) -> None:
-    """Record every cell in which `sub` differs from the base row it matched."""
+             cells: dict[tuple[int, str], dict[str, _Proposal]],
+             issued: dict[int, tuple[bool, dict[str, str]]]) -> None:
+    """Record every cell in which `sub` differs from the base row it matched.
+
+    For a split file the base of the three-way merge is the cell as issued (`issued`): a cell
+    the department did not change proposes nothing even where the master has moved on since.
+    """
     from validator.normalize import normalize_text
+
+    from .matching import cell_hash
 
     srows = sub.rows
     for name, bcol in base.columns.items():
@@ -342,6 +367,7 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
         if scol is None:
             continue  # a column the submission dropped proposes nothing
         task_level = bcol.definition.level == "task"
+        editable = bcol.definition.editable
         sv, so, sr = sub.values[name], sub.origin[name], sub.raw[name]
         bv, bo = base.values[name], base.origin[name]
         formulas = {r: f for (r, c), f in sub.formulas.items() if c == scol.index}
@@ -361,6 +387,12 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
                     continue
             else:
                 value = sr[s] if own else text
+            as_issued = issued.get(s)
+            if as_issued is not None:
+                if not editable and as_issued[0]:
+                    continue  # locked cells untouched: the master changed them since the split
+                if editable and as_issued[1].get(name) == cell_hash(text):
+                    continue  # left as issued: not this department's change
             slot = cells.setdefault((bo[b], name), {})
             slot.setdefault(source, _Proposal(source, value, text))
 
@@ -374,11 +406,14 @@ def _new_rows(base: "Ledger", sub: "Ledger", match: Any, source: str) -> list[_N
             v = base.values[key.name][pos]
             if v is not None:
                 groups_by_key.setdefault(v, g)
+    matched_in_task: dict[int, list[int]] = defaultdict(list)
+    for p in match.pairs:
+        matched_in_task[sub.task[p]].append(p)
     out = []
     for s in match.new:
         group = None
         # the base task of the nearest matched row in the same submission task, above first
-        same = [p for p in range(len(sub)) if sub.task[p] == sub.task[s] and p in match.pairs]
+        same = matched_in_task.get(sub.task[s])
         if same:
             nearest = min(same, key=lambda p: (abs(p - s), p > s))
             group = base.task[match.pairs[nearest]]
@@ -411,6 +446,38 @@ def _dedupe_new(rows: list[_NewRow]) -> list[_NewRow]:
 
 
 # ----------------------------------------------------------------------------- writing OUT
+
+def _build_out(master: Path, out: Path, base: "Ledger", cells: dict, new_rows: list[_NewRow], accept_new_rows: bool,
+               result: MergeResult) -> Any:
+    """The master as an openpyxl workbook with the merge applied, marked, logged and validated."""
+    wb = load_workbook_for(master, base, keep_vba=out.suffix.lower() == ".xlsm" and master.suffix.lower() == ".xlsm")
+    ws = ledger_sheet(wb, base)
+    row_map, placed = _place_new_rows(ws, base, new_rows if accept_new_rows else [])
+    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    log: list[list[Any]] = []
+    _resolve(base, ws, cells, row_map, result, log, stamp)
+    _write_new_rows(base, ws, new_rows, placed, result, log, stamp)
+    for d in result.dropped:
+        d["row"] = row_map(d["row"])
+        log.append([None, None, None, None, d["source"], stamp, "行缺失（未删除）",
+                    f"报送中没有第 {d['row']} 行（序号 {d['key'] or '—'}），总表保留该行"])
+    for s in result.skipped:
+        log.append([None, None, None, None, s["path"], stamp, "跳过文件", s["message"][0]])
+
+    result.findings = _validate_out(ws, base)
+    _mark_invalid(ws, result)
+    table_sheet(wb, LOG_SHEET, ["单元格", "列", "原值", "新值", "来源文件", "时间", "结果", "说明"], log,
+                [9, 14, 36, 36, 22, 19, 16, 40], append=True)
+    if result.conflicts:
+        table_sheet(wb, CONFLICT_SHEET, ["单元格", "列", "原值（保留）", "来源文件", "提议值"],
+                    [[c["cell"], c["column"], c["base"], p["source"], p["value"]]
+                     for c in result.conflicts for p in c["proposals"]], [9, 14, 40, 22, 40])
+    elif CONFLICT_SHEET in wb.sheetnames:
+        del wb[CONFLICT_SHEET]
+    wb.active = wb.sheetnames.index(ws.title)
+    return wb
+
+
 
 def _place_new_rows(ws: Any, base: "Ledger", rows: list[_NewRow]) -> tuple[Callable[[int], int], list[int]]:
     """Insert empty rows for accepted new rows: at the end of their task, or after the last task.
@@ -495,9 +562,10 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
             if isinstance(p.value, str) and p.value.startswith("="):
                 entry["formula_as_text"] = True
             result.applied.append(entry)
-            extra = "；公式按文字写入" if entry.get("formula_as_text") else ""
-            also = f"（另有 {'、'.join(q.source for q in proposals[1:])} 相同修改）" if len(proposals) > 1 else ""
-            log.append([cell_ref, col.header, old, text_of(p.value), p.source, stamp, "已应用", also + extra])
+            notes = [f"另有 {'、'.join(q.source for q in proposals[1:])} 相同修改"] if len(proposals) > 1 else []
+            if entry.get("formula_as_text"):
+                notes.append("公式按文字写入")
+            log.append([cell_ref, col.header, old, text_of(p.value), p.source, stamp, "已应用", "；".join(notes) or None])
             continue
         result.conflicts.append({"row": row, "column": col.header, "cell": cell_ref, "base": old,
                                  "proposals": [{"source": p.source, "value": text_of(p.value)} for p in proposals]})
@@ -525,7 +593,8 @@ def _write_new_rows(base: "Ledger", ws: Any, rows: list[_NewRow], placed: list[i
         entry = {"source": r.source, "sources": r.sources, "values": r.values, "task": task_key,
                  "added": out_row is not None, "row": out_row}
         result.new_rows.append(entry)
-        summary = "；".join(f"{n}：{_clip(v, 30)}" for n, v in r.values.items() if n != (key.name if key else None))
+        shown = [n for n in r.values if n in r.raw and n != (key.name if key else None)] or list(r.values)
+        summary = "；".join(f"{n}：{_clip(r.values[n], 30)}" for n in shown)
         if out_row is None:
             log.append([None, None, None, summary, r.source, stamp, "新增行：未添加",
                         f"属于序号 {task_key or '—'}；加 --accept-new-rows 可添加"])

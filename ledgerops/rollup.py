@@ -30,8 +30,8 @@ from validator.filecheck import ReadError, unreadable
 from validator.ledger_types import TEMPLATES_DIR
 
 __all__ = [
-    "STATUSES", "STATUS_LABELS", "Item", "Counts", "Rollup", "StatusRule", "StatusRules", "StatusRulesError",
-    "rollup", "rollup_ledger", "load_previous",
+    "STATUSES", "STATUS_LABELS", "Counts", "Decision", "Item", "Rollup", "StatusRule", "StatusRules",
+    "StatusRulesError", "apply_previous", "load_previous", "parse_as_of", "render_summary", "rollup", "rollup_ledger",
 ]
 
 STATUSES = ("done", "in_progress", "not_started", "ongoing")
@@ -251,9 +251,8 @@ class Item:
         return {
             "row": self.row, "key": self.key, "task": self.task, "output": self.output, "category": self.category,
             "units": list(self.units), "status": self.status, "rule": self.rule, "rule_label": self.rule_label,
-            "source": self.source, "evidence": self.evidence, "deadline_text": self.deadline_text,
-            "progress": self.progress,
-            "contact": self.contact, "phone": self.phone,
+            "rule_label_en": self.rule_label_en, "source": self.source, "evidence": self.evidence, "deadline_text": self.deadline_text,
+            "progress": self.progress, "contact": self.contact, "phone": self.phone,
             "milestones": [{"date": d.isoformat(), "text": t, "done": done} for d, t, done in self.milestones],
             "overdue": first is not None,
             "deadline": first.date.isoformat() if first else None,

@@ -14,7 +14,6 @@ results, and readers other than Excel (calamine, the add-in's remote engine) wou
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -32,7 +31,7 @@ STATUS_COLOURS = {"done": "70AD47", "in_progress": "4472C4", "not_started": "A5A
 STATUS_FILLS = {"done": "E2EFDA", "in_progress": "DDEBF7", "not_started": "EDEDED", "ongoing": "FFF2CC"}
 OVERDUE_COLOUR = "C00000"
 HEADER_FILL = "1F4E78"
-# Named on every cell font: a font without a name falls back to a serif face in LibreOffice, and
+# Named on every font: a font without a name falls back to a serif face in LibreOffice, and
 # Chinese Excel shows Calibri's Latin glyphs with its own East Asian font for the Chinese.
 FONT = "Calibri"
 LINE_HEIGHT = 15.0  # points per wrapped line
@@ -50,6 +49,7 @@ def write_rollup_xlsx(result: Rollup, path: Path) -> None:
     path = Path(path)
     link_base = _link_target(result.master, path.parent)
     wb = Workbook()
+    _register_styles(wb)
     summary = wb.active
     summary.title = SHEETS[0]
     _summary_sheet(summary, result)
@@ -68,37 +68,69 @@ def write_rollup_xlsx(result: Rollup, path: Path) -> None:
     wb.save(path)
 
 
-# ---------------------------------------------------------------------- shared layout
+# ---------------------------------------------------------------------- styles
+#
+# Cells are styled with named styles, registered once per workbook: assigning a named style is a
+# lookup, while assigning a font or border object hashes it on every cell (openpyxl), which took
+# most of the time on a 20,000-row master. The names show in Excel's style gallery.
+
+TEXT, CENTRE, HEADER, LINK, DATE, LATE, PERCENT, CHANGE = (
+    "台账·文字", "台账·居中", "台账·表头", "台账·链接", "台账·日期", "台账·逾期", "台账·百分比", "台账·增减")
+TOTAL_TEXT, TOTAL, TOTAL_PERCENT, TOTAL_CHANGE = "台账·合计", "台账·合计数", "台账·合计百分比", "台账·合计增减"
+STATUS_STYLE = {s: f"台账·{STATUS_ZH[s]}" for s in STATUSES}
 
 
-@functools.cache
-def _styles():
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+def _register_styles(wb) -> None:
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 
     thin = Side(style="thin", color="808080")
-    return {
-        "title": Font(name=FONT, bold=True, size=16),
-        "subtitle": Font(name=FONT, size=10, color="404040"),
-        "header_font": Font(name=FONT, bold=True, color="FFFFFF"),
-        "header_fill": PatternFill("solid", fgColor=HEADER_FILL),
-        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
-        "wrap": Alignment(wrap_text=True, vertical="center"),
-        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
-        "bold": Font(name=FONT, bold=True),
-        "link": Font(name=FONT, color="0563C1", underline="single"),
-        "total_fill": PatternFill("solid", fgColor="F2F2F2"),
-        "note": Font(name=FONT, size=9, italic=True, color="595959"),
-    }
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    left = Alignment(wrap_text=True, vertical="center")
+    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    plain = Font(name=FONT, size=11)
+    bold = Font(name=FONT, size=11, bold=True)
+    grey = PatternFill("solid", fgColor="F2F2F2")
+
+    def add(name, font=plain, align=centre, fill=None, fmt="General"):
+        style = NamedStyle(name=name, font=font, border=border, alignment=align, number_format=fmt)
+        if fill is not None:
+            style.fill = fill
+        wb.add_named_style(style)
+
+    add(TEXT, align=left)
+    add(CENTRE)
+    add(HEADER, font=Font(name=FONT, size=11, bold=True, color="FFFFFF"), fill=PatternFill("solid", fgColor=HEADER_FILL))
+    add(LINK, font=Font(name=FONT, size=11, color="0563C1", underline="single"))
+    add(DATE, fmt="yyyy-mm-dd")
+    add(LATE, font=Font(name=FONT, size=11, bold=True, color=OVERDUE_COLOUR))
+    add(PERCENT, fmt="0%")
+    add(CHANGE, fmt="+0;-0;0")
+    add(TOTAL_TEXT, font=bold, align=left, fill=grey)
+    add(TOTAL, font=bold, fill=grey)
+    add(TOTAL_PERCENT, font=bold, fill=grey, fmt="0%")
+    add(TOTAL_CHANGE, font=bold, fill=grey, fmt="+0;-0;0")
+    for status, name in STATUS_STYLE.items():
+        add(name, fill=PatternFill("solid", fgColor=STATUS_FILLS[status]))
+
+
+def _font(**kw):
+    from openpyxl.styles import Font
+
+    return Font(name=FONT, **kw)
+
+
+# ---------------------------------------------------------------------- shared layout
 
 
 def _heading(ws, title: str, subtitle: str, width: int) -> None:
     """Title in row 1 and a line of context in row 2, merged over the table's width."""
-    s = _styles()
+    from openpyxl.styles import Alignment
+
     _write_row(ws, 1, [title])  # the title comes from the ledger
     _write_row(ws, 2, [subtitle])
-    ws.cell(1, 1).font = s["title"]
-    ws.cell(2, 1).font = s["subtitle"]
-    ws.cell(2, 1).alignment = s["wrap"]
+    ws.cell(1, 1).font = _font(bold=True, size=16)
+    ws.cell(2, 1).font = _font(size=10, color="404040")
+    ws.cell(2, 1).alignment = Alignment(wrap_text=True, vertical="center")
     if width > 1:
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
         ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
@@ -107,42 +139,31 @@ def _heading(ws, title: str, subtitle: str, width: int) -> None:
 
 
 def _header_row(ws, row: int, headers: Sequence[str]) -> None:
-    s = _styles()
     for col, text in enumerate(headers, 1):
         cell = ws.cell(row, col, text)
-        cell.font, cell.fill, cell.border, cell.alignment = s["header_font"], s["header_fill"], s["border"], s["center"]
+        cell.style = HEADER
     ws.row_dimensions[row].height = 30
 
 
-def _body(ws, first: int, last: int, width: int, wrap_cols: Sequence[int] = (),
-          centre_cols: Sequence[int] = ()) -> None:
-    """Borders on the table, wrapped text where asked, row heights that show the wrapped text.
+def _table_row(ws, row: int, values: Sequence[object], styles: Sequence[str], widths: Sequence[float]) -> None:
+    """One table row: values written as data, a named style per column, and a height that shows
+    wrapped text (Excel does not grow a row for wrapped text a program wrote, so long 推进情况
+    would print cut off)."""
+    from .xlsx_out import set_value
 
-    Row heights are estimated from the text length: Excel does not grow a row to fit wrapped
-    text that a program wrote, so without this long 推进情况 would print cut off.
-    """
-    s = _styles()
-    widths = {c: ws.column_dimensions[_letter(c)].width or 9 for c in range(1, width + 1)}
-    for r in range(first, last + 1):
-        lines = 1
-        for c in range(1, width + 1):
-            cell = ws.cell(r, c)
-            cell.border = s["border"]
-            if c in wrap_cols:
-                cell.alignment = s["wrap"]
-                lines = max(lines, _lines(cell.value, widths[c]))
-            elif c in centre_cols:
-                cell.alignment = s["center"]
-            else:
-                cell.alignment = s["wrap"]
-        if lines > 1:
-            ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 3)
+    lines = 1
+    for col, (value, style) in enumerate(zip(values, styles), 1):
+        cell = ws.cell(row, col)
+        set_value(cell, value)
+        cell.style = style
+        if style == TEXT and value is not None:
+            lines = max(lines, _lines(value, widths[col - 1]))
+    if lines > 1:
+        ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 3)
 
 
 def _lines(value: object, width: float) -> int:
-    """How many lines `value` takes in a column `width` characters wide (CJK counts double)."""
-    if value is None:
-        return 1
+    """How many lines `value` takes in a column `width` characters wide (CJK counts about double)."""
     per_line = max(1.0, width - 1)
     total = 0
     for part in str(value).split("\n"):
@@ -152,8 +173,8 @@ def _lines(value: object, width: float) -> int:
 
 
 def _write_row(ws, row: int, values: Sequence[object]) -> None:
-    """Cell values from the ledger written as data: text starting with "=" stays text (never a
-    live formula in the report) and control characters openpyxl refuses are dropped."""
+    """Values from the ledger written as data: text starting with "=" stays text (never a live
+    formula in the report) and control characters openpyxl refuses are dropped."""
     from .xlsx_out import set_value
 
     for col, value in enumerate(values, 1):
@@ -199,13 +220,13 @@ def _link_target(master: Path, out_dir: Path) -> str:
 
 
 def _link(cell, target: str, sheet: str, row: int) -> None:
-    """Link `cell` to row `row` of the master: file target plus the cell as its location."""
+    """Link `cell` to row `row` of the master: the file as target, the row's first cell as location."""
     from openpyxl.worksheet.hyperlink import Hyperlink
 
     location = f"'{sheet.replace(chr(39), chr(39) * 2)}'!A{row}"
     cell.hyperlink = Hyperlink(ref=cell.coordinate, target=target, location=location,
                                tooltip=f"打开台账第 {row} 行")
-    cell.font = _styles()["link"]
+    cell.style = LINK
 
 
 def _subtitle(result: Rollup, extra: str = "") -> str:
@@ -219,11 +240,13 @@ def _item_text(item: Item) -> str:
     return item.output or item.task or ""
 
 
-def _status_cell(cell, status: str) -> None:
-    from openpyxl.styles import PatternFill
+def _red_rule(operator: str, formula: list[str], fill: str = "FFC7CE", colour: str = "9C0006"):
+    """A conditional format (differential style: no font name, it keeps the cell's font)."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Font, PatternFill
 
-    cell.value = STATUS_ZH[status]
-    cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[status])
+    return CellIsRule(operator=operator, formula=formula, fill=PatternFill("solid", fgColor=fill, bgColor=fill),
+                      font=Font(color=colour, bold=True))
 
 
 # ---------------------------------------------------------------------- 汇总
@@ -231,16 +254,14 @@ def _status_cell(cell, status: str) -> None:
 
 COUNT_HEADERS = ("事项数", "已完成", "推进中", "未启动", "持续实施", "逾期", "完成率")
 CHANGE_FIELDS = (("items", "较上次\n事项"), ("done", "较上次\n已完成"), ("overdue", "较上次\n逾期"))
+OVERDUE_COL = 1 + COUNT_HEADERS.index("逾期") + 1  # G
 
 
 def _summary_sheet(ws, result: Rollup) -> None:
-    from openpyxl.formatting.rule import CellIsRule
-    from openpyxl.styles import Font, PatternFill
-
-    s = _styles()
     with_change = result.previous is not None
     width = 1 + len(COUNT_HEADERS) + (len(CHANGE_FIELDS) if with_change else 0)
-    _widths(ws, [34] + [10] * (width - 1))
+    widths = [34] + [10] * (width - 1)
+    _widths(ws, widths)
     extra = "一行有多个责任单位时，每个单位各计一次，故各单位之和可能大于合计。"
     if result.previous is not None:
         prev = result.previous
@@ -251,29 +272,19 @@ def _summary_sheet(ws, result: Rollup) -> None:
     header = 4
     _header_row(ws, header, ("责任单位", *COUNT_HEADERS, *(h for _, h in CHANGE_FIELDS if with_change)))
     row = header + 1
-    unit_first = row
     for counts in result.by_unit:
-        _count_row(ws, row, counts, with_change)
+        _count_row(ws, row, counts, with_change, widths)
         row += 1
-    unit_last = row - 1
-    _count_row(ws, row, result.totals, with_change, label="合计（按事项）")
-    total_row = row
-    _body(ws, header + 1, row, width, wrap_cols=(1,), centre_cols=range(2, width + 1))
-    for c in range(1, width + 1):
-        ws.cell(total_row, c).font = s["bold"]
-        ws.cell(total_row, c).fill = s["total_fill"]
-    overdue_col = _letter(1 + COUNT_HEADERS.index("逾期") + 1)
-    red = dict(fill=PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE"), font=Font(color="9C0006", bold=True))
-    ws.conditional_formatting.add(f"{overdue_col}{header + 1}:{overdue_col}{total_row}",
-                                  CellIsRule(operator="greaterThan", formula=["0"], **red))
-    if with_change:
-        # more overdue than last time is bad news; fewer is good
-        col = _letter(1 + len(COUNT_HEADERS) + 3)
+    unit_first, unit_last = header + 1, row - 1
+    _count_row(ws, row, result.totals, with_change, widths, total=True)
+    overdue = _letter(OVERDUE_COL)
+    ws.conditional_formatting.add(f"{overdue}{header + 1}:{overdue}{row}", _red_rule("greaterThan", ["0"]))
+    if with_change and result.by_unit:
+        # more overdue than last time is bad news, fewer is good
+        col = _letter(width)
+        ws.conditional_formatting.add(f"{col}{unit_first}:{col}{unit_last}", _red_rule("greaterThan", ["0"]))
         ws.conditional_formatting.add(f"{col}{unit_first}:{col}{unit_last}",
-                                      CellIsRule(operator="greaterThan", formula=["0"], **red))
-        ws.conditional_formatting.add(f"{col}{unit_first}:{col}{unit_last}", CellIsRule(
-            operator="lessThan", formula=["0"], fill=PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE"),
-            font=Font(color="006100")))
+                                      _red_rule("lessThan", ["0"], fill="C6EFCE", colour="006100"))
 
     row += 2
     if result.by_unit:
@@ -283,34 +294,28 @@ def _summary_sheet(ws, result: Rollup) -> None:
     if result.by_category:
         cat_header = row
         _header_row(ws, cat_header, ("任务分类", *COUNT_HEADERS))
-        row += 1
         for counts in result.by_category:
-            _count_row(ws, row, counts, False)
             row += 1
-        _body(ws, cat_header + 1, row - 1, 1 + len(COUNT_HEADERS), wrap_cols=(1,),
-              centre_cols=range(2, 2 + len(COUNT_HEADERS)))
-        ws.conditional_formatting.add(f"{overdue_col}{cat_header + 1}:{overdue_col}{row - 1}",
-                                      CellIsRule(operator="greaterThan", formula=["0"], **red))
+            _count_row(ws, row, counts, False, widths)
+        ws.conditional_formatting.add(f"{overdue}{cat_header + 1}:{overdue}{row}", _red_rule("greaterThan", ["0"]))
     elif not result.has_category:
-        ws.cell(row, 1, "（本台账没有任务分类列，不按分类汇总。）").font = s["note"]
+        ws.cell(row, 1, "（本台账没有任务分类列，不按分类汇总。）").font = _font(size=9, italic=True, color="595959")
     _print_setup(ws, header, width)
     ws.print_area = f"A1:{_letter(max(width, 8))}{max(row, ws.max_row)}"
     if len(result.by_unit) + len(result.by_category) <= ONE_PAGE_ROWS:
         ws.page_setup.fitToHeight = 1  # the report a reform office sends upward fits one page
 
 
-def _count_row(ws, row: int, counts: Counts, with_change: bool, label: str | None = None) -> None:
-    values = [label or counts.name, counts.items, counts.done, counts.in_progress, counts.not_started,
-              counts.ongoing, counts.overdue]
-    _write_row(ws, row, values)
-    rate = ws.cell(row, len(values) + 1, counts.done / counts.items if counts.items else None)
-    rate.number_format = "0%"
-    if with_change and counts.change is not None:
-        for i, (f, _) in enumerate(CHANGE_FIELDS):
-            cell = ws.cell(row, len(values) + 2 + i, counts.change[f])
-            cell.number_format = '+0;-0;0'
-        if counts.new:
-            _write_row(ws, row, [f"{counts.name}（新增）"])
+def _count_row(ws, row: int, counts: Counts, with_change: bool, widths: Sequence[float], total: bool = False) -> None:
+    name = "合计（按事项）" if total else counts.name + ("（新增）" if with_change and counts.new else "")
+    values: list[object] = [name, counts.items, counts.done, counts.in_progress, counts.not_started, counts.ongoing,
+                            counts.overdue, counts.done / counts.items if counts.items else None]
+    styles = [TOTAL_TEXT if total else TEXT] + [TOTAL if total else CENTRE] * 6 + [TOTAL_PERCENT if total else PERCENT]
+    if with_change:
+        change = counts.change or {}
+        values += [change.get(f) for f, _ in CHANGE_FIELDS]
+        styles += [TOTAL_CHANGE if total else CHANGE] * len(CHANGE_FIELDS)
+    _table_row(ws, row, values, styles, widths)
 
 
 def _chart_rows(units: int) -> int:
@@ -411,12 +416,11 @@ def _bar_axes(chart, largest: int) -> None:
 
 
 def _overdue_sheet(ws, result: Rollup, link: str) -> None:
-    from openpyxl.formatting.rule import CellIsRule
-    from openpyxl.styles import Font, PatternFill
-
     headers = ("台账行", "序号", "责任单位", "事项（成果形式）", "逾期节点", "节点日期", "逾期天数", "状态",
                "联系人", "联系电话")
-    _widths(ws, (8, 6, 18, 40, 30, 11, 8, 8, 10, 14))
+    widths = (8, 6, 18, 40, 30, 11, 8, 8, 10, 14)
+    styles = (LINK, CENTRE, TEXT, TEXT, TEXT, DATE, CENTRE, CENTRE, TEXT, TEXT)
+    _widths(ws, widths)
     items = result.overdue_items()
     blank = "（未填写）" if result.has_contact else "—"  # a gap to chase, or a ledger without the column
     _heading(ws, f"{result.title} 逾期清单", _subtitle(
@@ -424,35 +428,28 @@ def _overdue_sheet(ws, result: Rollup, link: str) -> None:
                 "有多个逾期节点时列出最早的一个。点击“台账行”打开台账中的这一行。"), len(headers))
     header = 4
     _header_row(ws, header, headers)
-    row = header + 1
+    row = header
     for item in items:
-        first = item.first_overdue
-        assert first is not None
-        more = f"（另有 {len(item.overdue) - 1} 个节点逾期）" if len(item.overdue) > 1 else ""
-        values = [f"第 {item.row} 行", item.key, "、".join(item.units), _item_text(item), first.text + more,
-                  first.date, first.days, None, item.contact or blank, item.phone or blank]
-        _write_row(ws, row, values)
-        ws.cell(row, 6).number_format = "yyyy-mm-dd"
-        _status_cell(ws.cell(row, 8), item.status)
-        _link(ws.cell(row, 1), link, result.sheet, item.row)
-        for col in (9, 10):
-            if result.has_contact and not (item.contact if col == 9 else item.phone):
-                ws.cell(row, col).font = Font(name=FONT, color=OVERDUE_COLOUR, italic=True)
         row += 1
-    if not items:
+        first = item.first_overdue
+        more = f"（另有 {len(item.overdue) - 1} 个节点逾期）" if len(item.overdue) > 1 else ""
+        _table_row(ws, row, [f"第 {item.row} 行", item.key, "、".join(item.units), _item_text(item),
+                             first.text + more, first.date, first.days, STATUS_ZH[item.status],
+                             item.contact or blank, item.phone or blank], styles, widths)
+        ws.cell(row, 8).style = STATUS_STYLE[item.status]
+        _link(ws.cell(row, 1), link, result.sheet, item.row)
+        for col, value in ((9, item.contact), (10, item.phone)):
+            if result.has_contact and not value:
+                ws.cell(row, col).font = _font(color=OVERDUE_COLOUR, italic=True)
+    if items:
+        days = f"G{header + 1}:G{row}"
+        ws.conditional_formatting.add(days, _red_rule("greaterThanOrEqual", ["30"]))
+        ws.conditional_formatting.add(days, _red_rule("between", ["1", "29"], fill="FFEB9C", colour="9C5700"))
+        ws.auto_filter.ref = f"A{header}:{_letter(len(headers))}{row}"
+    else:
+        row += 1
         ws.cell(row, 1, f"截至 {result.as_of.isoformat()} 没有逾期事项。")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(headers))
-        row += 1
-    _body(ws, header + 1, row - 1, len(headers), wrap_cols=(3, 4, 5, 9, 10), centre_cols=(1, 2, 6, 7, 8))
-    if items:
-        days = f"G{header + 1}:G{row - 1}"
-        ws.conditional_formatting.add(days, CellIsRule(
-            operator="greaterThanOrEqual", formula=["30"],
-            fill=PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE"), font=Font(color="9C0006", bold=True)))
-        ws.conditional_formatting.add(days, CellIsRule(
-            operator="between", formula=["1", "29"],
-            fill=PatternFill("solid", fgColor="FFEB9C", bgColor="FFEB9C"), font=Font(color="9C5700")))
-    ws.auto_filter.ref = f"A{header}:{_letter(len(headers))}{max(row - 1, header)}"
     _print_setup(ws, header, len(headers))
 
 
@@ -460,59 +457,48 @@ def _overdue_sheet(ws, result: Rollup, link: str) -> None:
 
 
 def _month_sheet(ws, result: Rollup, link: str) -> None:
-    s = _styles()
     show_ongoing = any(m.ongoing for m in result.by_month)
     month_headers = ["月份", "到期节点", "已完成", "已逾期", "未到期"] + (["持续实施"] if show_ongoing else [])
     detail_headers = ("到期日", "台账行", "序号", "责任单位", "节点", "事项状态", "逾期天数")
-    width = len(detail_headers)
-    _widths(ws, (12, 10, 8, 20, 46, 10, 9))
+    widths = (12, 10, 8, 20, 46, 10, 9)
+    _widths(ws, widths)
     undated = f"另有 {result.undated} 项没有具体日期（持续实施或未写明）。" if result.undated else ""
-    _heading(ws, f"{result.title} 按月到期", _subtitle(result, "完成时限中每个有日期的节点计一次。" + undated), width)
+    _heading(ws, f"{result.title} 按月到期", _subtitle(result, "完成时限中每个有日期的节点计一次。" + undated),
+             len(detail_headers))
 
     header = 4
     _header_row(ws, header, month_headers)
-    row = header + 1
+    row = header
     for m in result.by_month:
+        row += 1
         values = [m.month, m.milestones, m.done, m.overdue, m.not_due] + ([m.ongoing] if show_ongoing else [])
-        _write_row(ws, row, values)
-        row += 1
+        _table_row(ws, row, values, [CENTRE] * len(values), widths)
+        if m.overdue:
+            ws.cell(row, 4).style = LATE
     if not result.by_month:
-        ws.cell(row, 1, "台账中没有带日期的完成时限。")
         row += 1
-    _body(ws, header + 1, row - 1, len(month_headers), centre_cols=range(1, len(month_headers) + 1))
-    for r in range(header + 1, row):
-        if isinstance(ws.cell(r, 4).value, int) and ws.cell(r, 4).value > 0:
-            ws.cell(r, 4).font = _overdue_font()
+        ws.cell(row, 1, "台账中没有带日期的完成时限。")
 
-    row += 1
-    ws.cell(row, 1, "各节点明细（按到期日排序）").font = s["bold"]
-    row += 1
-    detail = row
+    row += 2
+    ws.cell(row, 1, "各节点明细（按到期日排序）").font = _font(bold=True)
+    detail = row + 1
     _header_row(ws, detail, detail_headers)
-    row += 1
+    row = detail
+    styles = (DATE, LINK, CENTRE, TEXT, TEXT, CENTRE, CENTRE)
     entries = sorted(((d, text, done, item) for item in result.items for d, text, done in item.milestones),
                      key=lambda e: (e[0], e[3].row))
     for d, text, done, item in entries:
-        overdue = next((m for m in item.overdue if m.date == d and m.text == text), None)
-        values = [d, f"第 {item.row} 行", item.key, "、".join(item.units), text, None, overdue.days if overdue else None]
-        _write_row(ws, row, values)
-        ws.cell(row, 1).number_format = "yyyy-mm-dd"
-        if done:
-            ws.cell(row, 6).value = "节点已完成"
-        else:
-            _status_cell(ws.cell(row, 6), item.status)
-        _link(ws.cell(row, 2), link, result.sheet, item.row)
-        if overdue:
-            ws.cell(row, 7).font = _overdue_font()
         row += 1
-    _body(ws, detail + 1, row - 1, width, wrap_cols=(4, 5), centre_cols=(1, 2, 3, 6, 7))
-    _print_setup(ws, detail, width)
-
-
-def _overdue_font():
-    from openpyxl.styles import Font
-
-    return Font(name=FONT, color=OVERDUE_COLOUR, bold=True)
+        late = next((m for m in item.overdue if m.date == d and m.text == text), None)
+        status = "节点已完成" if done else STATUS_ZH[item.status]
+        _table_row(ws, row, [d, f"第 {item.row} 行", item.key, "、".join(item.units), text, status,
+                             late.days if late else None], styles, widths)
+        if not done:
+            ws.cell(row, 6).style = STATUS_STYLE[item.status]
+        _link(ws.cell(row, 2), link, result.sheet, item.row)
+        if late:
+            ws.cell(row, 7).style = LATE
+    _print_setup(ws, detail, len(detail_headers))
 
 
 # ---------------------------------------------------------------------- 逐项状态
@@ -521,26 +507,25 @@ def _overdue_font():
 def _items_sheet(ws, result: Rollup, link: str) -> None:
     headers = ("台账行", "序号", "责任单位", "事项（成果形式）", "完成时限", "推进情况", "状态", "判定依据", "规则",
                "逾期天数")
-    _widths(ws, (8, 6, 16, 30, 20, 44, 8, 20, 17, 8))
+    widths = (8, 6, 16, 30, 20, 44, 8, 20, 17, 8)
+    styles = (LINK, CENTRE, TEXT, TEXT, TEXT, TEXT, CENTRE, TEXT, TEXT, LATE)
+    _widths(ws, widths)
     source = f"状态规则：{result.rules_path.name}。" if result.rules_path else ""
     _heading(ws, f"{result.title} 逐项状态", _subtitle(
-        result, f"共 {len(result.items)} 项。{source}“判定依据”说明每项状态由哪条规则、根据哪些词语得出。"), len(headers))
+        result, f"共 {len(result.items)} 项。{source}“判定依据”说明每项状态由哪条规则、根据哪些词语得出。"),
+        len(headers))
     header = 4
     _header_row(ws, header, headers)
-    row = header + 1
+    row = header
     for item in result.items:
-        why = item.rule_label + (f"：“{item.evidence}”" if item.evidence else "")
-        if item.source == "status":
-            why = "状态列" + why
-        values = [f"第 {item.row} 行", item.key, "、".join(item.units), _item_text(item), item.deadline_text,
-                  item.progress, None, why, item.rule, item.days_overdue or None]
-        _write_row(ws, row, values)
-        _status_cell(ws.cell(row, 7), item.status)
-        _link(ws.cell(row, 1), link, result.sheet, item.row)
         row += 1
-    _body(ws, header + 1, row - 1, len(headers), wrap_cols=(3, 4, 5, 6, 8, 9), centre_cols=(1, 2, 7, 10))
-    for r in range(header + 1, row):
-        if ws.cell(r, 10).value:
-            ws.cell(r, 10).font = _overdue_font()
-    ws.auto_filter.ref = f"A{header}:{_letter(len(headers))}{max(row - 1, header)}"
+        why = ("状态列" if item.source == "status" else "") + item.rule_label
+        if item.evidence:
+            why += f"：“{item.evidence}”"
+        _table_row(ws, row, [f"第 {item.row} 行", item.key, "、".join(item.units), _item_text(item),
+                             item.deadline_text, item.progress, STATUS_ZH[item.status], why, item.rule,
+                             item.days_overdue or None], styles, widths)
+        ws.cell(row, 7).style = STATUS_STYLE[item.status]
+        _link(ws.cell(row, 1), link, result.sheet, item.row)
+    ws.auto_filter.ref = f"A{header}:{_letter(len(headers))}{max(row, header)}"
     _print_setup(ws, header, len(headers))

@@ -4,8 +4,9 @@ Each file is the master with only that department's rows: same title, header, co
 fills and merged task groups (a task keeps its 序号 and 改革事项 even when the department holds
 only its third sub-item). Locked columns are protected and editable ones unlocked, as a hint in
 Excel; merge is what enforces it. The hidden `_taizhang` sheet says which master the file came
-from (content hash), which rows it holds (row fingerprints), whose file it is and who else got
-one, so merge can match rows and tell who has not sent theirs back.
+from (content hash), which rows it holds (row fingerprints, with hashes of the editable cells as
+issued), whose file it is and who else got one, so merge can match rows, tell a department's
+edit from a later change to the master, and tell who has not sent theirs back.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename, save
 
 UNASSIGNED = "未指定"
-ROW_KEYS_PER_CELL = 2000  # fingerprints per metadata cell: 13 characters each, under Excel's 32,767
-REPORT_SHEETS = ("合并记录", "冲突")  # merge's report sheets do not travel to departments
+ROW_KEYS_PER_CELL = 900  # row keys per metadata cell: about 32 characters each, under Excel's 32,767
+# the office's own report sheets (merge's, and the add-in's validation report and marks) stay home
+REPORT_SHEETS = ("合并记录", "冲突", "校验结果", "_taizhang_marks")
 
 
 class SplitError(ValueError):
@@ -83,7 +85,7 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
     from validator.reader import read_ledger
     from validator.validate import ledger_year
 
-    from .matching import content_hash, fingerprints
+    from .matching import content_hash, editable_columns, issued_keys
     from .safe_write import ensure_writable
 
     master, out_dir = Path(master), Path(out_dir)
@@ -106,7 +108,7 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
             del wb[title]
     ws = ledger_sheet(wb, ledger)
     area = DataArea(ws, ledger.header_row + 1)
-    prints = fingerprints(ledger)
+    prints = issued_keys(ledger)
     t = ledger.ledger_type
     base_meta = dict(ledger.metadata)
     base_meta.update({
@@ -114,6 +116,7 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
         "registry": ledger.metadata.get("registry") or t.registry, "title": ledger.title,
         "master_hash": content_hash(ledger), "master_file": master.name, "split_by": column,
         "split_departments": json.dumps([n for n in groups if n != UNASSIGNED], ensure_ascii=False),
+        "editable_columns": json.dumps(editable_columns(ledger), ensure_ascii=False),
         "split_at": datetime.now().isoformat(timespec="seconds"),
     })
     for key in [k for k in base_meta if k.startswith("row_keys")]:
@@ -223,6 +226,7 @@ def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None
 
 
 def _row_keys(prints: list[str]) -> dict[str, str]:
+    """row_keys, row_keys_2 ...: the issued keys of the file's rows, in chunks a cell can hold."""
     out = {}
     for i in range(0, max(len(prints), 1), ROW_KEYS_PER_CELL):
         key = "row_keys" if i == 0 else f"row_keys_{i // ROW_KEYS_PER_CELL + 1}"
@@ -231,7 +235,7 @@ def _row_keys(prints: list[str]) -> dict[str, str]:
 
 
 def read_row_keys(metadata: dict[str, str]) -> list[str] | None:
-    """The row fingerprints a split file's metadata lists, or None when it has none (or they are broken)."""
+    """The row keys ("fingerprint:hashes") a split file's metadata lists; None when it has none or they are broken."""
     if "row_keys" not in metadata:
         return None
     out: list[str] = []

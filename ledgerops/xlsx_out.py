@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 APPLIED_FILL = "C6EFCE"  # light green: a change taken from a submission
 CONFLICT_FILL = "F8CBAD"  # orange: two submissions disagree, the base value is kept
 INVALID_FILL = "FFC7CE"  # light red: applied, but the new value fails validation (as the add-in marks errors)
-NEW_ROW_FILL = "DDEBF7"  # light blue: a row added from a submission
 HEADER_FILL = "DDEBF7"
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -300,15 +299,33 @@ def table_sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]], 
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = "1:1"
-    top = wrap = Alignment(vertical="top", wrap_text=True)
+    wrap = Alignment(vertical="top", wrap_text=True)
     start = ws.max_row + 1
     for r, values in enumerate(rows, start):
         for c, v in enumerate(values, 1):
             cell = ws.cell(r, c)
             set_value(cell, v)
-            cell.alignment = wrap if c > 2 else top
+            cell.alignment = wrap
+        ws.row_dimensions[r].height = row_height(values, widths)
     ws.auto_filter.ref = f"A1:{_letter(len(headers))}{max(ws.max_row, 1)}"
     return ws
+
+
+def row_height(values: list[Any], widths: list[float], *, line: float = 15.0, most: int = 8) -> float:
+    """A row height that shows wrapped text: spreadsheet programs do not fit heights of files
+    written by openpyxl. A CJK character is about two width units."""
+    lines = 1
+    for v, w in zip(values, widths):
+        if v is None:
+            continue
+        per_line = max(int(w / 2), 1)
+        n = sum(max(1, -(-_display_len(part) // (per_line * 2))) for part in str(v).split("\n"))
+        lines = max(lines, n)
+    return line * min(lines, most)
+
+
+def _display_len(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
 def _letter(i: int) -> str:

@@ -102,4 +102,51 @@ def test_settings_sheet_is_created_with_defaults(xw, tmp_path):
     out = tmp_path / "s.xlsx"
     click(xw, "settings", EX000, out)
     ws = openpyxl.load_workbook(out)["设置"]
-    assert [ws["A2"].value, ws["B2"].value] == ["报送文件夹", "报送"]
+    assert [ws["A3"].value, ws["B3"].value] == ["报送文件夹", "报送"]
+
+
+def _with_settings(src: Path, dst: Path, settings: dict[str, str]) -> Path:
+    wb = openpyxl.load_workbook(src)
+    ws = wb.create_sheet("设置")
+    ws.append(["设置项", "值", "说明"])
+    for k, v in settings.items():
+        ws.append([k, v, ""])
+    wb.save(dst)
+    return dst
+
+
+def test_split_merge_and_rollup_buttons_work_on_files_on_disk(xw, tmp_path):
+    """Through xlwings Server the book has no path: the settings sheet names the master on disk."""
+    master = tmp_path / "总表.xlsx"
+    master.write_bytes(EX000.read_bytes())
+    book = _with_settings(EX000, tmp_path / "open.xlsx", {"总表文件": str(master), "汇总日期": "2019-06-27"})
+    result = click(xw, "split", book, tmp_path / "o1.xlsx")
+    shared = sorted(p.name for p in (tmp_path / "分发").glob("*.xlsx"))
+    assert "马新光.xlsx" in shared and "未指定.xlsx" in shared and "分发" in result.alerts[0].prompt
+    # a department fills its rows and sends them back
+    (tmp_path / "报送").mkdir()
+    sub = openpyxl.load_workbook(tmp_path / "分发" / "未指定.xlsx")
+    ws = sub.worksheets[0]
+    for r in range(3, ws.max_row + 1):
+        if ws[f"H{r}"].value is None and ws[f"E{r}"].value:
+            ws[f"H{r}"].value, ws[f"I{r}"].value = "孙克", "39052232"
+    sub.save(tmp_path / "报送" / "未指定.xlsx")
+    before = master.read_bytes()
+    result = click(xw, "merge", book, tmp_path / "o2.xlsx")
+    assert master.read_bytes() == before  # the master on disk is never overwritten
+    merged = list(tmp_path.glob("总表-合并-*.xlsx"))
+    assert len(merged) == 1 and "结果" in result.alerts[0].prompt
+    assert openpyxl.load_workbook(merged[0]).worksheets[0]["H11"].value == "孙克"
+
+
+def test_rollup_button_adds_summary_sheets_to_the_open_workbook(xw, tmp_path):
+    book = _with_settings(EX000, tmp_path / "open.xlsx", {"汇总日期": "2019-06-27"})
+    out = tmp_path / "o.xlsx"
+    result = click(xw, "rollup", book, out)
+    wb = openpyxl.load_workbook(out)
+    summary = {r[0].value: [c.value for c in r[1:]] for r in wb["汇总"].iter_rows(min_row=3)}
+    assert summary["市卫生健康委"] == [12, 1, 11, 0, 0, 2]
+    late = wb["逾期清单"]
+    assert sorted(int(r[0].value) for r in late.iter_rows(min_row=2)) == [5, 10, 10, 10]
+    assert "工作台账'!A5" in (late["A2"].hyperlink.location or late["A2"].hyperlink.target)
+    assert "逾期 2 项" in result.alerts[0].prompt

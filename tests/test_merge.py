@@ -405,3 +405,52 @@ def test_unreadable_master_and_bad_out_exit_2(tmp_path):
     assert r.exit_code == 2 and ".xlsx" in r.stderr
     with pytest.raises(MergeError):
         merge_ledgers(EX000, [tmp_path], tmp_path / "o.txt")
+
+
+def test_split_file_of_another_ledger_is_wrong_ledger(tmp_path):
+    other = tmp_path / "2018.xlsx"
+
+    def rewrite(ws):
+        for r in range(3, 15):
+            ws.cell(r, 5).value = f"2018 年成果 {r}"
+
+    edit(EX000, other, change=rewrite)
+    part = split_ledger(other, tmp_path / "s").files[0].path
+    master = tmp_path / "m.xlsx"
+    shutil.copy(EX000, master)
+    result = merge_ledgers(master, [part], tmp_path / "o.xlsx")
+    assert [(s["path"], s["reason"]) for s in result.skipped] == [(part.name, "wrong-ledger")]
+    assert result.applied == [] and result.merged == []
+
+
+def test_master_edited_since_split_still_merges_by_content(tmp_path):
+    master = tmp_path / "m.xlsx"
+    shutil.copy(EX000, master)
+    f = {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
+    sub = edit(f["马新光"], tmp_path / "马新光.xlsx", {"G4": "方案已报审。"})
+    edit(EX000, master, {"E8": "出台我市加强三级公立医院绩效考核工作具体实施方案，并完成考核工作。"})  # a typo fixed
+    result = merge_ledgers(master, [sub], tmp_path / "o.xlsx")
+    assert [(a["cell"], a["new"]) for a in result.applied] == [("G8", "方案已报审。")]
+    assert result.new_rows == [] and result.rejected == []
+
+
+def test_late_submission_does_not_revert_an_earlier_round(tmp_path):
+    """Round 1 merges 王宏彦 into the master; round 2 brings 丁向芳's file (row 14 too), who
+    changed only the phone: G14 keeps 王宏彦's text, I14 takes 丁向芳's phone."""
+    master = tmp_path / "总台账.xlsx"
+    shutil.copy(EX000, master)
+    f = {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
+    wang = edit(f["王宏彦"], tmp_path / "王宏彦.xlsx", {"G4": "已起草，征求意见中。"})
+    ding = edit(f["丁向芳"], tmp_path / "丁向芳.xlsx", {"I3": "39052223 39052288"})
+    merge_ledgers(master, [wang], master)
+    result = merge_ledgers(master, [ding], master)
+    assert [(a["cell"], a["new"]) for a in result.applied] == [("I14", "39052223 39052288")]
+    ws = openpyxl.load_workbook(master)[SHEET]
+    assert ws["G14"].value == "已起草，征求意见中。" and ws["I14"].value == "39052223 39052288"
+    # without split metadata (a plain copy of the issued file) the base is the master: G14 would revert
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.load_workbook(ding)
+    del wb["_taizhang"]
+    wb.save(plain)
+    again = merge_ledgers(master, [plain], tmp_path / "o.xlsx")
+    assert ("G14", "正在制定。") in [(a["cell"], a["new"]) for a in again.applied]

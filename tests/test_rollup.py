@@ -357,6 +357,13 @@ def test_cli_errors_exit_2_with_one_message(tmp_path):
     assert bad_date.exit_code == 2 and "--as-of" in bad_date.stderr
 
 
+def test_cli_refuses_to_write_over_an_input(copy_example):
+    master = copy_example(EX000)
+    before = master.read_bytes()
+    result = runner.invoke(app, ["rollup", str(master), "-o", str(master)])
+    assert result.exit_code == 2 and "输入文件" in result.stderr and master.read_bytes() == before
+
+
 # ---------------------------------------------------------------------- what a person sees
 
 

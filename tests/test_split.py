@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from conftest import EX000, EX000_CSV, write_ledger
-from ledgerops.matching import content_hash, fingerprints
+from ledgerops.matching import content_hash, issued_keys
 from ledgerops.safe_write import OutputLocked
 from ledgerops.split import UNASSIGNED, SplitError, read_row_keys, split_ledger
 from ledgerops.xlsx_out import safe_filename
@@ -75,7 +75,7 @@ def test_split_protects_locked_columns_and_unlocks_editable_ones(split000):
 
 def test_split_metadata_names_master_rows_and_departments(split000):
     master = read_ledger(EX000)
-    prints = fingerprints(master)
+    prints = issued_keys(master)
     wb = openpyxl.load_workbook(split000.files[0].path)
     assert wb["_taizhang"].sheet_state == "hidden"
     for f in split000.files:
@@ -85,6 +85,7 @@ def test_split_metadata_names_master_rows_and_departments(split000):
         assert meta["master_hash"] == content_hash(master)
         assert meta["year"] == "2019"
         assert read_row_keys(meta) == [prints[master.rows.index(r)] for r in f.rows]
+        assert json.loads(meta["editable_columns"]) == ["推进情况", "联系人", "联系电话"]
         expected = json.loads(meta["split_departments"])
         assert UNASSIGNED not in expected and "丁向芳" in expected and len(expected) == 9
 
@@ -96,7 +97,7 @@ def test_row_keys_of_a_big_split_are_chunked_under_excels_cell_limit(tmp_path):
     assert [f.department for f in result.files] == ["张三"]
     wb = openpyxl.load_workbook(result.files[0].path)
     meta = {r[0]: r[1] for r in wb["_taizhang"].iter_rows(values_only=True)}
-    assert {"row_keys", "row_keys_2", "row_keys_3"} <= set(meta)
+    assert {"row_keys", "row_keys_2", "row_keys_5"} <= set(meta)
     assert all(len(str(v)) < 32767 for v in meta.values())
     assert len(read_row_keys(read_ledger(result.files[0].path).metadata)) == 4500
 
