@@ -126,6 +126,32 @@ def hot_functions(path: Path, top: int) -> list[tuple[str, int, float, float]]:
     return rows[:top]
 
 
+def merge_markdown(master: Path, submissions: Path, top: int) -> str:
+    """cProfile's hottest functions of one in-process merge (output to a temporary folder)."""
+    import tempfile
+
+    from ledgerops.merge import merge_ledgers
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        prof.enable()
+        merge_ledgers(master, [submissions], Path(tmp) / "merged.xlsx")
+        prof.disable()
+        total = time.perf_counter() - t0
+    stats = pstats.Stats(prof, stream=io.StringIO())
+    rows = sorted(((_where(f, line, fn), nc, tt, ct) for (f, line, fn), (cc, nc, tt, ct, _) in
+                   stats.stats.items()), key=lambda r: -r[3])  # type: ignore[attr-defined]
+    keep = [r for r in rows if "ledgerops/" in r[0] or "validator/" in r[0]][:top]
+    lines = [f"One in-process merge of `{submissions.name}/` into `{master.name}` under cProfile: {total:.2f} s "
+             f"(cProfile slows Python code down). taizhang's functions with the most cumulative time:", "",
+             "| function | calls | own s | cumulative s |", "|---|---:|---:|---:|"]
+    lines += [f"| `{w}` | {n:,} | {o:.3f} | {c:.3f} |" for w, n, o, c in keep]
+    own = sorted(rows, key=lambda r: -r[2])[:8]
+    lines += ["", "Most time of their own, any module: " + "; ".join(f"`{w}` {o:.2f} s" for w, _, o, _ in own) + "."]
+    return "\n".join(lines) + "\n"
+
+
 def _where(file: str, line: int, func: str) -> str:
     f = Path(file)
     try:
@@ -157,11 +183,15 @@ def markdown(path: Path, top: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("file", type=Path)
+    ap.add_argument("file", type=Path, help="a ledger; with --merge, the master")
+    ap.add_argument("--merge", type=Path, metavar="SUBMISSIONS", help="profile merging this folder into FILE instead")
     ap.add_argument("--top", type=int, default=15, help="how many hot functions to list (0: none)")
     ap.add_argument("--markdown", action="store_true", help="print the Markdown section (default: same)")
     a = ap.parse_args(argv)
-    sys.stdout.write(markdown(a.file.resolve(), a.top))
+    if a.merge:
+        sys.stdout.write(merge_markdown(a.file.resolve(), a.merge.resolve(), a.top))
+    else:
+        sys.stdout.write(markdown(a.file.resolve(), a.top))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from typing import Any, Mapping
 
 META_SHEET = "_taizhang"
 
-# Keys in use: type, version, year, registry, title, master_hash, department, row_keys (JSON)
+# Keys in use: type, version, year, registry, title (templates); master_hash, department, row_keys
+# (JSON, continued in row_keys_2...), split_departments, editable_columns, split_by, master_file, split_at
+# (split files, read by merge); roll-up workbooks store their counts for --previous.
 
 
 def write_metadata(workbook: Any, values: Mapping[str, object]) -> None:
