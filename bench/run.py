@@ -394,7 +394,7 @@ def targets(by: dict[str, Case], merge_note: str) -> list[tuple[str, str, str, s
     return rows
 
 
-def write_results(path: Path, cases: list[Case], manifest: dict, runs: int, frictionless_note: str,
+def write_results(path: Path, cases: list[Case], manifest: dict, *, runs: int, frictionless_note: str,
                   merge_note: str, started: str, load: tuple[tuple, tuple], profile_md: str, elapsed: float) -> None:
     by = {c.id: c for c in cases}
     L: list[str] = ["# Benchmark results", "",
@@ -467,11 +467,20 @@ def write_results(path: Path, cases: list[Case], manifest: dict, runs: int, fric
           "- **pandas + calamine**: `python -c \"import pandas; pandas.read_excel(FILE, engine='calamine')\"`, the "
           "floor: import pandas and read every cell, nothing checked.",
           "- **typer**: `python -c \"import typer\"`, the floor for a typer CLI's start-up."]
+    analysis = HERE / "analysis.md"
+    if analysis.exists():  # the reading of these figures, kept by hand beside the generated parts
+        L += ["", analysis.read_text(encoding="utf-8").strip()]
     if profile_md:
-        L += ["", "## Where validate's time goes (20,000 rows)", "", profile_md.strip()]
+        L += ["", profile_md.strip()]
     L += ["", "## Versions", "", "| component | version |", "|---|---|"]
     L += [f"| {a} | {b} |" for a, b in versions(frictionless_note)]
     path.write_text("\n".join(L) + "\n", encoding="utf-8")
+
+
+def _phases(args: list[str]) -> str:
+    proc = subprocess.run([sys.executable, str(HERE / "phases.py"), *args], cwd=ROOT, capture_output=True, text=True,
+                          env=_env())
+    return proc.stdout if proc.returncode == 0 else f"(profile failed: {proc.stderr[-300:]})\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -485,16 +494,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-frictionless", action="store_true")
     ap.add_argument("--no-merge", action="store_true")
     ap.add_argument("--no-profile", action="store_true", help="leave out the phase profile of validate")
+    ap.add_argument("--report-only", action="store_true",
+                    help="measure nothing: rewrite RESULTS.md from the last run (bench/out/runs/results.json)")
     a = ap.parse_args(argv)
 
     def log(msg: str) -> None:
         print(msg, flush=True)
 
+    data = a.data.resolve()
+    work = data.parent / "runs"
+    saved = work / "results.json"
+    if a.report_only:  # re-render RESULTS.md from the last run's measurements (e.g. after editing analysis.md)
+        doc = json.loads(saved.read_text(encoding="utf-8"))
+        cases = [Case(**c) for c in doc.pop("cases")]
+        manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+        write_results(a.out, cases, manifest, **doc)
+        log(f"wrote {a.out} from {saved}")
+        return 0
     t_start = time.perf_counter()
     started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     load0 = os.getloadavg()
-    data = a.data.resolve()
-    work = data.parent / "runs"
     work.mkdir(parents=True, exist_ok=True)
     manifest = ensure_data(data, a.sizes, 0 if a.no_merge else 50, log)
 
@@ -515,11 +534,18 @@ def main(argv: list[str] | None = None) -> int:
     profile_size = 20000 if 20000 in a.sizes else max(a.sizes)
     if not a.no_profile:
         log("profiling validate ...")
-        proc = subprocess.run([sys.executable, str(HERE / "phases.py"), str(data / f"ledger_{profile_size}.xlsx"),
-                               "--markdown"], cwd=ROOT, capture_output=True, text=True, env=_env())
-        profile_md = proc.stdout if proc.returncode == 0 else f"(profile failed: {proc.stderr[-300:]})"
-    write_results(a.out, cases, manifest, a.runs, fl_note, merge_note, started, (load0, os.getloadavg()), profile_md,
-                  time.perf_counter() - t_start)
+        profile_md = f"## Where validate's time goes ({profile_size:,} rows)\n\n" + _phases(
+            [str(data / f"ledger_{profile_size}.xlsx")])
+        if do_merge:
+            log("profiling merge ...")
+            profile_md += "\n## Where merge's time goes\n\n" + _phases(
+                [str(data / "merge" / "master.xlsx"), "--merge", str(data / "merge" / "submissions")])
+    meta = {"runs": a.runs, "frictionless_note": fl_note, "merge_note": merge_note, "started": started,
+            "load": (load0, os.getloadavg()), "profile_md": profile_md, "elapsed": time.perf_counter() - t_start}
+    keep = ("id", "label", "argv", "group", "size", "walls", "cpus", "rss", "note", "failed", "slow")
+    saved.write_text(json.dumps({**meta, "cases": [{k: getattr(c, k) for k in keep} for c in cases]},
+                                ensure_ascii=False, indent=1), encoding="utf-8")
+    write_results(a.out, cases, manifest, **meta)
     log(f"wrote {a.out}")
     return 1 if any(c.failed for c in cases) else 0
 

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .xlsx_out import (APPLIED_FILL, CONFLICT_FILL, INVALID_FILL, DataArea, fill, ledger_sheet, load_workbook_for,
-                       note, save, set_value, table_sheet, text_of)
+                       note, save, set_value, table_sheet)
+from validator.normalize import cell_text
+from ledgerops.errors import LedgerOpError
 
 if TYPE_CHECKING:
     from validator.findings import Finding
@@ -41,15 +43,8 @@ SKIP_REASONS = {
 }
 
 
-class MergeError(ValueError):
+class MergeError(LedgerOpError):
     """A usage problem (OUT is not .xlsx, unknown type); messages in Chinese and English."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(zh)
-        self.zh, self.en = zh, en
-
-    def message(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 @dataclass(slots=True)
@@ -538,14 +533,14 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
         row = row_map(brow)
         cell_ref = f"{col.letter}{row}"
         pos = pos_of.get(brow)
-        old = text_of(base.raw[name][pos]) if pos is not None else None
+        old = cell_text(base.raw[name][pos]) if pos is not None else None
         old = old if old is not None else (base.values[name][pos] if pos is not None else None)
         proposals = list(by_source.values())
         if not col.definition.editable:
             for p in proposals:
                 result.rejected.append({"row": row, "column": col.header, "cell": cell_ref, "old": old,
-                                        "new": text_of(p.value), "source": p.source, "reason": "locked-column"})
-                log.append([cell_ref, col.header, old, text_of(p.value), p.source, stamp, "未应用：锁定列",
+                                        "new": cell_text(p.value), "source": p.source, "reason": "locked-column"})
+                log.append([cell_ref, col.header, old, cell_text(p.value), p.source, stamp, "未应用：锁定列",
                             f"「{col.header}」不允许处室修改"])
             continue
         distinct: dict[str | None, list[_Proposal]] = {}
@@ -557,7 +552,7 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
             set_value(target, p.value)
             target.fill = fill(APPLIED_FILL)
             result.changed_cells.add(cell_ref)
-            entry = {"row": row, "column": col.header, "cell": cell_ref, "old": old, "new": text_of(p.value),
+            entry = {"row": row, "column": col.header, "cell": cell_ref, "old": old, "new": cell_text(p.value),
                      "source": p.source, "sources": [q.source for q in proposals]}
             if isinstance(p.value, str) and p.value.startswith("="):
                 entry["formula_as_text"] = True
@@ -565,16 +560,16 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
             notes = [f"另有 {'、'.join(q.source for q in proposals[1:])} 相同修改"] if len(proposals) > 1 else []
             if entry.get("formula_as_text"):
                 notes.append("公式按文字写入")
-            log.append([cell_ref, col.header, old, text_of(p.value), p.source, stamp, "已应用", "；".join(notes) or None])
+            log.append([cell_ref, col.header, old, cell_text(p.value), p.source, stamp, "已应用", "；".join(notes) or None])
             continue
         result.conflicts.append({"row": row, "column": col.header, "cell": cell_ref, "base": old,
-                                 "proposals": [{"source": p.source, "value": text_of(p.value)} for p in proposals]})
+                                 "proposals": [{"source": p.source, "value": cell_text(p.value)} for p in proposals]})
         target.fill = fill(CONFLICT_FILL)
         lines = [f"冲突：{len(proposals)} 份报送改为不同的值，保留原值。", f"原值：{_clip(old)}"]
-        lines += [f"• {p.source}：{_clip(text_of(p.value))}" for p in proposals]
+        lines += [f"• {p.source}：{_clip(cell_text(p.value))}" for p in proposals]
         _add_note(target, "\n".join(lines))
         for p in proposals:
-            log.append([cell_ref, col.header, old, text_of(p.value), p.source, stamp, "冲突：保留原值",
+            log.append([cell_ref, col.header, old, cell_text(p.value), p.source, stamp, "冲突：保留原值",
                         "与其他报送的修改不同，见「冲突」工作表"])
 
 

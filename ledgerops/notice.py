@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.filecheck import ReadError
+from validator.normalize import decode_text
 
 if TYPE_CHECKING:
     from validator.findings import Problem
@@ -218,13 +219,9 @@ def _decode(path: Path) -> tuple[str, str]:
         raise ReadError("unreadable-file", "文件是空的", "the file is empty")
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReadError("unreadable-file", "不是文本文件（含二进制内容）", "not a text file (binary content)")
-    for encoding in ("utf-8-sig", "utf-16", "gb18030"):
-        if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            continue
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    decoded = decode_text(data)
+    if decoded is not None:
+        text, encoding = decoded
         return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
     raise ReadError("unreadable-file", "无法识别文字编码：请另存为 UTF-8 文本", "unknown text encoding: save as UTF-8")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename, save
+from ledgerops.errors import LedgerOpError
 
 UNASSIGNED = "未指定"
 ROW_KEYS_PER_CELL = 900  # row keys per metadata cell: about 32 characters each, under Excel's 32,767
@@ -25,15 +26,8 @@ ROW_KEYS_PER_CELL = 900  # row keys per metadata cell: about 32 characters each,
 REPORT_SHEETS = ("合并记录", "冲突", "校验结果", "_taizhang_marks")
 
 
-class SplitError(ValueError):
+class SplitError(LedgerOpError):
     """A usage problem (unknown --by column); messages in Chinese and English."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(zh)
-        self.zh, self.en = zh, en
-
-    def message(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 @dataclass(slots=True)

@@ -59,19 +59,6 @@ def set_value(cell: Any, value: Any) -> None:
     cell.value = value
 
 
-def text_of(value: Any) -> str | None:
-    """A cell value as the text a report shows: 39052220.0 -> "39052220", None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if value != value:
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 def safe_filename(name: str, suffix: str = ".xlsx", taken: set[str] | None = None) -> str:
     """A file name Windows accepts: no \\/:*?"<>|, no reserved device names, at most 100 characters."""
     base = _WINDOWS_BAD.sub("_", " ".join(name.split())).strip(" .") or "未命名"

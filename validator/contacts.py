@@ -19,6 +19,7 @@ from typing import Any, Literal
 import phonenumbers
 
 from .findings import Problem
+from .normalize import cell_text
 
 # Full-width digits, letters and punctuation to ASCII, and the many dashes to "-".
 _HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
@@ -62,22 +63,9 @@ class Phone:
     valid: bool
 
 
-def _text(value: Any) -> str | None:
-    """Cell value to text: Excel gives numbers as floats (39052220.0), which mean digits."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if value != value:
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, bool):
-        return str(value)
-    return str(value)
-
-
 def split_names(text: str | None) -> list[str]:
     """Contact names in a cell: separated by spaces, 、，,；;/ or newlines."""
-    text = _text(text)
+    text = cell_text(text)
     if not text:
         return []
     return [n for n in _NAME_SEP.split(text.translate(_HALF)) if n]
@@ -246,7 +234,7 @@ def _foreign(raw: str, s: str, extension: str | None) -> tuple[Phone, dict[str, 
 
 def parse_phones(text: str | None, area_code: str | None) -> tuple[list[Phone], list[Problem]]:
     """Every number in a phone cell, and an invalid-phone problem for each one that is not valid."""
-    text = _text(text)
+    text = cell_text(text)
     if not text or not text.strip():
         return [], []
     phones: list[Phone] = []
@@ -275,7 +263,7 @@ def check_contact(contact: str | None, phone: str | None, *, has_work: bool,
     both cells need filling, and each finding points at its own cell.
     """
     names = split_names(contact)
-    phone_text = _text(phone)
+    phone_text = cell_text(phone)
     phone_empty = phone_text is None or not phone_text.strip()
     phones, phone_problems = parse_phones(phone_text, area_code)
     out: list[tuple[str, Problem]] = []

@@ -48,3 +48,31 @@ def normalize_header(value: Any) -> str:
     """Header text for matching: normalised, with every space and line break removed."""
     text = normalize_text(value) or ""
     return _HEADER_STRIP.sub("", text)
+
+
+def cell_text(value: Any) -> str | None:
+    """A cell value as plain text, unnormalised: Excel gives numbers as floats (39052220.0),
+    which mean their digits; dates become ISO strings."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def decode_text(data: bytes) -> tuple[str, str] | None:
+    """Decode a text file as offices save them: UTF-8 (with or without BOM), UTF-16 with a BOM,
+    else GB18030. Returns (text, encoding), or None when nothing fits."""
+    encodings = ["utf-8-sig", "gb18030"]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings.insert(0, "utf-16")
+    for encoding in encodings:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return None

@@ -25,7 +25,7 @@ from .filecheck import ReadError, sniff, unreadable
 from .findings import col_letter
 from .ledger_types import ColumnDef, LedgerType, builtin_types
 from .metadata import META_SHEET
-from .normalize import normalize_header, normalize_text
+from .normalize import decode_text, normalize_header, normalize_text
 
 HEADER_SCAN_ROWS = 40
 
@@ -200,15 +200,10 @@ def metadata_from_rows(rows: list[list[Any]]) -> dict[str, str]:
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    decoded = decode_text(path.read_bytes())
+    if decoded is None:
         raise unreadable("CSV 文件编码无法识别（支持 UTF-8 与 GB18030）", "unknown CSV encoding (UTF-8 and GB18030 are supported)")
+    text = decoded[0]
     if "\x00" in text:
         raise unreadable("CSV 文件含有二进制内容，不是文本表格", "the CSV holds binary content")
     sample = text[:8192]

@@ -28,6 +28,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from .findings import Problem
+from .normalize import decode_text
 
 UNITS_DIR = Path(__file__).resolve().parent.parent / "templates" / "units"
 
@@ -497,15 +498,10 @@ def _table_rows(path: Path, table: list[list[Any]]) -> list[_Row]:
 
 
 def _csv_rows(path: Path) -> list[_Row]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes nearly anything
+    decoded = decode_text(path.read_bytes())
+    if decoded is None:
         raise RegistryError(f"单位名录「{path.name}」无法解码：请另存为 UTF-8 编码的 CSV")
+    text = decoded[0]
     try:
         table = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
