@@ -23,10 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from validator.normalize import cell_text
+
+from .errors import LedgerOpError
 from .xlsx_out import (APPLIED_FILL, CONFLICT_FILL, INVALID_FILL, DataArea, fill, ledger_sheet, load_workbook_for,
                        note, save, set_value, table_sheet)
-from validator.normalize import cell_text
-from ledgerops.errors import LedgerOpError
 
 if TYPE_CHECKING:
     from validator.findings import Finding

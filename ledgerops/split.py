@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import LedgerOpError
 from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename, save
-from ledgerops.errors import LedgerOpError
 
 UNASSIGNED = "未指定"
 ROW_KEYS_PER_CELL = 900  # row keys per metadata cell: about 32 characters each, under Excel's 32,767
