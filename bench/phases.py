@@ -3,8 +3,8 @@
     python bench/phases.py bench/out/data/ledger_20000.xlsx            # table on the terminal
     python bench/phases.py FILE --markdown --top 15                    # the section RESULTS.md embeds
 
-One process does what the validate command does, in order, timing each phase: the imports
-(typer and cli, then pandas, pandera, phonenumbers, python-calamine), reading the ledger, the
+One process does what the validate command does, in its order, timing each phase: the imports
+(typer and cli, typer's pydantic layer, validator), reading the ledger, pandas and pandera, the
 field grammars (deadlines, units, contacts and phones: each wrapped to sum its own time and count
 its calls), the rest of validation (pandera and the mapping of failures to cells), and rendering
 JSON. Then cProfile runs read + validate + render once more and lists the functions with the most
@@ -26,23 +26,31 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def peak_mb() -> float:
+    """This process's peak resident set so far (ru_maxrss is in kilobytes on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB -> MB
+
+
 class Phases:
     def __init__(self) -> None:
-        self.rows: list[tuple[str, float, str]] = []
+        self.rows: list[tuple[str, float, str, float | None]] = []
 
     @contextmanager
     def phase(self, name: str, note: str = ""):
         t0 = time.perf_counter()
         yield
-        self.rows.append((name, time.perf_counter() - t0, note))
+        self.rows.append((name, time.perf_counter() - t0, note, peak_mb()))
 
 
 class Meter:
     """Wraps a function to add up the time spent in it (calls nested in it included)."""
 
-    def __init__(self, owner, attr: str) -> None:
+    def __init__(self, owner, attr: str, static: bool = False) -> None:
         self.owner, self.attr = owner, attr
         self.original = getattr(owner, attr)
+        self.raw = owner.__dict__[attr] if static else self.original
         self.seconds = 0.0
         self.calls = 0
         original = self.original
@@ -55,10 +63,11 @@ class Meter:
                 self.seconds += time.perf_counter() - t0
                 self.calls += 1
 
-        setattr(owner, attr, timed)
+        # a classmethod is replaced by a staticmethod calling the bound original
+        setattr(owner, attr, staticmethod(timed) if static else timed)
 
     def restore(self) -> None:
-        setattr(self.owner, self.attr, self.original)
+        setattr(self.owner, self.attr, self.raw)
 
 
 def measure(path: Path) -> tuple[Phases, dict]:
@@ -67,21 +76,25 @@ def measure(path: Path) -> tuple[Phases, dict]:
     with p.phase("import typer + cli", "the CLI front door"):
         import cli  # noqa: F401
         import typer  # noqa: F401
-    with p.phase("import pandas"):
-        import pandas  # noqa: F401
-    with p.phase("import pandera.pandas", "pulls in hypothesis and pydantic when installed"):
-        import pandera.pandas  # noqa: F401
-    with p.phase("import phonenumbers + python_calamine"):
-        import phonenumbers  # noqa: F401
-        import python_calamine  # noqa: F401
-    with p.phase("import validator"):
+    with p.phase("import typer._adapters", "typer loads it (and pydantic) to run any command"):
+        try:
+            import typer._adapters  # noqa: F401
+        except ImportError:
+            pass
+    with p.phase("import validator", "and phonenumbers"):
         from validator import contacts, deadlines, units
         from validator.reader import read_ledger
         from validator.report import render
         from validator.validate import FileResult, Options, validate_ledger
-    with p.phase("read_ledger", "calamine bulk read + header, merged cells, fill-down"):
+    with p.phase("read_ledger", "python-calamine bulk read + header, merged cells, fill-down"):
         ledger = read_ledger(path)
+    # the command imports these on the first check, after reading: the same order here
+    with p.phase("import pandas"):
+        import pandas  # noqa: F401
+    with p.phase("import pandera.pandas", "pulls in hypothesis too when it is installed"):
+        import pandera.pandas  # noqa: F401
     meters = {
+        "unit registries loaded (Registry.from_option)": Meter(units.Registry, "from_option", static=True),
         "deadlines (parse_deadline)": Meter(deadlines, "parse_deadline"),
         "units (Registry.check)": Meter(units.Registry, "check"),
         "contacts + phones (check_contact)": Meter(contacts, "check_contact"),
@@ -93,11 +106,13 @@ def measure(path: Path) -> tuple[Phases, dict]:
         for m in meters.values():
             m.restore()
     grammar = 0.0
+    total_validate = p.rows[-1][1]
     for name, m in meters.items():
-        p.rows.append((f"  {name}", m.seconds, f"{m.calls} calls (one per distinct value)"))
+        note = "" if "registr" in name else f"{m.calls} calls (one per distinct value)"
+        p.rows.append((f"  {name}", m.seconds, note, None))
         grammar += m.seconds
-    total_validate = p.rows[-1 - len(meters)][1]
-    p.rows.append(("  pandera + keys + mapping to cells", total_validate - grammar, ""))
+    p.rows.append(("  the rest: pandera, keys, mapping failures to cells", total_validate - grammar,
+                   "includes pandera's first-use imports", None))
     result = FileResult(path=path, sheet=ledger.sheet, ledger_type=ledger.ledger_type.name, rows=len(ledger),
                         findings=findings, year=year)
     with p.phase("render json"):
@@ -168,10 +183,10 @@ def markdown(path: Path, top: int) -> str:
     total = time.perf_counter() - t0
     lines = [f"Phases of one in-process run on `{path.name}` ({info['rows']:,} rows, {info['findings']:,} findings, "
              f"{info['json_bytes'] / 1e6:.1f} MB of JSON); total {total:.2f} s:", "",
-             "| phase | seconds | share | note |", "|---|---:|---:|---|"]
-    for name, sec, note in phases.rows:
+             "| phase | seconds | share | peak memory so far, MB | note |", "|---|---:|---:|---:|---|"]
+    for name, sec, note, mb in phases.rows:
         label = name.replace("  ", "&nbsp;&nbsp;· ", 1) if name.startswith("  ") else name
-        lines.append(f"| {label} | {sec:.3f} | {sec / total:.0%} | {note} |")
+        lines.append(f"| {label} | {sec:.3f} | {sec / total:.0%} | {f'{mb:.0f}' if mb else ''} | {note} |")
     if top:
         lines += ["", f"Functions with the most time of their own (cProfile, read + validate + render, top {top}; "
                       "cProfile slows Python code down, so use these as proportions):", "",

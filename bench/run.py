@@ -1,6 +1,6 @@
 """Benchmarks: time taizhang and its peers as whole processes, write bench/RESULTS.md.
 
-    python bench/run.py                  # everything: about 10 minutes on 2 cores
+    python bench/run.py                  # everything: about 6 minutes on 2 cores
     python bench/run.py --sizes 2000 --runs 1 --no-frictionless --no-merge --out /tmp/R.md   # a smoke run
 
 What runs, in the same session and interleaved (round by round, so that a busy moment on a shared
@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -125,7 +124,7 @@ def timed(argv: list[str], *, cwd: Path, stdout: Path | None) -> tuple[int, floa
         return proc.returncode or 127, 0.0, 0.0, 0.0, err or "the launcher reported nothing"
     code, wall, cpu, maxrss = json.loads(result.read_text())
     result.unlink()
-    return code, wall, cpu, maxrss / 1024, err  # ru_maxrss is in kilobytes on Linux
+    return code, wall, cpu, maxrss * 1024 / 1e6, err  # ru_maxrss is in KiB on Linux; report MB (10^6 bytes)
 
 
 def _env() -> dict[str, str]:
@@ -343,8 +342,12 @@ def versions(frictionless_note: str) -> list[tuple[str, str]]:
         except metadata.PackageNotFoundError:
             out.append((dist, "not installed"))
     out.append(("frictionless", frictionless_note))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                               text=True)
+    except OSError:  # no git: a copy of the tree
+        return out
     if commit.returncode == 0:
         out.append(("taizhang", commit.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")))
     return out
@@ -406,7 +409,7 @@ def write_results(path: Path, cases: list[Case], manifest: dict, *, runs: int, f
                     f"{' / '.join(f'{x:.2f}' for x in load[1])} at the end (1 / 5 / 15 min).",
                     f"- Runs: one warm-up run per command (its output checked), then the median of {runs} "
                     f"(commands slower than {SLOW:.0f} s: of at most 3). Wall = spawn to exit; CPU = user + system "
-                    "time of the process; peak memory = its maximum resident set.", ""]
+                    "time of the process; peak memory = its maximum resident set, in MB of 10⁶ bytes.", ""]
     L += ["## Targets", "", "| target | limit | measured (wall) | (CPU) | verdict |", "|---|---|---:|---:|---|"]
     L += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in targets(by, merge_note)]
     L += ["", "## Every command", "",
@@ -477,9 +480,12 @@ def write_results(path: Path, cases: list[Case], manifest: dict, *, runs: int, f
     path.write_text("\n".join(L) + "\n", encoding="utf-8")
 
 
-def _phases(args: list[str]) -> str:
-    proc = subprocess.run([sys.executable, str(HERE / "phases.py"), *args], cwd=ROOT, capture_output=True, text=True,
-                          env=_env())
+def _phases(args: list[str], work: Path) -> str:
+    """bench/phases.py's Markdown, run through the launcher so its memory column starts from zero."""
+    result = work / ".timing.json"
+    proc = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(result), sys.executable, str(HERE / "phases.py"),
+                           *args], cwd=ROOT, capture_output=True, text=True, env=_env())
+    result.unlink(missing_ok=True)
     return proc.stdout if proc.returncode == 0 else f"(profile failed: {proc.stderr[-300:]})\n"
 
 
@@ -535,11 +541,14 @@ def main(argv: list[str] | None = None) -> int:
     if not a.no_profile:
         log("profiling validate ...")
         profile_md = f"## Where validate's time goes ({profile_size:,} rows)\n\n" + _phases(
-            [str(data / f"ledger_{profile_size}.xlsx")])
+            [str(data / f"ledger_{profile_size}.xlsx")], work)
+        if max(a.sizes) > profile_size:  # the largest file: where the memory goes
+            profile_md += "\n" + _phases(
+                [str(data / f"ledger_{max(a.sizes)}.xlsx"), "--top", "0"], work)
         if do_merge:
             log("profiling merge ...")
             profile_md += "\n## Where merge's time goes\n\n" + _phases(
-                [str(data / "merge" / "master.xlsx"), "--merge", str(data / "merge" / "submissions")])
+                [str(data / "merge" / "master.xlsx"), "--merge", str(data / "merge" / "submissions")], work)
     meta = {"runs": a.runs, "frictionless_note": fl_note, "merge_note": merge_note, "started": started,
             "load": (load0, os.getloadavg()), "profile_md": profile_md, "elapsed": time.perf_counter() - t_start}
     keep = ("id", "label", "argv", "group", "size", "walls", "cpus", "rss", "note", "failed", "slow")

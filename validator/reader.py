@@ -110,6 +110,7 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
                 merged[name] = list(getattr(s, "merged_cell_ranges", None) or [])
             except Exception as exc:  # calamine raises several unrelated types
                 raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
+        wb = s = None  # calamine's own copy of the cells is as big as the grid: free it before building
     for name, grid in grids.items():
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged[name],
                            metadata=metadata)
