@@ -14,7 +14,9 @@ machine hits every command alike and the ratios stay fair):
   on task-level columns meaningful);
 - bare `pandas.read_excel(FILE, engine="calamine")`: the floor, the cost of reading the file;
 - `taizhang merge MASTER SUBMISSIONS/ -o OUT` of 50 submissions of a 2,000-row ledger;
-- `taizhang --help` against `python -c "import typer"`.
+- `taizhang --help` against `python -c "import typer"`;
+- the add-in's 校验 button through xlwings' remote engine on the 2,000-row ledger (bench/addin_remote.py:
+  the payload Excel sends, the Book, addin.validate, the actions sent back) against the CLI on the same file.
 
 Every process is timed from spawn to exit (wall clock) and its CPU time and peak memory (maximum
 resident set) are taken from os.wait4. Each command runs once to warm the disk cache (that run
@@ -55,6 +57,7 @@ TARGETS = {  # id: (description, limit, comparison)
     "memory": ("validate 100,000 rows peak memory (MB)", 400.0, "<="),
     "merge": ("merge 50 × 2,000-row submissions (s)", 10.0, "<"),
     "help": ("`taizhang --help` ÷ `python -c \"import typer\"`", 1.5, "<="),
+    "addin": ("add-in 校验 via xlwings' remote engine ÷ CLI validate, 2,000 rows", 1.5, "<="),
 }
 
 
@@ -262,6 +265,13 @@ def build_cases(data: Path, work: Path, sizes: list[int], frictionless: Path | N
         cases.append(Case("merge", "taizhang merge, 50 × 2,000-row submissions",
                           TAIZHANG + ["merge", str(data / "merge" / "master.xlsx"), str(data / "merge" / "submissions"),
                                       "-o", str(out)], "merge", 2000, (0, 1), stdout=work / "merge.txt", before=clean))
+    if 2000 in sizes:  # the 校验 button through xlwings' remote engine (issue 7)
+        import addin_remote
+
+        payload = addin_remote.make_payload(data / "ledger_2000.xlsx", work / "payload_2000.json")
+        cases.append(Case("addin_2000", "add-in 校验 via xlwings remote engine (2,000 rows)",
+                          [sys.executable, str(HERE / "addin_remote.py"), str(payload)], "addin", 2000,
+                          stdout=work / "addin_2000.json"))
     cases.append(Case("help", "taizhang --help", TAIZHANG + ["--help"], "help"))
     cases.append(Case("typer", "python -c \"import typer\"", [sys.executable, "-c", "import typer"], "typer"))
     return cases
@@ -286,6 +296,11 @@ def check_output(case: Case, data: Path, manifest: dict) -> str:
         if task["errors"] and task["errors"][0]["type"] in ("scheme-error", "format-error", "source-error"):
             raise RuntimeError(task["errors"][0]["message"])
         return f"{task['stats']['rows']:,} rows, {task['stats']['errors']:,} errors"
+    if case.group == "addin" and case.stdout:
+        doc = json.loads(case.stdout.read_text(encoding="utf-8"))
+        if "errors" not in doc:
+            raise RuntimeError(f"the add-in did not validate: {doc}")
+        return f"{doc['errors']:,} errors, {doc['warnings']:,} warnings marked; {doc['actions']:,} actions for Excel"
     if case.group == "merge" and case.stdout:
         if not (case.stdout.parent / "merged.xlsx").exists():
             raise RuntimeError("merge wrote no output file")
@@ -394,6 +409,8 @@ def targets(by: dict[str, Case], merge_note: str) -> list[tuple[str, str, str, s
     m = by.get("merge")
     add("merge", m.wall if m else None, m.cpu if m else None)
     add("help", ratio(by.get("help"), by.get("typer")), ratio(by.get("help"), by.get("typer"), "cpu"))
+    add("addin", ratio(by.get("addin_2000"), by.get("validate_2000")),
+        ratio(by.get("addin_2000"), by.get("validate_2000"), "cpu"))
     return rows
 
 
