@@ -492,11 +492,19 @@ def merge(
 
 
 def main() -> None:
+    import os
+
     try:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("已中断。\n")
         sys.exit(130)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("TAIZHANG_DEBUG"):
+            raise
+        sys.stderr.write(f"taizhang 内部错误：{type(exc).__name__}: {exc}\n"
+                         "请报告此问题；设置环境变量 TAIZHANG_DEBUG=1 可查看详细信息。\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

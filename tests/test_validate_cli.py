@@ -172,3 +172,21 @@ def test_year_from_option_when_title_has_none(tmp_path):
                         header=["序号", "工作任务", "牵头部门", "时间进度"])
     assert [f["code"] for f in _json([str(path)])[1]["files"][0]["findings"]] == ["deadline-year-unknown"]
     assert _json([str(path), "--year", "2019"])[1]["files"][0]["findings"] == []
+
+
+def test_an_internal_error_in_one_file_does_not_hide_the_others(tmp_path, monkeypatch):
+    """A bug met on one file becomes that file's error (exit 2); the other files are still reported."""
+    import validator.structure as structure
+
+    real = structure.check_keys
+
+    def broken(ledger):
+        if ledger.path.name == EX000.name:
+            raise KeyError("boom")
+        return real(ledger)
+
+    monkeypatch.setattr("validator.structure.check_keys", broken)
+    code, doc = _json([str(EX000), str(EX003)])
+    first, second = doc["files"]
+    assert code == 2 and first["error"]["code"] == "internal-error" and "KeyError" in first["error"]["message"]
+    assert second["error"] is None and second["rows"] == 40

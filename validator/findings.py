@@ -155,6 +155,7 @@ FILE_ERRORS: Mapping[str, tuple[str, str]] = {
     "header-not-found": ("找不到台账表头", "Ledger header not found"),
     "sheet-not-found": ("找不到工作表", "Sheet not found"),
     "unknown-type": ("未知台账类型", "Unknown ledger type"),
+    "internal-error": ("taizhang 内部错误", "taizhang internal error"),
 }
 
 

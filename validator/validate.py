@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,4 +121,10 @@ def validate_file(path: Path, options: Options) -> FileResult:
         result.error = exc
     except RegistryError as exc:
         result.error = ReadError("unreadable-file", str(exc), str(exc))
+    except (MemoryError, RecursionError, Exception) as exc:  # a bug must not hide the other files' results
+        if os.environ.get("TAIZHANG_DEBUG"):
+            raise
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        result.error = ReadError("internal-error", f"taizhang 内部错误（{detail}），请报告此问题；设置 TAIZHANG_DEBUG=1 可查看详情",
+                                 f"taizhang internal error ({detail}); please report it, TAIZHANG_DEBUG=1 shows details")
     return result
