@@ -150,3 +150,24 @@ def test_rollup_button_adds_summary_sheets_to_the_open_workbook(xw, tmp_path):
     assert sorted(int(r[0].value) for r in late.iter_rows(min_row=2)) == [5, 10, 10, 10]
     assert "工作台账'!A5" in (late["A2"].hyperlink.location or late["A2"].hyperlink.target)
     assert "逾期 2 项" in result.alerts[0].prompt
+
+
+def test_validated_workbook_renders_with_the_marks_visible(xw, tmp_path):
+    """What the user sees: LibreOffice renders the marked ledger; the red cells are on the page."""
+    import lo
+
+    out = tmp_path / "validated.xlsx"
+    click(xw, "validate", EX000, out)
+    pages = lo.render(out, tmp_path / "png", dpi=60)[out]
+    lo.assert_not_blank(pages[0])
+    red = 0
+    for page in pages:
+        width, height, channels, pixels = lo.read_png(page)
+        red += sum(1 for i in range(0, len(pixels), channels)
+                   if abs(pixels[i] - 0xFF) < 8 and abs(pixels[i + 1] - 0xC7) < 8 and abs(pixels[i + 2] - 0xCE) < 8)
+    assert red > 200  # four marked cells; the example itself has no red fill
+    plain = lo.render(EX000, tmp_path / "plain", dpi=60)[EX000]
+    for page in plain:
+        width, height, channels, pixels = lo.read_png(page)
+        assert not any(abs(pixels[i] - 0xFF) < 8 and abs(pixels[i + 1] - 0xC7) < 8 and abs(pixels[i + 2] - 0xCE) < 8
+                       for i in range(0, len(pixels), channels))
