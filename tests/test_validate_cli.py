@@ -190,3 +190,10 @@ def test_an_internal_error_in_one_file_does_not_hide_the_others(tmp_path, monkey
     first, second = doc["files"]
     assert code == 2 and first["error"]["code"] == "internal-error" and "KeyError" in first["error"]["message"]
     assert second["error"] is None and second["rows"] == 40
+
+
+def test_readme_documents_every_code():
+    from validator.findings import FILE_ERRORS, RULES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [c for c in [*RULES, *FILE_ERRORS] if f"| `{c}` |" not in readme] == []
