@@ -8,9 +8,10 @@ return; no rule lives here. Heavy imports (pandas, pandera) happen inside the co
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 
@@ -55,6 +56,23 @@ def _say(text: str) -> None:
 def _fail(message: str, code: int = 2) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
     raise typer.Exit(code)
+
+
+@contextmanager
+def _user_errors(lang: "Lang", path: Path | None = None) -> Iterator[None]:
+    """Turn the core's user-facing errors into one line on stderr and exit code 2."""
+    from ledgerops.errors import LedgerOpError
+    from ledgerops.safe_write import OutputLocked
+    from validator.filecheck import ReadError
+
+    try:
+        yield
+    except ReadError as exc:
+        _fail(f"{path}：{exc.message(lang.value)}" if path else exc.message(lang.value))
+    except LedgerOpError as exc:
+        _fail(exc.message(lang.value))
+    except OutputLocked as exc:
+        _fail(str(exc))
 
 
 def _write_output(text: str, output: Path | None) -> None:
@@ -419,18 +437,10 @@ def split(
 
       taizhang split 总台账.xlsx --by 责任单位 -o 分发/
     """
-    from ledgerops.safe_write import OutputLocked
-    from ledgerops.split import SplitError, split_ledger
-    from validator.filecheck import ReadError
+    from ledgerops.split import split_ledger
 
-    try:
+    with _user_errors(lang, master):
         result = split_ledger(master, output, by, ledger_type=ledger_type)
-    except ReadError as exc:
-        _fail(f"{master}：{exc.message(lang.value)}")
-    except SplitError as exc:
-        _fail(exc.message(lang.value))
-    except OutputLocked as exc:
-        _fail(str(exc))
     _say(result.summary_text(lang.value))
 
 
@@ -456,9 +466,7 @@ def merge(
 
       taizhang merge 总台账.xlsx 报送/ -o 总台账-合并.xlsx --report 合并报告.json
     """
-    from ledgerops.merge import MergeError, merge_ledgers
-    from ledgerops.safe_write import OutputLocked
-    from validator.filecheck import ReadError
+    from ledgerops.merge import merge_ledgers
 
     bar: dict = {}
 
@@ -476,14 +484,9 @@ def merge(
         bar["p"].update(bar["t"], completed=done, description=done_text if done == total else path.name[:30])
 
     try:
-        result = merge_ledgers(master, inputs, output, report=report, accept_new_rows=accept_new_rows,
-                               ledger_type=ledger_type, lang=lang.value, progress=progress)
-    except ReadError as exc:
-        _fail(f"{master}：{exc.message(lang.value)}")
-    except MergeError as exc:
-        _fail(exc.message(lang.value))
-    except OutputLocked as exc:
-        _fail(str(exc))
+        with _user_errors(lang, master):
+            result = merge_ledgers(master, inputs, output, report=report, accept_new_rows=accept_new_rows,
+                                   ledger_type=ledger_type, lang=lang.value, progress=progress)
     finally:
         if bar:
             bar["p"].stop()

@@ -16,6 +16,28 @@ EX000 = EXAMPLES / "000_dalian_2019_reform_ledger.xlsx"
 EX002 = EXAMPLES / "002_lishu_2019_key_tasks.xlsx"
 EX003 = EXAMPLES / "003_tianjin_2017_task_division.xlsx"
 EX000_CSV = EXAMPLES / "000_dalian_2019_reform_ledger.csv"
+SOURCES = EXAMPLES / "sources"
+
+
+def seed_text(prefix: str) -> str:
+    """The text of a seed copied into examples/sources (e.g. "000")."""
+    (path,) = SOURCES.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def seed_000_rows() -> list[dict[str, str]]:
+    """Seed 000's table rows as {header: cell} (tab-separated in the dump)."""
+    lines = seed_text("000").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("序号\t"))
+    header = lines[start].split("\t")
+    rows = []
+    for line in lines[start + 1:]:
+        cells = line.split("\t")
+        if len(cells) < 4 or set(line) <= set("-\t "):
+            continue
+        cells += [""] * (len(header) - len(cells))
+        rows.append({h: c.strip() for h, c in zip(header, cells)})
+    return rows
 
 
 @pytest.fixture

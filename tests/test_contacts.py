@@ -10,25 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validator.contacts import Phone, check_contact, parse_phones, split_names
+from conftest import seed_000_rows
 from validator.findings import RULES, Finding, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 DALIAN = "0411"
-
-
-def seed_000_rows() -> list[dict[str, str]]:
-    (path,) = (ROOT / "examples" / "sources").glob("000_*.txt")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("序号\t"))
-    header = lines[start].split("\t")
-    rows = []
-    for line in lines[start + 1:]:
-        cells = line.split("\t")
-        if len(cells) < 4 or set(line) <= set("-\t "):
-            continue
-        cells += [""] * (len(header) - len(cells))
-        rows.append({h: c.strip() for h, c in zip(header, cells)})
-    return rows
 
 
 # ----------------------------------------------------------------------------- seed 000

@@ -19,16 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import seed_000_rows, seed_text
 from validator.findings import RULES, Finding, Problem
 from validator.units import Registry, RegistryError, Unit, builtin_names, normalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT / "examples" / "sources"
-
-
-def _seed(prefix: str) -> str:
-    (path,) = SOURCES.glob(f"{prefix}_*.txt")
-    return path.read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- seed extraction
@@ -53,29 +48,15 @@ def _records(text: str, width: int) -> list[list[str]]:
     return [fields[i:i + width] for i in range(width, len(fields), width)]  # skip the header
 
 
-def seed_000_rows() -> list[dict[str, str]]:
-    lines = _seed("000").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("序号\t"))
-    header = lines[start].split("\t")
-    rows = []
-    for line in lines[start + 1:]:
-        cells = line.split("\t")
-        if len(cells) < 4 or set(line) <= set("-\t "):
-            continue
-        cells += [""] * (len(header) - len(cells))
-        rows.append({h: c.strip() for h, c in zip(header, cells)})
-    return rows
-
-
 def unit_cells() -> dict[str, tuple[str, int, list[str]]]:
     """seed -> (built-in registry, ledger year, unit cell texts)."""
     cells_000 = [r["责任单位"] for r in seed_000_rows() if r["责任单位"]]
-    text_001 = _seed("001")
+    text_001 = seed_text("001")
     cells_001 = [m.group(1) for m in re.finditer(r"[（(]\s*责任单位\s*[:：](.*?)[)）]", text_001, re.S)]
     cells_001 += re.findall(r"^(各区.*?)[:：]\s*$", text_001, re.M)  # the addressees
-    cells_002 = [c for rec in _records(_seed("002"), 5) for c in rec[3:5] if c]
-    cells_003 = [rec[2] for rec in _records(_seed("003"), 4) if rec[2]]
-    cells_004 = re.findall(r"（([^（）]*(?:负责|牵头|配合))）", _seed("004"))
+    cells_002 = [c for rec in _records(seed_text("002"), 5) for c in rec[3:5] if c]
+    cells_003 = [rec[2] for rec in _records(seed_text("003"), 4) if rec[2]]
+    cells_004 = re.findall(r"（([^（）]*(?:负责|牵头|配合))）", seed_text("004"))
     return {
         "000": ("大连市", 2019, cells_000),
         "001": ("大连市", 2018, cells_001),
