@@ -180,7 +180,24 @@ def install_xlam(xlam: Path) -> Path:
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / xlam.name
     shutil.copyfile(xlam, target)
+    interpreter_config(sys.executable, platform=platform)
     return target
+
+
+def interpreter_config(python: str, *, platform: str | None = None, home: Path | None = None) -> Path:
+    """Point the add-in at `python` (the one taizhang is installed in) and return the config file.
+
+    xlwings' RunPython reads ``INTERPRETER_WIN`` / ``INTERPRETER_MAC`` from
+    ``~/.taizhang/taizhang.conf`` (the add-in's PROJECT_NAME); other settings in the file are kept.
+    """
+    platform = platform or sys.platform
+    key = "INTERPRETER_WIN" if platform.startswith("win") else "INTERPRETER_MAC"
+    conf = (home or Path.home()) / f".{PROJECT_NAME}" / f"{PROJECT_NAME}.conf"
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    kept = [line for line in (conf.read_text(encoding="utf-8").splitlines() if conf.exists() else [])
+            if line.strip() and not line.startswith(f'"{key}"')]
+    conf.write_text("\n".join([*kept, f'"{key}","{python}"']) + "\n", encoding="utf-8")
+    return conf
 
 
 @dataclass(frozen=True)

@@ -294,3 +294,16 @@ def test_libreoffice_imports_the_vba(built: Path, tmp_path: Path) -> None:
     assert "Sub RunTagged(control As IRibbonControl)" in ribbon
     assert "addin.ribbon_dispatch(" in ribbon
     assert 'table:name="_taizhang.conf"' in content
+
+
+def test_install_points_the_addin_at_this_python(tmp_path):
+    from addin.xlam import PROJECT_NAME, interpreter_config
+
+    conf = tmp_path / f".{PROJECT_NAME}" / f"{PROJECT_NAME}.conf"
+    conf.parent.mkdir()
+    conf.write_text('"LICENSE_KEY","noncommercial"\n"INTERPRETER_WIN","C:\\old\\python.exe"\n', encoding="utf-8")
+    assert interpreter_config(r"C:\Py311\python.exe", platform="win32", home=tmp_path) == conf
+    assert conf.read_text(encoding="utf-8").splitlines() == ['"LICENSE_KEY","noncommercial"',
+                                                              '"INTERPRETER_WIN","C:\\Py311\\python.exe"']
+    interpreter_config("/usr/local/bin/python3", platform="darwin", home=tmp_path)
+    assert '"INTERPRETER_MAC","/usr/local/bin/python3"' in conf.read_text(encoding="utf-8").splitlines()
