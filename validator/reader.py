@@ -81,13 +81,6 @@ class Ledger:
         return pd.DataFrame(self.values, index=pd.Index(self.rows, name="row"), dtype=object)
 
 
-def list_sheets(path: Path) -> list[str]:
-    kind = sniff(path).kind
-    if kind == "csv":
-        return [path.stem]
-    return [m.name for m in _open_calamine(path).sheets_metadata]
-
-
 def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None) -> Ledger:
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
     path = Path(path)
