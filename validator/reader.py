@@ -19,7 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .filecheck import ReadError, sniff, unreadable
 from .findings import col_letter
@@ -85,28 +85,8 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
     path = Path(path)
     kind = sniff(path).kind
-    if kind == "csv":
-        grids = {path.stem: _read_csv(path)}
-        merged: dict[str, list] = {path.stem: []}
-        metadata: dict[str, str] = {}
-    else:
-        wb = _open_calamine(path)
-        names = [m.name for m in wb.sheets_metadata]
-        metadata = _read_metadata(wb, names)
-        targets = _pick_sheets(names, sheet)
-        grids, merged = {}, {}
-        for name in targets:
-            _check_extent(path, name)
-            try:
-                s = wb.get_sheet_by_name(name)
-                grids[name] = s.to_python(skip_empty_area=False)
-                merged[name] = list(getattr(s, "merged_cell_ranges", None) or [])
-            except Exception as exc:  # calamine raises several unrelated types
-                raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
-        wb = s = None  # calamine's own copy of the cells is as big as the grid: free it before building
-    for name, grid in grids.items():
-        ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged[name],
-                           metadata=metadata)
+    for name, grid, merged, metadata in _sheets(path, kind, sheet):  # one sheet at a time: stop at the ledger
+        ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
         if ledger is None:
             continue
         if kind == "xlsx":
@@ -123,6 +103,26 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
     raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
                     f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
+
+
+def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str]]]:
+    """(name, grid from A1, merged ranges, metadata) of each candidate sheet, read on demand."""
+    if kind == "csv":
+        yield path.stem, _read_csv(path), [], {}
+        return
+    wb = _open_calamine(path)
+    names = [m.name for m in wb.sheets_metadata]
+    metadata = _read_metadata(wb, names)
+    for name in _pick_sheets(names, sheet):
+        _check_extent(path, name)
+        try:
+            s = wb.get_sheet_by_name(name)
+            grid = s.to_python(skip_empty_area=False)
+            merged = list(getattr(s, "merged_cell_ranges", None) or [])
+        except Exception as exc:  # calamine raises several unrelated types
+            raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
+        s = None  # calamine's own copy of the cells is as big as the grid: free it before building
+        yield name, grid, merged, metadata
 
 
 def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None = None,
