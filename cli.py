@@ -73,6 +73,10 @@ def _user_errors(lang: "Lang", path: Path | None = None) -> Iterator[None]:
         _fail(exc.message(lang.value))
     except OutputLocked as exc:
         _fail(str(exc))
+    except OSError as exc:  # a folder that does not exist, no permission, a full disk
+        from ledgerops.safe_write import os_error_message
+
+        _fail(os_error_message(exc, lang.value))
 
 
 def _write_output(text: str, output: Path | None) -> None:
@@ -115,7 +119,8 @@ def validate(
         _fail("没有找到要校验的表格文件。" if lang == Lang.zh else "No spreadsheet files found.")
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units, area_code=area_code)
     results = [validate_file(p, options) for p in files]
-    _write_output(render(results, fmt.value, lang.value), output)
+    with _user_errors(lang):
+        _write_output(render(results, fmt.value, lang.value), output)
     s = summary(results)
     if s["unreadable"]:
         raise typer.Exit(2)
@@ -138,7 +143,7 @@ def types(lang: LangOpt = Lang.zh) -> None:
                 flags.append("可编辑" if lang == Lang.zh else "editable")
             if c.level == "task":
                 flags.append("任务级" if lang == Lang.zh else "task-level")
-            alias = f"  别名: {'、'.join(c.aliases)}" if c.aliases else ""
+            alias = (f"  {'别名' if lang == Lang.zh else 'aliases'}: {'、'.join(c.aliases)}") if c.aliases else ""
             _say(f"    - {c.name} [{', '.join(flags)}]{alias}\n")
 
 
@@ -156,17 +161,20 @@ def rules(
         if rule is None:
             _fail(f"没有规则「{code}」。可用：{'、'.join(RULES)}" if zh else f"No rule '{code}'.")
         labels = ("做什么", "为什么", "示例", "应改为") if zh else ("What", "Why", "Example", "Instead")
-        _say(f"{rule.code} ({rule.severity}) {rule.title(lang.value)}\n"
-             f"  {labels[0]}: {rule.template_zh if zh else rule.template_en}\n"
+        severity = ("错误" if rule.severity == "error" else "警告") if zh else rule.severity
+        _say((f"{rule.code}（{severity}）" if zh else f"{rule.code} ({severity}) ") + f"{rule.title(lang.value)}\n"
+             f"  {labels[0]}: {rule.sample(lang.value)}\n"
              f"  {labels[1]}: {rule.why_zh if zh else rule.why_en}\n"
              f"  {labels[2]}: {rule.example}\n"
              f"  {labels[3]}: {rule.fix_zh if zh else rule.fix_en}\n")
         return
+    error, warning, example = ("错误", "警告", "例") if zh else ("error", "warning", "e.g.")
     for rule in RULES.values():
-        _say(f"{rule.code:<24} {rule.severity:<8} {rule.title(lang.value)}  例: {rule.example}\n")
-    _say("\n" + ("文件级错误：" if zh else "File errors:") + "\n")
+        severity = error if rule.severity == "error" else warning
+        _say(f"{rule.code:<24} {severity:<8} {rule.title(lang.value)}  {example}: {rule.example}\n")
+    _say("\n" + ("文件级错误（退出码 2）：" if zh else "File errors (exit code 2):") + "\n")
     for c, (tzh, ten) in FILE_ERRORS.items():
-        _say(f"{c:<24} {'error':<8} {tzh if zh else ten}\n")
+        _say(f"{c:<24} {error:<8} {tzh if zh else ten}\n")
 
 
 @app.command("parse-deadline")
@@ -358,7 +366,6 @@ def template(
 
       taizhang template reform-ledger -o 2019年工作台账.xlsx --year 2019 --units 大连市
     """
-    from ledgerops.safe_write import OutputLocked
     from ledgerops.template import TemplateError, build_template, registry_units
     from validator.ledger_types import LedgerTypeError
     from validator.units import RegistryError
@@ -367,9 +374,10 @@ def template(
     if output.exists() and not force:
         _fail(f"{output} 已存在，未写入；要覆盖请加 --force。" if zh else f"{output} exists, nothing written; pass --force to overwrite.")
     try:
-        path = build_template(ledger_type, output, units=units, title=title, year=year, password=password)
-        count = len(registry_units(units))
-    except (TemplateError, LedgerTypeError, RegistryError, OutputLocked) as exc:
+        with _user_errors(lang):
+            path = build_template(ledger_type, output, units=units, title=title, year=year, password=password)
+            count = len(registry_units(units))
+    except (TemplateError, LedgerTypeError, RegistryError) as exc:
         _fail(str(exc))
     lock = ("有密码" if password else "无密码") if zh else ("with password" if password else "no password")
     _say(f"已生成模板 {path}：单位下拉 {count} 个，工作表已保护（{lock}）。\n" if zh
@@ -398,19 +406,16 @@ def import_cmd(
       taizhang import 分工方案.txt --type key-tasks --units 辽宁省卫生健康委 -o 台账.xlsx
     """
     from ledgerops.importer import import_notice, report_text
-    from ledgerops.safe_write import OutputLocked
     from ledgerops.template import TemplateError
-    from validator.filecheck import ReadError
     from validator.units import RegistryError
 
     zh = lang == Lang.zh
     if output.exists() and not force:
         _fail(f"{output} 已存在，未写入；要覆盖请加 --force。" if zh else f"{output} exists, nothing written; pass --force to overwrite.")
     try:
-        result = import_notice(notice, output, ledger_type=ledger_type, year=year, units=units, title=title)
-    except ReadError as exc:
-        _fail(f"{notice}: {exc.message(lang.value)}")
-    except (TemplateError, RegistryError, OutputLocked) as exc:
+        with _user_errors(lang, notice):
+            result = import_notice(notice, output, ledger_type=ledger_type, year=year, units=units, title=title)
+    except (TemplateError, RegistryError) as exc:
         _fail(str(exc))
     _say(report_text(result, lang.value))
 
@@ -468,6 +473,10 @@ def merge(
     """
     from ledgerops.merge import merge_ledgers
 
+    missing = [str(p) for p in inputs if not p.exists()]
+    if missing:  # a mistyped path is a usage error, not a skipped submission
+        _fail(f"找不到报送文件或文件夹：{'、'.join(missing)}；未合并。" if lang == Lang.zh
+              else f"No such submission file or folder: {', '.join(missing)}; nothing merged.")
     bar: dict = {}
 
     def progress(done: int, total: int, path: Path) -> None:

@@ -8,6 +8,7 @@ the user would lose one of the two.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -37,21 +38,45 @@ def ensure_writable(path: Path) -> None:
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp)` then rename tmp over `path`. Refuses a target Excel holds open."""
+    """Call `write(tmp)` then rename tmp over `path`. Refuses a target Excel holds open.
+
+    An OSError (no such folder, no permission, disk full) is raised naming `path`, not the
+    temporary file, so the message points at what the user asked for.
+    """
     path = Path(path)
     ensure_writable(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".taizhang-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    tmp: Path | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".taizhang-", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; shared folders need the usual mode
         os.replace(tmp, path)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
     return path
+
+
+_OS_ERRORS_ZH = {
+    errno.ENOENT: "文件夹不存在", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
+    errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOSPC: "磁盘空间不足", errno.EROFS: "位于只读的磁盘上",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+}
+
+
+def os_error_message(exc: OSError, lang: str = "zh") -> str:
+    """One line naming the file and what went wrong, for a failed write."""
+    where = exc.filename or ""
+    if lang == "zh":
+        return f"无法写入 {where}：{_OS_ERRORS_ZH.get(exc.errno, exc.strerror or str(exc))}"
+    return f"cannot write {where}: {exc.strerror or exc}"
 
 
 def _umask() -> int:

@@ -197,3 +197,24 @@ def test_readme_documents_every_code():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [c for c in [*RULES, *FILE_ERRORS] if f"| `{c}` |" not in readme] == []
+
+
+def test_unwritable_output_is_one_line_naming_the_target(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = runner.invoke(app, ["validate", str(EX003), "-o", str(blocker / "report.json")])
+    assert r.exit_code == 2
+    assert f"无法写入 {blocker / 'report.json'}" in r.stderr and "Traceback" not in r.output
+    r = runner.invoke(app, ["validate", str(EX003), "-o", str(tmp_path)])
+    assert r.exit_code == 2 and "这是一个文件夹" in r.stderr
+
+
+def test_merge_with_a_mistyped_submission_path_merges_nothing(tmp_path):
+    out = tmp_path / "out.xlsx"
+    r = runner.invoke(app, ["merge", str(EX000), str(tmp_path / "报送"), "-o", str(out)])
+    assert r.exit_code == 2 and "找不到报送文件或文件夹" in r.stderr and not out.exists()
+
+
+def test_rules_shows_a_readable_sample_message():
+    r = runner.invoke(app, ["rules", "missing-contact"])
+    assert "〈单元格〉 未填写联系人" in r.stdout and "{cell}" not in r.stdout

@@ -32,6 +32,17 @@ class Rule:
     def title(self, lang: Lang = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
 
+    def sample(self, lang: Lang = "zh") -> str:
+        """The message template with its placeholders named, for `taizhang rules CODE`."""
+        names = {"cell": "〈单元格〉", "column": "〈列名〉", "value": "〈填写的内容〉"} if lang == "zh" else \
+            {"cell": "<cell>", "column": "<column>", "value": "<value>"}
+
+        class _Named(dict):
+            def __missing__(self, key: str) -> str:
+                return f"〈{key}〉" if lang == "zh" else f"<{key}>"
+
+        return (self.template_zh if lang == "zh" else self.template_en).format_map(_Named(names))
+
 
 # Placeholders every template may use: {column} {cell} {value}, plus the rule's own params.
 _RULES: tuple[Rule, ...] = (
@@ -107,20 +118,20 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "missing-unit", "error", "缺少责任单位", "Unit missing",
-        "{cell} 没有填写「{column}」", "{cell} names no unit in '{column}'",
+        "{cell} 未填写「{column}」", "{cell} names no unit in '{column}'",
         "没有责任单位的任务无人负责，分发时也无处可发。",
         "A task without a responsible unit has no owner and cannot be split out.",
         "责任单位为空", "填写责任单位。", "Name the responsible unit.",
     ),
     Rule(
         "missing-contact", "error", "缺少联系人", "Contact missing",
-        "{cell} 没有联系人，这一行有任务或成果需要有人负责", "{cell} names no contact although the row has a task or deliverable",
+        "{cell} 未填写联系人（本行有任务或成果，须明确联系人）", "{cell} names no contact although the row has a task or deliverable",
         "没有联系人，催办和核实进度时找不到人。", "Without a contact nobody can be chased for progress.",
         "联系人为空", "填写负责这一项的联系人姓名。", "Write the name of the person responsible.",
     ),
     Rule(
         "missing-phone", "error", "缺少联系电话", "Phone missing",
-        "{cell} 没有联系电话", "{cell} has no phone number",
+        "{cell} 未填写联系电话", "{cell} has no phone number",
         "有联系人而无电话，仍然无法催办。", "A contact without a phone cannot be reached.",
         "联系人 张三，电话为空", "填写联系电话。", "Write the phone number.",
     ),
