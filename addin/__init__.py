@@ -22,6 +22,9 @@ MARKS_SHEET = "_taizhang_marks"
 SETTINGS_SHEET = "设置"
 ROLLUP_SHEET = "汇总"
 OVERDUE_SHEET = "逾期清单"
+REPORT_HEADER = ["单元格", "列", "值", "级别", "代码", "问题", "建议"]
+ROLLUP_HEADER = ["责任单位", "事项", "已完成", "推进中", "未启动", "持续实施", "逾期"]
+OVERDUE_HEADER = ["行", "责任单位", "节点日期", "逾期天数", "联系人", "联系电话"]
 ERROR_FILL = "#FFC7CE"
 WARNING_FILL = "#FFEB9C"
 HEADER_FILL = "#DDEBF7"
@@ -106,7 +109,13 @@ def _restore_marks(book: Any) -> int:
             continue
         rng = book.sheets[row[0]][row[1]]
         rng.color = row[2] or None
-        _delete_note(rng)
+        old_note = str(row[3]) if len(row) > 3 and row[3] else ""
+        if old_note == KEEP_NOTE:
+            pass  # the user's note was never replaced
+        elif old_note:
+            _add_note(rng, old_note)  # the user's own note comes back as it was
+        else:
+            _delete_note(rng)
         restored += 1
     return restored
 
@@ -121,6 +130,23 @@ def _previous_fill(rng: Any) -> str:
     if isinstance(color, tuple):
         return "#{:02X}{:02X}{:02X}".format(*color)
     return str(color)
+
+
+KEEP_NOTE = "(保留原批注)"  # marks-sheet value: the cell has a note we could not read, so we never touch it
+
+
+def _previous_note(rng: Any) -> str:
+    """The cell's own note text; "" when it has none; KEEP_NOTE when it has one we cannot read."""
+    try:
+        note = rng.note
+    except Exception:  # xlwings Server's clients send no notes at all
+        return ""
+    if note is None:
+        return ""
+    try:
+        return note.text or ""
+    except Exception:  # xlwings Lite knows a note is there but reads its text only asynchronously
+        return KEEP_NOTE
 
 
 def _add_note(rng: Any, text: str) -> bool:
@@ -143,9 +169,20 @@ def _delete_note(rng: Any) -> None:
         pass
 
 
-def _fresh_sheet(book: Any, name: str, hidden: bool = False) -> Any:
-    if name in _sheet_names(book):
+def _fresh_sheet(book: Any, name: str, hidden: bool = False, header: list[str] | None = None) -> Any:
+    """A new sheet `name` at the end; an earlier one is replaced only if taizhang wrote it.
+
+    A sheet of that name whose first rows do not carry `header` is the user's own (汇总 is a
+    common sheet name in real ledgers): it is kept and ours gets a numbered name.
+    """
+    names = _sheet_names(book)
+    if name in names and (header is None or _is_ours(book.sheets[name], header)):
         book.sheets[name].delete()
+    elif name in names:
+        n = 2
+        while f"{name}({n})" in names:
+            n += 1
+        name = f"{name}({n})"
     sheet = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
     if hidden and not _remote(book):  # xlwings Server's clients cannot hide sheets
         try:
@@ -153,6 +190,11 @@ def _fresh_sheet(book: Any, name: str, hidden: bool = False) -> Any:
         except Exception:
             pass
     return sheet
+
+
+def _is_ours(sheet: Any, header: list[str]) -> bool:
+    rows = _grid(sheet)[:2]
+    return any([str(v) for v in row[:len(header)]] == header for row in rows)
 
 
 def _remote(book: Any) -> bool:
@@ -179,24 +221,26 @@ def validate(book: Any) -> dict[str, int]:
     sheet, ledger = _find_ledger(book)
     findings, _year = validate_ledger(ledger, Options())
     _restore_marks(book)  # validating twice never stacks marks
-    marks = [["工作表", "单元格", "原填充色"]]
+    marks = [["工作表", "单元格", "原填充色", "原批注"]]
     first = {}
     for f in findings:
         if f.cell and f.cell not in first:
             first[f.cell] = f
     for cell, f in first.items():
         rng = sheet[cell]
-        marks.append([sheet.name, cell, _previous_fill(rng)])
+        previous_note = _previous_note(rng)
+        marks.append([sheet.name, cell, _previous_fill(rng), previous_note])
         worst = "error" if any(x.cell == cell and x.severity == "error" for x in findings) else "warning"
         rng.color = ERROR_FILL if worst == "error" else WARNING_FILL
-        _add_note(rng, "\n".join(x.message() for x in findings if x.cell == cell))
-    report = [["单元格", "列", "值", "级别", "代码", "问题", "建议"]]
+        if previous_note != KEEP_NOTE:
+            _add_note(rng, "\n".join(x.message() for x in findings if x.cell == cell))
+    report = [REPORT_HEADER]
     for f in findings:
         rule = RULES[f.code]
         report.append([f.cell, f.column, "" if f.value is None else str(f.value),
                        "错误" if f.severity == "error" else "警告", f.code, f.message(), rule.fix_zh])
     active = book.sheets.active
-    rep = _fresh_sheet(book, REPORT_SHEET)
+    rep = _fresh_sheet(book, REPORT_SHEET, header=REPORT_HEADER)
     rep["A1"].value = report
     rep["A1:G1"].color = HEADER_FILL
     for i, f in enumerate(findings, start=2):
@@ -223,7 +267,8 @@ def clear(book: Any) -> int:
     """清除标记: restore every fill validate changed and remove its report."""
     restored = _restore_marks(book)
     _delete_sheet(book, MARKS_SHEET)
-    _delete_sheet(book, REPORT_SHEET)
+    if REPORT_SHEET in _sheet_names(book) and _is_ours(book.sheets[REPORT_SHEET], REPORT_HEADER):
+        _delete_sheet(book, REPORT_SHEET)
     book.app.alert(f"已清除 {restored} 个单元格的标记。", title=f"{TITLE} · 清除标记", buttons="ok", mode="info")
     return restored
 
@@ -246,7 +291,11 @@ def _settings(book: Any) -> dict[str, str]:
     if SETTINGS_SHEET in _sheet_names(book):
         for row in _grid(book.sheets[SETTINGS_SHEET])[1:]:
             if len(row) >= 2 and row[0]:
-                values[str(row[0]).strip()] = "" if row[1] is None else str(row[1]).strip()
+                value = row[1]
+                if isinstance(value, (_dt.date, _dt.datetime)):  # Excel turns 2019-06-27 into a date cell
+                    value = value.date() if isinstance(value, _dt.datetime) else value
+                    value = value.isoformat()
+                values[str(row[0]).strip()] = "" if value is None else str(value).strip()
     return values
 
 
@@ -310,38 +359,58 @@ def merge(book: Any) -> Path:
     return out
 
 
-def rollup(book: Any) -> dict[str, int]:
-    """汇总: roll up the open workbook into sheets 汇总 and 逾期清单 (no file on disk needed)."""
+def rollup(book: Any) -> dict[str, Any]:
+    """汇总: roll up the open workbook (unsaved edits included).
+
+    With a folder on disk (the workbook's own, or 输出文件夹 in 设置) the full roll-up workbook
+    is written there and opened; through xlwings Server, where there is no disk, the counts and
+    the overdue list go into sheets 汇总 and 逾期清单 of the open workbook.
+    """
     sheet, ledger = _find_ledger(book)
     conf = _settings(book)
+    core = _core("ledgerops.rollup")
     try:
-        as_of = _dt.date.fromisoformat(conf["汇总日期"]) if conf.get("汇总日期") else _dt.date.today()
+        as_of = core.parse_as_of(conf["汇总日期"]) if conf.get("汇总日期") else _dt.date.today()
     except ValueError:
         raise AddinError(f"「{SETTINGS_SHEET}」中的汇总日期「{conf['汇总日期']}」无效，应写成 2019-06-27。") from None
-    result = _core("ledgerops.rollup").rollup_ledger(ledger, as_of)
+    result = core.rollup_ledger(ledger, as_of)
     doc = result.to_dict()
-    head = ["责任单位", "事项", "已完成", "推进中", "未启动", "持续推进", "逾期"]
-    fields = ("items", "done", "in_progress", "not_started", "ongoing", "overdue")
-    table = [[f"截至 {as_of.isoformat()} 汇总（{ledger.sheet}）"] + [""] * 6, head]
-    table += [[u["unit"], *(u[f] for f in fields)] for u in doc["by_unit"]]
-    table.append(["合计", *(getattr(result.totals, f) for f in fields)])
-    summary = _fresh_sheet(book, ROLLUP_SHEET)
-    summary["A1"].value = table
-    summary["A2:G2"].color = HEADER_FILL
-    overdue = [["行", "责任单位", "节点日期", "逾期天数", "联系人", "联系电话"]]
-    overdue += [[o["row"], o["unit"], o["deadline"], o["days"], o.get("contact") or "", o.get("phone") or ""]
-                for o in doc["overdue"]]
-    late = _fresh_sheet(book, OVERDUE_SHEET)
-    late["A1"].value = overdue
-    late["A1:F1"].color = HEADER_FILL
-    key_letter = next(iter(ledger.columns.values())).letter
-    for i, o in enumerate(doc["overdue"], start=2):  # each overdue item links to its row in the ledger
-        late[f"A{i}"].add_hyperlink(f"#'{sheet.name}'!{key_letter}{o['row']}", str(o["row"]), "跳转到台账中的这一行")
     rows = len({o["row"] for o in doc["overdue"]})
-    book.app.alert(f"汇总完成（截至 {as_of.isoformat()}）：{len(result.items)} 项，逾期 {rows} 项，"
-                   f"见「{ROLLUP_SHEET}」「{OVERDUE_SHEET}」工作表。", title=f"{TITLE} · 汇总", buttons="ok",
-                   mode="critical" if rows else "info")
-    return {"items": len(result.items), "overdue": rows}
+    counts = {"items": len(result.items), "overdue": rows}
+    book_path = _book_path(book)
+    out_dir = _folder(book_path.parent, conf["输出文件夹"]) if book_path else (
+        Path(conf["输出文件夹"]) if conf.get("输出文件夹") and Path(conf["输出文件夹"]).is_absolute() else None)
+    if out_dir is not None:
+        from ledgerops.rollup_xlsx import write_rollup_xlsx
+        from ledgerops.safe_write import write_atomic
+
+        stem = book_path.stem if book_path else Path(book.name).stem
+        out = out_dir / f"{stem}-汇总-{as_of.isoformat()}.xlsx"
+        write_atomic(out, lambda tmp: write_rollup_xlsx(result, tmp))
+        _open(book, out)
+        where = f"结果：{out}"
+        counts["path"] = str(out)
+    else:
+        fields = ("items", "done", "in_progress", "not_started", "ongoing", "overdue")
+        table = [[f"截至 {as_of.isoformat()} 汇总（{ledger.sheet}）"] + [""] * 6, ROLLUP_HEADER]
+        table += [[u["unit"], *(u[f] for f in fields)] for u in doc["by_unit"]]
+        table.append(["合计", *(getattr(result.totals, f) for f in fields)])
+        summary = _fresh_sheet(book, ROLLUP_SHEET, header=ROLLUP_HEADER)
+        summary["A1"].value = table
+        summary["A2:G2"].color = HEADER_FILL
+        overdue = [OVERDUE_HEADER]
+        overdue += [[o["row"], o["unit"], o["deadline"], o["days"], o.get("contact") or "", o.get("phone") or ""]
+                    for o in doc["overdue"]]
+        late = _fresh_sheet(book, OVERDUE_SHEET, header=OVERDUE_HEADER)
+        late["A1"].value = overdue
+        late["A1:F1"].color = HEADER_FILL
+        key_letter = next(iter(ledger.columns.values())).letter
+        for i, o in enumerate(doc["overdue"], start=2):  # each overdue item links to its row in the ledger
+            late[f"A{i}"].add_hyperlink(f"#'{sheet.name}'!{key_letter}{o['row']}", str(o["row"]), "跳转到台账中的这一行")
+        where = f"见「{summary.name}」「{late.name}」工作表。"
+    book.app.alert(f"汇总完成（截至 {as_of.isoformat()}）：{len(result.items)} 项，逾期 {rows} 项。\n{where}",
+                   title=f"{TITLE} · 汇总", buttons="ok", mode="critical" if rows else "info")
+    return counts
 
 
 def help(book: Any) -> None:  # noqa: A001 - the button's name
@@ -397,7 +466,16 @@ def ribbon_dispatch(tag: str) -> Any:
     """Called by the .xlam's VBA with the clicked button's tag; acts on the user's workbook."""
     import xlwings as xw
 
-    book = xw.books.active  # Book.caller() would be the add-in itself
+    try:
+        book = xw.books.active  # Book.caller() would be the add-in itself
+    except Exception:
+        book = None
+    if book is None:  # no workbook open: Excel itself can still show the message
+        try:
+            xw.apps.active.alert("请先打开台账工作簿，再点击按钮。", title=f"{TITLE} · 出错")
+        except Exception:
+            pass
+        return None
     if tag not in ACTIONS:
         _alert(book, f"未知按钮「{tag}」。")
         return None

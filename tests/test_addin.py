@@ -171,3 +171,48 @@ def test_validated_workbook_renders_with_the_marks_visible(xw, tmp_path):
         width, height, channels, pixels = lo.read_png(page)
         assert not any(abs(pixels[i] - 0xFF) < 8 and abs(pixels[i + 1] - 0xC7) < 8 and abs(pixels[i + 2] - 0xCE) < 8
                        for i in range(0, len(pixels), channels))
+
+
+def test_rollup_keeps_a_users_own_summary_sheet_and_reads_a_date_cell(xw, tmp_path):
+    import datetime as dt
+
+    wb = openpyxl.load_workbook(EX000)
+    wb.create_sheet("汇总")["A1"] = "我自己的汇总，不能删"
+    ws = wb.create_sheet("设置")
+    ws.append(["设置项", "值", "说明"])
+    ws.append(["汇总日期", dt.datetime(2019, 6, 27), ""])  # Excel makes a date cell of what users type
+    src = tmp_path / "own.xlsx"
+    wb.save(src)
+    out = tmp_path / "o.xlsx"
+    result = click(xw, "rollup", src, out)
+    wb = openpyxl.load_workbook(out)
+    assert wb["汇总"]["A1"].value == "我自己的汇总，不能删"
+    assert wb["汇总(2)"]["A2"].value == "责任单位" and "2019-06-27" in wb["汇总(2)"]["A1"].value
+    assert "汇总(2)" in result.alerts[0].prompt
+
+
+def test_rollup_writes_a_workbook_when_an_output_folder_is_set(xw, tmp_path):
+    book = _with_settings(EX000, tmp_path / "open.xlsx", {"汇总日期": "2019/7/1", "输出文件夹": str(tmp_path / "汇总")})
+    result = click(xw, "rollup", book, tmp_path / "o.xlsx")
+    (written,) = (tmp_path / "汇总").glob("*.xlsx")
+    assert written.name == "open-汇总-2019-07-01.xlsx" and str(written) in result.alerts[0].prompt
+    assert {"汇总", "逾期清单", "按月到期"} <= set(openpyxl.load_workbook(written).sheetnames)
+    assert "汇总" not in openpyxl.load_workbook(tmp_path / "o.xlsx").sheetnames
+
+
+def test_clear_gives_back_the_users_own_notes(xw, tmp_path):
+    from openpyxl.comments import Comment
+
+    wb = openpyxl.load_workbook(EX000)
+    wb["工作台账"]["H11"].comment = Comment("待人事处确认联系人", "王")
+    src = tmp_path / "noted.xlsx"
+    wb.save(src)
+    marked, cleared = tmp_path / "m.xlsx", tmp_path / "c.xlsx"
+    click(xw, "validate", src, marked, client="lite")
+    ws = openpyxl.load_workbook(marked)["工作台账"]
+    # Lite cannot read a note's text synchronously, so the user's note is left in place, never replaced
+    assert ws["H11"].comment.text.startswith("待人事处确认联系人") and "未填写联系电话" in ws["I11"].comment.text
+    click(xw, "clear", marked, cleared, client="lite")
+    ws = openpyxl.load_workbook(cleared)["工作台账"]
+    assert ws["H11"].comment is not None and ws["H11"].comment.text.startswith("待人事处确认联系人")
+    assert ws["I11"].comment is None
