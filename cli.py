@@ -45,7 +45,8 @@ class Lang(str, Enum):
 LangOpt = Annotated[Lang, typer.Option("--lang", help="消息语言 zh|en。Message language.")]
 TypeOpt = Annotated[Optional[str], typer.Option("--type", "-t", help="台账类型（名称或 YAML 文件）；默认按表头识别。Ledger type.")]
 UnitsOpt = Annotated[Optional[str], typer.Option("--units", help="单位名录：内置名称（如 大连市）或 csv/xlsx/yaml 文件。Unit registry.")]
-YearOpt = Annotated[Optional[int], typer.Option("--year", help="台账年份；默认取标题中的年份。Ledger year.")]
+YearOpt = Annotated[Optional[int], typer.Option("--year", min=1949, max=2100,
+                                                 help="台账年份；默认取标题中的年份。Ledger year.")]
 
 
 def _say(text: str) -> None:
@@ -77,6 +78,31 @@ def _user_errors(lang: "Lang", path: Path | None = None) -> Iterator[None]:
         from ledgerops.safe_write import os_error_message
 
         _fail(os_error_message(exc, lang.value))
+
+
+def _refuse_input_as_output(output: Path | None, inputs: list[Path], lang: "Lang") -> None:
+    """Inputs are never modified: an output path naming one of them is a usage error."""
+    if output is None or str(output) == "-":
+        return
+    target = output.resolve()
+    files = set()
+    for p in inputs:
+        files.update(f.resolve() for f in (p.rglob("*") if p.is_dir() else [p]))
+    if target in files:
+        _fail(f"{output}：输出文件不能是输入文件（输入文件从不改动）。" if lang == Lang.zh else
+              f"{output}: the output cannot be an input file (inputs are never modified).")
+
+
+def _require_writable_folder(path: Path | None, lang: "Lang") -> None:
+    import os
+
+    if path is None:
+        return
+    folder = path.resolve().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # write_atomic creates the missing folders below this one
+    if not os.access(folder, os.W_OK):
+        _fail(f"无法写入 {path}：没有写入权限；未合并。" if lang == Lang.zh else f"cannot write {path}: permission denied; nothing merged.")
 
 
 def _write_output(text: str, output: Path | None) -> None:
@@ -115,6 +141,7 @@ def validate(
     from validator.validate import Options, collect_paths, validate_file
 
     files = collect_paths(paths)
+    _refuse_input_as_output(output, files, lang)
     if not files:
         _fail("没有找到要校验的表格文件。" if lang == Lang.zh else "No spreadsheet files found.")
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units, area_code=area_code)
@@ -254,13 +281,23 @@ def addin_build(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="输出文件夹。Output folder.")] = Path("."),
 ) -> None:
     """生成 taizhang.xlam（功能区“台账”选项卡），任何操作系统均可。Build the .xlam."""
-    from addin.xlam import build_xlam
+    import shutil
+    import tempfile
 
-    try:
-        path = build_xlam(out_dir)
-    except (OSError, RuntimeError, ValueError) as exc:
-        _fail(f"无法生成加载项：{exc}")
-    _say(f"已生成 {path}\n在 Excel 中：文件 → 选项 → 加载项 → 管理 Excel 加载项 → 浏览，选中该文件；或运行 taizhang addin install。\n")
+    from addin.xlam import build_xlam
+    from ledgerops.safe_write import write_atomic
+
+    # -o names a folder (taizhang.xlam goes inside) or the .xlam file itself
+    target = out_dir if out_dir.suffix.lower() == ".xlam" else out_dir / "taizhang.xlam"
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            built = build_xlam(Path(tmp))
+        except (OSError, RuntimeError, ValueError) as exc:
+            _fail(f"无法生成加载项：{exc}")
+        with _user_errors(Lang.zh):
+            write_atomic(target, lambda t: shutil.copyfile(built, t))
+    _say(f"已生成 {target}\n在 Excel 中：文件 → 选项 → 加载项 → 管理“Excel 加载项” → 转到 → 浏览，选中该文件；"
+         "或运行 taizhang addin install。\n")
 
 
 @addin_app.command("install")
@@ -310,6 +347,8 @@ def rollup_cmd(
     from validator.filecheck import ReadError
 
     zh = lang == Lang.zh
+    if output is not None and output.suffix.lower() != ".xlsx":
+        _fail(f"{output}：汇总工作簿须保存为 .xlsx。" if zh else f"{output}: the roll-up workbook must be an .xlsx file.")
     inputs = {p.resolve() for p in (master, previous) if p is not None}
     for target in (output, json_out):
         if target is not None and str(target) != "-" and target.resolve() in inputs:
@@ -473,6 +512,10 @@ def merge(
     """
     from ledgerops.merge import merge_ledgers
 
+    _refuse_input_as_output(output, inputs, lang)  # OUT may be MASTER (backed up first), never a submission
+    _refuse_input_as_output(report, [master, *inputs], lang)
+    for target in (output, report):  # both are written at the end: find out now that they cannot be
+        _require_writable_folder(target, lang)
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:  # a mistyped path is a usage error, not a skipped submission
         _fail(f"找不到报送文件或文件夹：{'、'.join(missing)}；未合并。" if lang == Lang.zh

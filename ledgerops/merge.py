@@ -235,6 +235,12 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
             result.skipped.append(_skip(source, "wrong-ledger", f"这是「{sub_type}」类型的台账，总台账是「{base.ledger_type.name}」",
                                         f"a '{sub_type}' ledger; the master is '{base.ledger_type.name}'"))
             continue
+        lacking = [c.name for c in base.ledger_type.columns
+                   if c.name in base.columns and c.name not in sub.columns and (c.required or c.editable)]
+        if lacking:  # another ledger that happens to share a few aliases (序号, 牵头部门 ...)
+            result.skipped.append(_skip(source, "wrong-ledger", f"缺少总台账的列：{'、'.join(lacking)}，不是这份台账的报送",
+                                        f"lacks the master's columns {', '.join(lacking)}: not a copy of this ledger"))
+            continue
         keys = read_row_keys(sub.metadata)
         candidates, issued = None, {}
         if keys:

@@ -218,3 +218,49 @@ def test_merge_with_a_mistyped_submission_path_merges_nothing(tmp_path):
 def test_rules_shows_a_readable_sample_message():
     r = runner.invoke(app, ["rules", "missing-contact"])
     assert "〈单元格〉 未填写联系人" in r.stdout and "{cell}" not in r.stdout
+
+
+def test_a_missing_required_or_contact_column_is_an_error(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(EX000)
+    wb.active.delete_cols(8, 2)  # 联系人, 联系电话
+    path = tmp_path / "no-contacts.xlsx"
+    wb.save(path)
+    code, doc = _json([str(path)])
+    missing = [(f["code"], f["column"], f["cell"]) for f in doc["files"][0]["findings"] if f["code"] == "missing-column"]
+    assert code == 1 and missing == [("missing-column", "联系人", "A2"), ("missing-column", "联系电话", "A2")]
+    # forcing the wrong type no longer hides every check
+    code, doc = _json([str(EX003), "--type", "reform-ledger"])
+    assert code == 1 and {f["column"] for f in doc["files"][0]["findings"]} == {"重要成果形式", "联系人", "联系电话"}
+
+
+def test_an_input_is_never_the_output(tmp_path, copy_example):
+    victim = copy_example(EX000)
+    before = victim.read_bytes()
+    r = runner.invoke(app, ["validate", str(victim), "-o", str(victim)])
+    assert r.exit_code == 2 and "输出文件不能是输入文件" in r.stderr and victim.read_bytes() == before
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    sub = subs / "a.xlsx"
+    sub.write_bytes(before)
+    r = runner.invoke(app, ["merge", str(EX000), str(subs), "-o", str(sub)])
+    assert r.exit_code == 2 and sub.read_bytes() == before
+
+
+def test_another_ledger_is_not_merged_as_a_submission(tmp_path):
+    out = tmp_path / "m.xlsx"
+    r = runner.invoke(app, ["merge", str(EX000), str(EX003), "-o", str(out), "--accept-new-rows",
+                            "--report", str(tmp_path / "r.json")])
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert r.exit_code == 1 and report["new_rows"] == [] and report["applied"] == []
+    assert [s["reason"] for s in report["skipped"]] == ["wrong-ledger"]
+
+
+def test_addin_build_to_a_file_path_respects_excel_locks(tmp_path):
+    target = tmp_path / "my.xlam"
+    assert runner.invoke(app, ["addin", "build", "-o", str(target)]).exit_code == 0 and target.is_file()
+    (tmp_path / "~$my.xlam").write_bytes(b"lock")
+    before = target.read_bytes()
+    r = runner.invoke(app, ["addin", "build", "-o", str(target)])
+    assert r.exit_code == 2 and "Excel" in r.stderr and target.read_bytes() == before

@@ -55,6 +55,14 @@ _RULES: tuple[Rule, ...] = (
         "Fill the cell in, or delete the row if it is not a real item.",
     ),
     Rule(
+        "missing-column", "error", "缺少列", "Column missing",
+        "表头（第 {header_row} 行）中没有「{column}」列", "The header (row {header_row}) has no '{column}' column",
+        "台账类型要求的列被删掉或改了名，这一列的检查就无法进行，合并和汇总也找不到它。",
+        "A column the ledger type requires was deleted or renamed: nothing in it can be checked or merged.",
+        "删除了联系人、联系电话两列", "恢复该列，或把表头改回类型定义中的名称或别名（taizhang types）。",
+        "Restore the column, or rename its header to a name or alias of the type (taizhang types).",
+    ),
+    Rule(
         "duplicate-key", "error", "序号重复", "Duplicate key",
         "序号「{value}」已在第 {first_row} 行用于另一项任务", "Key '{value}' is already used by another task in row {first_row}",
         "序号标识一项任务；两项任务同一序号时，合并和汇总会把它们混在一起。",

@@ -1,14 +1,30 @@
-"""Checks on the ledger's structure rather than on single values: keys and formulas."""
+"""Checks on the ledger's structure rather than on single values: columns, keys and formulas."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .findings import Finding
+from .findings import Finding, col_letter
 from .ledger_types import TEXT_ROLES
 
 if TYPE_CHECKING:
     from .reader import Ledger
+
+
+# columns a ledger cannot do without even when no single cell is required (contacts are checked row by row)
+ESSENTIAL_ROLES = ("contact", "phone")
+
+
+def check_columns(ledger: "Ledger") -> list[Finding]:
+    """missing-column: a required (or contact/phone) column of the type is not in the header."""
+    # the finding points at the start of the header row: the column itself is not there to point at
+    first = min((c.index for c in ledger.columns.values()), default=1)
+    cell = f"{col_letter(first)}{ledger.header_row}"
+    return [
+        Finding("missing-column", ledger.sheet, ledger.header_row, c.name, cell, None, {"header_row": ledger.header_row})
+        for c in ledger.ledger_type.columns
+        if (c.required or c.role in ESSENTIAL_ROLES) and c.name not in ledger.columns
+    ]
 
 
 def check_keys(ledger: "Ledger") -> list[Finding]:

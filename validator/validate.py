@@ -93,14 +93,14 @@ def resolve_type(options: Options) -> LedgerType | None:
 def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None]:
     """All findings for a ledger already read, sorted by row and column."""
     from .schema import Context, run_schema
-    from .structure import check_formulas, check_keys
+    from .structure import check_columns, check_formulas, check_keys
     from .units import Registry
 
     ltype = ledger.ledger_type
     year = ledger_year(ledger, options.year)
     registry = Registry.from_option(options.units or ledger.metadata.get("registry") or ltype.registry)
     ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code)
-    findings = check_keys(ledger) + check_formulas(ledger) + run_schema(ledger, ctx)
+    findings = check_columns(ledger) + check_keys(ledger) + check_formulas(ledger) + run_schema(ledger, ctx)
     order = {c.header: c.index for c in ledger.columns.values()}
     findings.sort(key=lambda f: (f.row or 0, order.get(f.column or "", 0), f.code))
     return findings, year
