@@ -265,13 +265,15 @@ def units_check(
     bad = False
     for text in names:
         problems = reg.check(text, year)
-        parts = reg.split(text)
-        ok = [n for n in parts if reg.resolve(n)]
-        for n in ok:
-            _say(f"✓ {n} → {reg.resolve(n).name}\n")
+        flagged = {p.params.get("unit") for p in problems}
+        for n in reg.split(text):
+            unit = reg.resolve(n)
+            if unit is not None and n not in flagged:
+                _say(f"✓ {n} → {unit.name}\n")
         for p in problems:
-            bad = bad or RULES[p.code].severity == "error"
-            _say(f"✗ {_problem_message(p, text, lang.value)}\n")
+            error = RULES[p.code].severity == "error"
+            bad = bad or error
+            _say(f"{'✗' if error else '⚠'} {_problem_message(p, text, lang.value)}\n")
     if bad:
         raise typer.Exit(1)
 

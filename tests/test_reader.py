@@ -111,3 +111,29 @@ def test_xls_is_read(tmp_path):
 ])
 def test_normalize(raw, expected):
     assert normalize_text(raw) == expected
+
+
+def test_two_row_header_with_a_group_heading(tmp_path):
+    """联系方式 merged over 联系人 | 联系电话 is a common layout: the row below names the columns."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2019 年工作台账"])
+    ws.append(["序号", "任务分类", "改革事项", "责任单位", "重要成果形式", "完成时限及主要节点", "推进情况", "联系方式", None])
+    ws.append([None] * 7 + ["联系人", "联系电话"])
+    for col in "ABCDEFG":
+        ws.merge_cells(f"{col}2:{col}3")
+    ws.merge_cells("H2:I2")
+    ws.append([1, "分类", "事项", "市医保局", "成果", "6月底", "", "张三", "39052220"])
+    ws.append([None, None, None, None, "成果二", "9月底", "", None, None])
+    path = tmp_path / "two-row.xlsx"
+    wb.save(path)
+    led = read_ledger(path)
+    assert led.header_row == 3 and led.rows == [4, 5] and "2019" in led.title and "序号" not in led.title
+    assert (led.columns["联系人"].header, led.columns["联系电话"].header) == ("联系人", "联系电话")
+    assert led.columns["联系人"].letter == "H" and led.values["联系人"] == ["张三", None]
+
+
+def test_a_workbook_with_the_wrong_extension_is_read_by_its_content(tmp_path):
+    renamed = tmp_path / "saved-as.xls"
+    renamed.write_bytes(EX003.read_bytes())  # an .xlsx named .xls: Excel opens it
+    assert len(read_ledger(renamed)) == 40

@@ -110,7 +110,7 @@ def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[st
     if kind == "csv":
         yield path.stem, _read_csv(path), [], {}
         return
-    wb = _open_calamine(path)
+    wb = _open_calamine(path, kind)
     names = [m.name for m in wb.sheets_metadata]
     metadata = _read_metadata(wb, names)
     for name in _pick_sheets(names, sheet):
@@ -139,15 +139,20 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     found = _find_header(grid, ledger_type)
     if found is None:
         return None
-    header_idx, ltype, mapping, detected = found
-    return _build(path, sheet, grid, list(merged), header_idx, ltype, mapping, detected, metadata)
+    first_header_idx, header_idx, ltype, mapping, texts, detected = found
+    return _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts, detected,
+                  metadata)
 
 
-def _open_calamine(path: Path):
+def _open_calamine(path: Path, kind: str):
     import python_calamine as pc
 
+    suffix = path.suffix.lower()
     try:
-        return pc.CalamineWorkbook.from_path(str(path))
+        if (kind == "xlsx") == (suffix in (".xlsx", ".xlsm")):
+            return pc.CalamineWorkbook.from_path(str(path))
+        # an .xlsx saved as .xls (or the reverse): Excel opens it, so read it by its content
+        return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
     except pc.PasswordError:
         raise unreadable("工作簿设有打开密码", "the workbook is password-protected") from None
     except Exception as exc:
@@ -227,13 +232,46 @@ def _find_header(grid: list[list[Any]], wanted: LedgerType | None):
     if best is None:
         return None
     _, r, t, mapping = best
-    return r, t, mapping, wanted is None
+    texts = {i: str(grid[r][i]).strip() for i in mapping}
+    last = _sub_header(grid, r, t, mapping, texts)
+    return r, last, t, mapping, texts, wanted is None
 
 
-def _build(path, sheet, grid, merged, header_idx, ltype, mapping, detected, metadata) -> Ledger:
-    header = grid[header_idx]
-    columns = {d.name: LedgerColumn(d, str(header[i]).strip(), i + 1) for i, d in mapping.items()}
-    title = " ".join(str(v).strip() for row in grid[:header_idx] for v in row if str(v).strip())
+def _sub_header(grid: list[list[Any]], r: int, ltype: LedgerType, mapping: dict[int, ColumnDef],
+                texts: dict[int, str]) -> int:
+    """A two-row header (联系方式 merged over 联系人 | 联系电话): take the known names of row r+1.
+
+    Returns the last header row. Row r+1 is a sub-header when it names a column of the type not
+    found in row r and holds no key: data rows always start with (or continue) a task.
+    """
+    if r + 1 >= len(grid):
+        return r
+    below = grid[r + 1]
+    key = next((i for i, d in mapping.items() if d.role == "key"), None)
+    if key is not None and key < len(below) and normalize_text(below[key]) is not None:
+        return r
+    extra = {}
+    for i, value in enumerate(below):
+        head = normalize_header(value)
+        col = next((c for c in ltype.columns if head and head in c.match_names), None)
+        if col is not None:
+            extra[i] = col
+    if not extra:
+        return r
+    # the row below is more specific: its names win over a group heading above them, which
+    # may itself be an alias (联系方式 over 联系人 | 联系电话)
+    taken = set(extra.values())
+    for i in [i for i, c in mapping.items() if c in taken or i in extra]:
+        del mapping[i]
+    mapping.update(extra)
+    texts.update({i: str(below[i]).strip() for i in extra})
+    return r + 1
+
+
+def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, mapping, texts, detected,
+           metadata) -> Ledger:
+    columns = {d.name: LedgerColumn(d, texts[i], i + 1) for i, d in mapping.items()}
+    title = " ".join(str(v).strip() for row in grid[:first_header_idx] for v in row if str(v).strip())
 
     # merged ranges: every covered cell of a ledger column takes the top-left value, and
     # remembers the row it lives in
