@@ -189,12 +189,13 @@ def test_rows_sharing_a_key_merge_task_level_cells(tmp_path):
     path = build_template("key-tasks", tmp_path / "t.xlsx", rows=rows, year=2019)
     ws = openpyxl.load_workbook(path)["重点任务"]
     merged = {str(m) for m in ws.merged_cells.ranges}
-    assert {"A3:A5", "B3:B5", "D3:D5", "A6:A7", "B6:B7"} <= merged
-    assert not any(m.startswith(("C", "E")) for m in merged)  # item-level columns are never merged
-    assert "D6:D7" not in merged and (ws["D6"].value, ws["D7"].value) == ("县财政局", "县医保局")
-    assert ws["B6"].data_type == "s" and ws["B6"].value == "=SUM(A1)"  # text, not a formula
+    # columns: A 序号, B 任务分类 (optional, empty here), C 重点任务, D 具体工作, E 牵头部门, F 配合部门
+    assert {"A3:A5", "C3:C5", "E3:E5", "A6:A7", "C6:C7"} <= merged
+    assert not any(m.startswith(("D", "F")) for m in merged)  # item-level columns are never merged
+    assert "E6:E7" not in merged and (ws["E6"].value, ws["E7"].value) == ("县财政局", "县医保局")
+    assert ws["C6"].data_type == "s" and ws["C6"].value == "=SUM(A1)"  # text, not a formula
     assert ws["A6"].value in (2, "2")
-    assert [c.value for c in ws["E"][2:7]] == ["县医保局", None, None, None, None]
+    assert [c.value for c in ws["F"][2:7]] == ["县医保局", None, None, None, None]
 
     ledger = read_ledger(path)
     assert ledger.rows == [3, 4, 5, 6, 7] and ledger.task == [0, 0, 0, 1, 1]
@@ -202,7 +203,7 @@ def test_rows_sharing_a_key_merge_task_level_cells(tmp_path):
     assert ledger.origin["重点任务"] == [3, 3, 3, 6, 6]
     # validations and styles reach below the data
     dvs = _validations(ws)
-    assert str(dvs["D"].sqref) == f"D{FIRST_DATA_ROW}:D{7 + 1000}"
+    assert str(dvs["E"].sqref) == f"E{FIRST_DATA_ROW}:E{7 + 1000}"
 
 
 def test_row_values_are_written_as_offices_need_them(tmp_path):
