@@ -28,6 +28,7 @@ from typing import Any, Iterable
 
 from validator.filecheck import ReadError, unreadable
 from validator.ledger_types import TEMPLATES_DIR
+from validator.normalize import FULLWIDTH_DIGITS
 
 __all__ = [
     "STATUSES", "STATUS_LABELS", "Counts", "Decision", "Item", "Rollup", "StatusRule", "StatusRules",
@@ -44,7 +45,6 @@ NO_UNIT = "（未填写责任单位）"
 NO_CATEGORY = "（未分类）"
 ROLLUP_META_TYPE = "rollup"  # the `type` a roll-up workbook's _taizhang sheet carries
 _SPACE = re.compile(r"\s+")
-_FULLWIDTH_DIGITS = {0xFF10 + i: ord("0") + i for i in range(10)}
 
 
 # ====================================================================== status rules
@@ -95,7 +95,7 @@ def _squeeze(text: str | None) -> str:
     """Text as the rules see it: no whitespace (5 月 31 日 = 5月31日), ASCII digits."""
     if not text:
         return ""
-    return _SPACE.sub("", str(text).translate(_FULLWIDTH_DIGITS))
+    return _SPACE.sub("", str(text).translate(FULLWIDTH_DIGITS))
 
 
 class StatusRules:

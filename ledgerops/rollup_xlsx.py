@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
+from validator.findings import col_letter
+
 from .rollup import STATUS_LABELS, STATUSES, Counts, Item, Rollup, ROLLUP_META_TYPE
 
 __all__ = ["write_rollup_xlsx", "SHEETS"]
@@ -181,15 +183,9 @@ def _write_row(ws, row: int, values: Sequence[object]) -> None:
         set_value(ws.cell(row, col), value)
 
 
-def _letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(col)
-
-
 def _widths(ws, widths: Sequence[float]) -> None:
     for col, w in enumerate(widths, 1):
-        ws.column_dimensions[_letter(col)].width = w
+        ws.column_dimensions[col_letter(col)].width = w
 
 
 def _print_setup(ws, header_row: int, width: int) -> None:
@@ -206,7 +202,7 @@ def _print_setup(ws, header_row: int, width: int) -> None:
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.oddFooter.center.size = 9
     ws.freeze_panes = ws.cell(header_row + 1, 1)
-    ws.print_area = f"A1:{_letter(width)}{max(ws.max_row, header_row)}"
+    ws.print_area = f"A1:{col_letter(width)}{max(ws.max_row, header_row)}"
 
 
 def _link_target(master: Path, out_dir: Path) -> str:
@@ -277,11 +273,11 @@ def _summary_sheet(ws, result: Rollup) -> None:
         row += 1
     unit_first, unit_last = header + 1, row - 1
     _count_row(ws, row, result.totals, with_change, widths, total=True)
-    overdue = _letter(OVERDUE_COL)
+    overdue = col_letter(OVERDUE_COL)
     ws.conditional_formatting.add(f"{overdue}{header + 1}:{overdue}{row}", _red_rule("greaterThan", ["0"]))
     if with_change and result.by_unit:
         # more overdue than last time is bad news, fewer is good
-        col = _letter(width)
+        col = col_letter(width)
         ws.conditional_formatting.add(f"{col}{unit_first}:{col}{unit_last}", _red_rule("greaterThan", ["0"]))
         ws.conditional_formatting.add(f"{col}{unit_first}:{col}{unit_last}",
                                       _red_rule("lessThan", ["0"], fill="C6EFCE", colour="006100"))
@@ -301,7 +297,7 @@ def _summary_sheet(ws, result: Rollup) -> None:
     elif not result.has_category:
         ws.cell(row, 1, "（本台账没有任务分类列，不按分类汇总。）").font = _font(size=9, italic=True, color="595959")
     _print_setup(ws, header, width)
-    ws.print_area = f"A1:{_letter(max(width, 8))}{max(row, ws.max_row)}"
+    ws.print_area = f"A1:{col_letter(max(width, 8))}{max(row, ws.max_row)}"
     if len(result.by_unit) + len(result.by_category) <= ONE_PAGE_ROWS:
         ws.page_setup.fitToHeight = 1  # the report a reform office sends upward fits one page
 
@@ -445,7 +441,7 @@ def _overdue_sheet(ws, result: Rollup, link: str) -> None:
         days = f"G{header + 1}:G{row}"
         ws.conditional_formatting.add(days, _red_rule("greaterThanOrEqual", ["30"]))
         ws.conditional_formatting.add(days, _red_rule("between", ["1", "29"], fill="FFEB9C", colour="9C5700"))
-        ws.auto_filter.ref = f"A{header}:{_letter(len(headers))}{row}"
+        ws.auto_filter.ref = f"A{header}:{col_letter(len(headers))}{row}"
     else:
         row += 1
         ws.cell(row, 1, f"截至 {result.as_of.isoformat()} 没有逾期事项。")
@@ -527,5 +523,5 @@ def _items_sheet(ws, result: Rollup, link: str) -> None:
                              item.days_overdue or None], styles, widths)
         ws.cell(row, 7).style = STATUS_STYLE[item.status]
         _link(ws.cell(row, 1), link, result.sheet, item.row)
-    ws.auto_filter.ref = f"A{header}:{_letter(len(headers))}{max(row, header)}"
+    ws.auto_filter.ref = f"A{header}:{col_letter(len(headers))}{max(row, header)}"
     _print_setup(ws, header, len(headers))

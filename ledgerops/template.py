@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from validator.findings import col_letter
 from validator.ledger_types import UNIT_ROLES, ColumnDef, LedgerType, get_type
 from validator.normalize import normalize_header
 
@@ -226,7 +227,7 @@ def _lines(text: object, width: float) -> int:
 
 def _fit_rows(ws, ltype: LedgerType, first: int, last: int, spans: list[tuple[int, int, int]]) -> None:
     """Set data row heights so wrapped text shows; merged task cells share their rows' height."""
-    widths = [ws.column_dimensions[_letter(i)].width for i in range(1, len(ltype.columns) + 1)]
+    widths = [ws.column_dimensions[col_letter(i)].width for i in range(1, len(ltype.columns) + 1)]
     merged = {(r0 + k, c) for r0, n, c in spans for k in range(n)}
     heights = {}
     for r in range(first, last + 1):
@@ -242,12 +243,6 @@ def _fit_rows(ws, ltype: LedgerType, first: int, last: int, spans: list[tuple[in
                 heights[r0 + k] += extra
     for r, h in heights.items():
         ws.row_dimensions[r].height = round(min(h, 409.0), 1)
-
-
-def _letter(i: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(i)
 
 
 def _cell_value(col: ColumnDef, value: object) -> object:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from validator.findings import col_letter
+
 if TYPE_CHECKING:
     from validator.reader import Ledger
 
@@ -280,7 +282,7 @@ def table_sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]], 
             cell = ws.cell(1, i, h)
             cell.font, cell.fill = Font(bold=True), fill(HEADER_FILL)
         for i, w in enumerate(widths, 1):
-            ws.column_dimensions[_letter(i)].width = w
+            ws.column_dimensions[col_letter(i)].width = w
         ws.freeze_panes = "A2"
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -294,7 +296,7 @@ def table_sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]], 
             set_value(cell, v)
             cell.alignment = wrap
         ws.row_dimensions[r].height = row_height(values, widths)
-    ws.auto_filter.ref = f"A1:{_letter(len(headers))}{max(ws.max_row, 1)}"
+    ws.auto_filter.ref = f"A1:{col_letter(len(headers))}{max(ws.max_row, 1)}"
     return ws
 
 
@@ -313,12 +315,6 @@ def row_height(values: list[Any], widths: list[float], *, line: float = 15.0, mo
 
 def _display_len(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _letter(i: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(i)
 
 
 def save(wb: Any, path: Path) -> Path:

@@ -19,13 +19,11 @@ from typing import Any, Literal
 import phonenumbers
 
 from .findings import Problem
-from .normalize import cell_text
+from .normalize import FULLWIDTH_ASCII, ODD_SPACES, ZERO_WIDTH, cell_text
 
 # Full-width digits, letters and punctuation to ASCII, and the many dashes to "-".
-_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_HALF.update({0x3000: 0x20, 0x00A0: 0x20, 0x2007: 0x20, 0x202F: 0x20, 0x000D: 0x0A})
-_HALF.update({cp: 0x20 for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
-_HALF.update({cp: ord("-") for cp in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE63, 0x30FC)})
+_HALF = {**FULLWIDTH_ASCII, **ODD_SPACES, 0x000D: 0x0A, **{cp: 0x20 for cp in ZERO_WIDTH},
+         **{cp: ord("-") for cp in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE63, 0x30FC)}}
 
 _NAME_SEP = re.compile(r"[\s、,，;；/／]+")
 # Han characters (BMP unified + extension A, plus the supplementary-plane extensions used in

@@ -89,6 +89,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .findings import Problem
+from .normalize import FULLWIDTH_DIGITS
 
 __all__ = ["Deadline", "Milestone", "State", "infer_year", "parse_deadline"]
 
@@ -148,8 +149,7 @@ class Deadline:
 # --------------------------------------------------------------------------- regexes
 # Compiled once at import: the grammar runs on every cell of every ledger.
 
-_FULLWIDTH = {0xFF10 + i: ord("0") + i for i in range(10)}
-_FULLWIDTH.update({0x3000: " ", 0x00A0: " ", ord("\t"): " ", ord("\r"): "\n"})
+_FULLWIDTH = {**FULLWIDTH_DIGITS, 0x3000: " ", 0x00A0: " ", ord("\t"): " ", ord("\r"): "\n"}
 
 # Spaces next to any non-ASCII character carry no meaning in Chinese text ("5 月 31 日").
 _SPACE_NEAR_CJK = re.compile(r"[^\S\n]+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])[^\S\n]+")

@@ -12,13 +12,17 @@ import datetime as _dt
 import re
 from typing import Any
 
-_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
-_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
-_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
-_TABLE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2007: 0x20, 0x202F: 0x20, 0x0009: 0x20, 0x000D: None})
-_TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
+# str.translate tables the field grammars compose from: each module keeps what its grammar needs
+# (the reader drops zero-width characters, unit splitting keeps every position, phones map dashes).
+FULLWIDTH_DIGITS = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
+FULLWIDTH_ALNUM = {**FULLWIDTH_DIGITS, **{cp: cp - 0xFEE0 for cp in (*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}}
+FULLWIDTH_ASCII = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}  # digits, letters and punctuation
+ODD_SPACES = {0x3000: 0x20, 0x00A0: 0x20, 0x2007: 0x20, 0x202F: 0x20}  # ideographic, no-break, figure
+ZERO_WIDTH = (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)
+
+_TABLE = {**FULLWIDTH_ALNUM, **ODD_SPACES, 0x0009: 0x20, 0x000D: None, **{cp: None for cp in ZERO_WIDTH}}
 _SPACES = re.compile(r" {2,}")
-_NEEDS_TRANSLATE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\u00a0\u2007\u202f\t\r\u200b-\u200d\u2060\ufeff]")
+_NEEDS_TRANSLATE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in _TABLE) + "]")  # cheap test first
 _HEADER_STRIP = re.compile(r"\s+")
 
 

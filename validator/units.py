@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from .findings import Problem
-from .normalize import decode_text
+from .normalize import FULLWIDTH_ALNUM, FULLWIDTH_ASCII, ODD_SPACES, ZERO_WIDTH, decode_text
 
 UNITS_DIR = Path(__file__).resolve().parent.parent / "templates" / "units"
 
@@ -36,13 +36,8 @@ UNITS_DIR = Path(__file__).resolve().parent.parent / "templates" / "units"
 # translated text are positions in the text the user wrote. Lookup keys use the full table;
 # split() uses the light one (digits, letters, spaces) so that the names it returns keep the
 # Chinese punctuation the user wrote, as messages quote them.
-_LIGHT = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}
-_LIGHT.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})
-_LIGHT.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})
-_LIGHT.update({0x3000: 0x20, 0x00A0: 0x20, 0x2007: 0x20, 0x202F: 0x20, 0x000D: 0x0A})
-_LIGHT.update({cp: 0x20 for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
-_HALF = dict(_LIGHT)
-_HALF.update({cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if cp not in _HALF})
+_LIGHT = {**FULLWIDTH_ALNUM, **ODD_SPACES, 0x000D: 0x0A, **{cp: 0x20 for cp in ZERO_WIDTH}}
+_HALF = {**FULLWIDTH_ASCII, **_LIGHT}
 _WS = re.compile(r"\s+")
 # Hard separators always end a name; whitespace (incl. newline) is a soft one: a name that a
 # line wrap or a stray space broke in two is joined again when the joined text is a known name.
