@@ -306,8 +306,9 @@ def _folder(base: Path, value: str) -> Path:
 
 def _master_on_disk(book: Any) -> Path:
     path = _book_path(book)
-    if path is None and _settings(book).get("总表文件"):
-        path = Path(_settings(book)["总表文件"]).expanduser()
+    configured = _settings(book).get("总表文件") if path is None else None  # one bulk read of 设置
+    if configured:
+        path = Path(configured).expanduser()
         if not path.is_file():
             raise AddinError(f"「{SETTINGS_SHEET}」中的总表文件不存在：{path}")
         return path
