@@ -62,9 +62,9 @@ def _fail(message: str, code: int = 2) -> None:
 @contextmanager
 def _user_errors(lang: "Lang", path: Path | None = None) -> Iterator[None]:
     """Turn the core's user-facing errors into one line on stderr and exit code 2."""
-    from ledgerops.errors import LedgerOpError
-    from ledgerops.safe_write import OutputLocked
-    from validator.filecheck import ReadError
+    from taizhang.ledgerops.errors import LedgerOpError
+    from taizhang.ledgerops.safe_write import OutputLocked
+    from taizhang.validator.filecheck import ReadError
 
     try:
         yield
@@ -75,7 +75,7 @@ def _user_errors(lang: "Lang", path: Path | None = None) -> Iterator[None]:
     except OutputLocked as exc:
         _fail(str(exc))
     except OSError as exc:  # a folder that does not exist, no permission, a full disk
-        from ledgerops.safe_write import os_error_message
+        from taizhang.ledgerops.safe_write import os_error_message
 
         _fail(os_error_message(exc, lang.value))
 
@@ -109,7 +109,7 @@ def _write_output(text: str, output: Path | None) -> None:
     if output is None:
         _say(text)
         return
-    from ledgerops.safe_write import write_text_atomic
+    from taizhang.ledgerops.safe_write import write_text_atomic
 
     write_text_atomic(output, text)
 
@@ -137,8 +137,8 @@ def validate(
 
       taizhang validate 台账/ --format junit -o report.xml
     """
-    from validator.report import render, summary
-    from validator.validate import Options, collect_paths, validate_file
+    from taizhang.validator.report import render, summary
+    from taizhang.validator.validate import Options, collect_paths, validate_file
 
     files = collect_paths(paths)
     _refuse_input_as_output(output, files, lang)
@@ -158,7 +158,7 @@ def validate(
 @app.command()
 def types(lang: LangOpt = Lang.zh) -> None:
     """列出内置台账类型及其列。List the built-in ledger types."""
-    from validator.ledger_types import builtin_types
+    from taizhang.validator.ledger_types import builtin_types
 
     for t in builtin_types().values():
         _say(f"{t.name}  {t.title}  (v{t.version})\n  {t.description}\n")
@@ -180,7 +180,7 @@ def rules(
     lang: LangOpt = Lang.zh,
 ) -> None:
     """列出所有问题代码，或查看一条规则的说明。Print the finding catalogue."""
-    from validator.findings import FILE_ERRORS, RULES
+    from taizhang.validator.findings import FILE_ERRORS, RULES
 
     zh = lang == Lang.zh
     if code:
@@ -213,8 +213,8 @@ def parse_deadline_cmd(
     """解析一段完成时限文字，打印识别出的节点（调试用）。Parse a deadline text."""
     import json
 
-    from validator.deadlines import parse_deadline
-    from validator.findings import RULES
+    from taizhang.validator.deadlines import parse_deadline
+    from taizhang.validator.findings import RULES
 
     d = parse_deadline(text, year)
     doc = d.to_dict()
@@ -226,7 +226,7 @@ def parse_deadline_cmd(
 
 
 def _problem_message(problem, value: str, lang: str) -> str:
-    from validator.findings import Finding
+    from taizhang.validator.findings import Finding
 
     return Finding(problem.code, "", None, None, None, value, dict(problem.params)).message(lang)
 
@@ -234,7 +234,7 @@ def _problem_message(problem, value: str, lang: str) -> str:
 @units_app.command("list")
 def units_list(units: UnitsOpt = None) -> None:
     """列出名录中的单位、别名与更名。List the units of a registry."""
-    from validator.units import Registry, RegistryError
+    from taizhang.validator.units import Registry, RegistryError
 
     try:
         reg = Registry.from_option(units)
@@ -255,8 +255,8 @@ def units_check(
     lang: LangOpt = Lang.zh,
 ) -> None:
     """核对单位名称是否在名录中。Check unit names against a registry (exit 1 if unknown)."""
-    from validator.findings import RULES
-    from validator.units import Registry, RegistryError
+    from taizhang.validator.findings import RULES
+    from taizhang.validator.units import Registry, RegistryError
 
     try:
         reg = Registry.from_option(units)
@@ -286,8 +286,8 @@ def addin_build(
     import shutil
     import tempfile
 
-    from addin.xlam import build_xlam
-    from ledgerops.safe_write import write_atomic
+    from taizhang.addin.xlam import build_xlam
+    from taizhang.ledgerops.safe_write import write_atomic
 
     # -o names a folder (taizhang.xlam goes inside) or the .xlam file itself
     target = out_dir if out_dir.suffix.lower() == ".xlam" else out_dir / "taizhang.xlam"
@@ -307,7 +307,7 @@ def addin_install() -> None:
     """生成并安装到 Excel 的启动文件夹（Windows / macOS）。Build and install for Excel."""
     import tempfile
 
-    from addin.xlam import build_xlam, install_xlam
+    from taizhang.addin.xlam import build_xlam, install_xlam
 
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -344,9 +344,9 @@ def rollup_cmd(
     import datetime as dt
     import json
 
-    from ledgerops.rollup import StatusRulesError, parse_as_of, render_summary, rollup
-    from ledgerops.safe_write import OutputLocked, write_atomic, write_text_atomic
-    from validator.filecheck import ReadError
+    from taizhang.ledgerops.rollup import StatusRulesError, parse_as_of, render_summary, rollup
+    from taizhang.ledgerops.safe_write import OutputLocked, write_atomic, write_text_atomic
+    from taizhang.validator.filecheck import ReadError
 
     zh = lang == Lang.zh
     if output is not None and output.suffix.lower() != ".xlsx":
@@ -370,7 +370,7 @@ def rollup_cmd(
     written = []
     try:
         if output is not None:
-            from ledgerops.rollup_xlsx import write_rollup_xlsx
+            from taizhang.ledgerops.rollup_xlsx import write_rollup_xlsx
 
             write_atomic(output, lambda tmp: write_rollup_xlsx(result, tmp))
             written.append(str(output))
@@ -407,9 +407,9 @@ def template(
 
       taizhang template reform-ledger -o 2019年工作台账.xlsx --year 2019 --units 大连市
     """
-    from ledgerops.template import TemplateError, build_template, registry_units
-    from validator.ledger_types import LedgerTypeError
-    from validator.units import RegistryError
+    from taizhang.ledgerops.template import TemplateError, build_template, registry_units
+    from taizhang.validator.ledger_types import LedgerTypeError
+    from taizhang.validator.units import RegistryError
 
     zh = lang == Lang.zh
     if output.exists() and not force:
@@ -446,9 +446,9 @@ def import_cmd(
 
       taizhang import 分工方案.txt --type key-tasks --units 辽宁省卫生健康委 -o 台账.xlsx
     """
-    from ledgerops.importer import import_notice, report_text
-    from ledgerops.template import TemplateError
-    from validator.units import RegistryError
+    from taizhang.ledgerops.importer import import_notice, report_text
+    from taizhang.ledgerops.template import TemplateError
+    from taizhang.validator.units import RegistryError
 
     zh = lang == Lang.zh
     if output.exists() and not force:
@@ -483,7 +483,7 @@ def split(
 
       taizhang split 总台账.xlsx --by 责任单位 -o 分发/
     """
-    from ledgerops.split import split_ledger
+    from taizhang.ledgerops.split import split_ledger
 
     with _user_errors(lang, master):
         result = split_ledger(master, output, by, ledger_type=ledger_type)
@@ -512,7 +512,7 @@ def merge(
 
       taizhang merge 总台账.xlsx 报送/ -o 总台账-合并.xlsx --report 合并报告.json
     """
-    from ledgerops.merge import merge_ledgers
+    from taizhang.ledgerops.merge import merge_ledgers
 
     _refuse_input_as_output(output, inputs, lang)  # OUT may be MASTER (backed up first), never a submission
     _refuse_input_as_output(report, [master, *inputs], lang)

@@ -61,8 +61,8 @@ def _sheet_names(book: Any) -> list[str]:
 
 
 def _metadata(book: Any) -> dict[str, str]:
-    from validator.metadata import META_SHEET
-    from validator.reader import metadata_from_rows
+    from taizhang.validator.metadata import META_SHEET
+    from taizhang.validator.reader import metadata_from_rows
 
     if META_SHEET not in _sheet_names(book):
         return {}
@@ -71,7 +71,7 @@ def _metadata(book: Any) -> dict[str, str]:
 
 def _find_ledger(book: Any):
     """The active sheet if it holds a ledger header, else the first sheet that does."""
-    from validator.reader import read_grid
+    from taizhang.validator.reader import read_grid
 
     meta = _metadata(book)
     path = Path(_book_path(book) or book.name)
@@ -215,8 +215,8 @@ def _delete_sheet(book: Any, name: str) -> bool:
 
 def validate(book: Any) -> dict[str, int]:
     """校验: mark error cells red and warnings yellow, list every problem in 校验结果."""
-    from validator.findings import RULES
-    from validator.validate import Options, validate_ledger
+    from taizhang.validator.findings import RULES
+    from taizhang.validator.validate import Options, validate_ledger
 
     sheet, ledger = _find_ledger(book)
     findings, _year = validate_ledger(ledger, Options())
@@ -338,7 +338,7 @@ def split(book: Any) -> Path:
     master = _master_on_disk(book)
     conf = _settings(book)
     out_dir = _folder(master.parent, conf["分发文件夹"])
-    result = _core("ledgerops.split").split_ledger(master, out_dir)
+    result = _core("taizhang.ledgerops.split").split_ledger(master, out_dir)
     book.app.alert(f"{result.summary_text('zh')}\n文件夹：{out_dir}", title=f"{TITLE} · 分发", buttons="ok", mode="info")
     return out_dir
 
@@ -353,7 +353,7 @@ def merge(book: Any) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = _folder(master.parent, conf["输出文件夹"]) / f"{master.stem}-合并-{stamp}.xlsx"
     accept = conf.get("接受新增行", "否") in ("是", "yes", "true", "1")
-    result = _core("ledgerops.merge").merge_ledgers(master, [folder], out, report=None, accept_new_rows=accept)
+    result = _core("taizhang.ledgerops.merge").merge_ledgers(master, [folder], out, report=None, accept_new_rows=accept)
     msg = f"{result.summary_text('zh')}\n结果：{out}"
     _open(book, out)
     book.app.alert(msg, title=f"{TITLE} · 合并报送", buttons="ok", mode="info")
@@ -369,7 +369,7 @@ def rollup(book: Any) -> dict[str, Any]:
     """
     sheet, ledger = _find_ledger(book)
     conf = _settings(book)
-    core = _core("ledgerops.rollup")
+    core = _core("taizhang.ledgerops.rollup")
     try:
         as_of = core.parse_as_of(conf["汇总日期"]) if conf.get("汇总日期") else _dt.date.today()
     except ValueError:
@@ -382,8 +382,8 @@ def rollup(book: Any) -> dict[str, Any]:
     out_dir = _folder(book_path.parent, conf["输出文件夹"]) if book_path else (
         Path(conf["输出文件夹"]) if conf.get("输出文件夹") and Path(conf["输出文件夹"]).is_absolute() else None)
     if out_dir is not None:
-        from ledgerops.rollup_xlsx import write_rollup_xlsx
-        from ledgerops.safe_write import write_atomic
+        from taizhang.ledgerops.rollup_xlsx import write_rollup_xlsx
+        from taizhang.ledgerops.safe_write import write_atomic
 
         stem = book_path.stem if book_path else Path(book.name).stem
         out = out_dir / f"{stem}-汇总-{as_of.isoformat()}.xlsx"
@@ -444,7 +444,7 @@ def run(action: str, book: Any) -> Any:
     except AddinError as exc:
         _alert(book, str(exc))
     except Exception as exc:  # last line of defence: keep the user in Excel, tell them what failed
-        from ledgerops.safe_write import OutputLocked
+        from taizhang.ledgerops.safe_write import OutputLocked
 
         if hasattr(exc, "message") and callable(exc.message):  # ReadError, SplitError, MergeError...
             _alert(book, exc.message("zh"))

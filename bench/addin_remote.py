@@ -32,7 +32,7 @@ def main(payload_path: str) -> int:
     from xlwings_payload import import_xlwings_remote
 
     xw = import_xlwings_remote()
-    import addin
+    from taizhang import addin
 
     book = xw.Book(json=payload)
     counts = addin.run("validate", book) or {}

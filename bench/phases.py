@@ -74,7 +74,7 @@ def measure(path: Path) -> tuple[Phases, dict]:
     """Run the validate path on `path` once, phase by phase."""
     p = Phases()
     with p.phase("import typer + cli", "the CLI front door"):
-        import cli  # noqa: F401
+        from taizhang import cli  # noqa: F401
         import typer  # noqa: F401
     with p.phase("import typer._adapters", "typer loads it (and pydantic) to run any command"):
         try:
@@ -82,10 +82,10 @@ def measure(path: Path) -> tuple[Phases, dict]:
         except ImportError:
             pass
     with p.phase("import validator", "and phonenumbers"):
-        from validator import contacts, deadlines, units
-        from validator.reader import read_ledger
-        from validator.report import render
-        from validator.validate import FileResult, Options, validate_ledger
+        from taizhang.validator import contacts, deadlines, units
+        from taizhang.validator.reader import read_ledger
+        from taizhang.validator.report import render
+        from taizhang.validator.validate import FileResult, Options, validate_ledger
     with p.phase("read_ledger", "python-calamine bulk read + header, merged cells, fill-down"):
         ledger = read_ledger(path)
     # the command imports these on the first check, after reading: the same order here
@@ -123,9 +123,9 @@ def measure(path: Path) -> tuple[Phases, dict]:
 
 def hot_functions(path: Path, top: int) -> list[tuple[str, int, float, float]]:
     """(function, calls, own seconds, cumulative seconds) of the `top` costliest by own time."""
-    from validator.reader import read_ledger
-    from validator.report import render
-    from validator.validate import FileResult, Options, validate_ledger
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.report import render
+    from taizhang.validator.validate import FileResult, Options, validate_ledger
 
     prof = cProfile.Profile()
     prof.enable()
@@ -145,7 +145,7 @@ def merge_markdown(master: Path, submissions: Path, top: int) -> str:
     """cProfile's hottest functions of one in-process merge (output to a temporary folder)."""
     import tempfile
 
-    from ledgerops.merge import merge_ledgers
+    from taizhang.ledgerops.merge import merge_ledgers
 
     with tempfile.TemporaryDirectory() as tmp:
         prof = cProfile.Profile()

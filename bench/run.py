@@ -21,7 +21,7 @@ machine hits every command alike and the ratios stay fair):
 Every process is timed from spawn to exit (wall clock) and its CPU time and peak memory (maximum
 resident set) are taken from os.wait4. Each command runs once to warm the disk cache (that run
 also checks the output), then --runs times; medians are reported. Inputs come from
-bench/generate.py (made when missing). `taizhang` is run as its console script does: `from cli
+bench/generate.py (made when missing). `taizhang` is run as its console script does: `from taizhang.cli
 import main; main()` with this checkout first on the path, so the numbers are those of this tree.
 """
 
@@ -48,7 +48,7 @@ import generate  # noqa: E402
 VENV = HERE / ".venv-frictionless"
 FRICTIONLESS_REQ = "frictionless[excel]>=5,<6"  # [excel] brings openpyxl, which it reads .xlsx with
 SLOW = 15.0  # seconds: a command whose warm-up run takes longer runs at most 3 times
-TAIZHANG = [sys.executable, "-c", "import sys; from cli import main; sys.argv[0] = 'taizhang'; main()"]
+TAIZHANG = [sys.executable, "-c", "import sys; from taizhang.cli import main; sys.argv[0] = 'taizhang'; main()"]
 
 TARGETS = {  # id: (description, limit, comparison)
     "vs_frictionless": ("validate 20,000 rows ÷ frictionless on the same file", 0.25, "<="),
@@ -132,9 +132,18 @@ def timed(argv: list[str], *, cwd: Path, stdout: Path | None) -> tuple[int, floa
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("PYTHONHASHSEED", "0")
     return env
+
+
+def _check_installed_tree() -> None:
+    """Installed, this tree is the package `taizhang` (pyproject maps it): the figures must be
+    this checkout's, so it has to be the one installed (`pip install -e .`)."""
+    found = subprocess.run([sys.executable, "-c", "import taizhang, os; print(os.path.dirname(taizhang.__file__))"],
+                           capture_output=True, text=True, env=_env())
+    if found.returncode or Path(found.stdout.strip()).resolve() != ROOT.resolve():
+        sys.exit(f"bench: `taizhang` is not this checkout ({found.stdout.strip() or found.stderr.strip()}); "
+                 f"run `pip install -e {ROOT}` first")
 
 
 # ------------------------------------------------------------------------------------ inputs
@@ -198,7 +207,7 @@ def table_schema(fill_merged: bool) -> dict:
     Without filled merged cells, a task's sub-item rows read the task-level cells as blank, so
     `required` can only be asked of the item-level columns; with them, of every required column.
     """
-    from validator.ledger_types import get_type
+    from taizhang.validator.ledger_types import get_type
 
     ltype = get_type("reform-ledger")
     fields = []
@@ -534,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         write_results(a.out, cases, manifest, **doc)
         log(f"wrote {a.out} from {saved}")
         return 0
+    _check_installed_tree()
     t_start = time.perf_counter()
     started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     load0 = os.getloadavg()

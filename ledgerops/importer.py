@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.filecheck import ReadError
+from taizhang.validator.filecheck import ReadError
 
 from .notice import Notice, Task, parse_notice
 
 if TYPE_CHECKING:
-    from validator.findings import Finding, Problem
-    from validator.ledger_types import LedgerType
-    from validator.validate import FileResult
+    from taizhang.validator.findings import Finding, Problem
+    from taizhang.validator.ledger_types import LedgerType
+    from taizhang.validator.validate import FileResult
 
 UNIT_SEP = "、"
 DEADLINE_SEP = "；"
@@ -85,8 +85,8 @@ def import_notice(source: str | Path, output: str | Path, *, ledger_type: str | 
     Raises ReadError (the notice cannot be read or holds no tasks), RegistryError (bad --units),
     TemplateError / LedgerTypeError, OutputLocked (the output is open in Excel).
     """
-    from validator.ledger_types import LedgerTypeError, get_type
-    from validator.units import Registry
+    from taizhang.validator.ledger_types import LedgerTypeError, get_type
+    from taizhang.validator.units import Registry
 
     from .template import build_template
 
@@ -126,7 +126,7 @@ def import_notice(source: str | Path, output: str | Path, *, ledger_type: str | 
         unit_problems=notice.unit_problems, proposed_deadlines=proposed, notes=notes,
     )
     if validate:
-        from validator.validate import Options, validate_file
+        from taizhang.validator.validate import Options, validate_file
 
         options = Options(ledger_type=ledger_type or ltype.name, year=notice.year, units=units)
         result.validation = validate_file(output, options)
@@ -138,7 +138,7 @@ def import_notice(source: str | Path, output: str | Path, *, ledger_type: str | 
 
 def _prose_type(notice: Notice, wanted: "LedgerType | None") -> tuple["LedgerType", tuple[str, str]]:
     """The given type; else key-tasks when the notice separates leads from co-operating units."""
-    from validator.ledger_types import builtin_types
+    from taizhang.validator.ledger_types import builtin_types
 
     if wanted is not None:
         return wanted, ("按 --type 指定", "given with --type")
@@ -251,7 +251,7 @@ def _unit_col(ltype: "LedgerType") -> str:
 
 def _table_rows(notice: Notice, ltype: "LedgerType") -> tuple[list[dict[str, object]], int, int, int]:
     """Rows of every ledger table, in order; 序号 continues across tables (a table split by pages)."""
-    from validator.normalize import normalize_header
+    from taizhang.validator.normalize import normalize_header
 
     key = ltype.by_role("key")
     names = {}
@@ -367,7 +367,7 @@ def _findings_lines(r: ImportResult, lang: str) -> list[str]:
                 sev = ("错误" if f.severity == "error" else "警告") if zh else f.severity
                 out.append(f"  {f.cell or '-':>6}  {sev}  {code:<20} {f.message(lang)}")
             continue
-        from validator.findings import RULES
+        from taizhang.validator.findings import RULES
 
         sev = ("错误" if items[0].severity == "error" else "警告") if zh else items[0].severity
         what = RULES[code].title(lang) if code in RULES else code

@@ -24,7 +24,7 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from validator.reader import Ledger
+    from taizhang.validator.reader import Ledger
 
 SIMILAR_THRESHOLD = 0.6
 SAME_KEY_BONUS = 0.1

@@ -23,15 +23,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from validator.normalize import cell_text
+from taizhang.validator.normalize import cell_text
 
 from .errors import LedgerOpError
 from .xlsx_out import (APPLIED_FILL, CONFLICT_FILL, INVALID_FILL, DataArea, fill, ledger_sheet, load_workbook_for,
                        note, save, set_value, table_sheet)
 
 if TYPE_CHECKING:
-    from validator.findings import Finding
-    from validator.reader import Ledger
+    from taizhang.validator.findings import Finding
+    from taizhang.validator.reader import Ledger
 
 LOG_SHEET = "合并记录"
 CONFLICT_SHEET = "冲突"
@@ -169,8 +169,8 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     checked before anything is read, nothing is written). If OUT is MASTER, a timestamped backup
     of MASTER is made first. `progress(done, total, path)` is called once per submission.
     """
-    from validator.ledger_types import LedgerTypeError, get_type
-    from validator.reader import read_ledger
+    from taizhang.validator.ledger_types import LedgerTypeError, get_type
+    from taizhang.validator.reader import read_ledger
 
     from .safe_write import backup, ensure_writable, write_text_atomic
 
@@ -206,8 +206,8 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
     Files that cannot be merged go to `result.skipped`; merged sources, expected and missing
     departments and dropped rows are recorded on `result` too.
     """
-    from validator.filecheck import ReadError
-    from validator.reader import read_ledger
+    from taizhang.validator.filecheck import ReadError
+    from taizhang.validator.reader import read_ledger
 
     from .matching import Matcher, fingerprints, parse_issued
     from .split import read_row_keys
@@ -289,7 +289,7 @@ def _skip(source: str, reason: str, zh: str, en: str) -> dict[str, Any]:
 
 def _collect(inputs: list[Path], exclude: set[str]) -> tuple[list[tuple[Path, str]], list[dict[str, Any]]]:
     """(spreadsheets to merge with their source names, skipped entries). Lock and hidden files are ignored."""
-    from validator.filecheck import SPREADSHEET_SUFFIXES
+    from taizhang.validator.filecheck import SPREADSHEET_SUFFIXES
 
     files: list[tuple[Path, str]] = []
     skipped: list[dict[str, Any]] = []
@@ -359,7 +359,7 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
     For a split file the base of the three-way merge is the cell as issued (`issued`): a cell
     the department did not change proposes nothing even where the master has moved on since.
     """
-    from validator.normalize import normalize_text
+    from taizhang.validator.normalize import normalize_text
 
     from .matching import cell_hash
 
@@ -582,7 +582,7 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
 
 def _write_new_rows(base: "Ledger", ws: Any, rows: list[_NewRow], placed: list[int], result: MergeResult,
                     log: list[list[Any]], stamp: str) -> None:
-    from validator.findings import col_letter
+    from taizhang.validator.findings import col_letter
 
     key = base.column_for_role("key")
     for i, r in enumerate(rows):
@@ -619,8 +619,8 @@ def _write_new_rows(base: "Ledger", ws: Any, rows: list[_NewRow], placed: list[i
 
 def _validate_out(ws: Any, base: "Ledger") -> list["Finding"]:
     """Validate OUT as it will be read back, from the sheet in memory (no second save)."""
-    from validator.reader import read_grid
-    from validator.validate import Options, validate_ledger
+    from taizhang.validator.reader import read_grid
+    from taizhang.validator.validate import Options, validate_ledger
 
     grid = [["" if v is None else v for v in row]
             for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]

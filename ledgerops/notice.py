@@ -33,13 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.filecheck import ReadError
-from validator.normalize import decode_text
+from taizhang.validator.filecheck import ReadError
+from taizhang.validator.normalize import decode_text
 
 if TYPE_CHECKING:
-    from validator.findings import Problem
-    from validator.ledger_types import LedgerType
-    from validator.units import Registry
+    from taizhang.validator.findings import Problem
+    from taizhang.validator.ledger_types import LedgerType
+    from taizhang.validator.units import Registry
 
 NOTICE_SUFFIXES = (".txt", ".docx")
 
@@ -407,8 +407,8 @@ def parse_notice(path: str | Path, registry: "Registry | None" = None, *, year: 
     `ledger_type` only matters for tables: a table is taken when its header matches this type
     (or, without one, any built-in type). Raises ReadError with a message for the user.
     """
-    from validator.deadlines import infer_year
-    from validator.units import Registry
+    from taizhang.validator.deadlines import infer_year
+    from taizhang.validator.units import Registry
 
     path = Path(path)
     registry = registry or Registry.builtin()
@@ -667,7 +667,7 @@ def _check_units(notice: Notice, registry: "Registry") -> None:
 
 
 def _unit_columns(ltype: "LedgerType") -> list[tuple[str, str]]:
-    from validator.ledger_types import UNIT_ROLES
+    from taizhang.validator.ledger_types import UNIT_ROLES
 
     return [(c.name, c.role) for c in ltype.columns if c.role in UNIT_ROLES]
 
@@ -785,7 +785,7 @@ def split_title(text: str) -> tuple[str, str]:
 
 def proposed_deadlines(text: str, year: int | None) -> list[str]:
     """Dates the text states (年底前, 9月底前, 2019年), each confirmed by the deadline grammar."""
-    from validator.deadlines import parse_deadline
+    from taizhang.validator.deadlines import parse_deadline
 
     masked = _NO_DATES.sub(lambda m: "\u3000" * len(m.group(0)), text)
     found: list[str] = []
@@ -806,8 +806,8 @@ def proposed_deadlines(text: str, year: int | None) -> list[str]:
 
 def _notice_table(table: _Table, blocks: list[_Para | _Table], wanted: "LedgerType | None") -> NoticeTable | None:
     """A docx table whose header row is a ledger header, as rows of the matching type."""
-    from validator.ledger_types import builtin_types
-    from validator.normalize import normalize_header, normalize_text
+    from taizhang.validator.ledger_types import builtin_types
+    from taizhang.validator.normalize import normalize_header, normalize_text
 
     types = [wanted] if wanted is not None else list(builtin_types().values())
     best = None

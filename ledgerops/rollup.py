@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from validator.filecheck import ReadError, unreadable
-from validator.ledger_types import TEMPLATES_DIR
-from validator.normalize import FULLWIDTH_DIGITS
+from taizhang.validator.filecheck import ReadError, unreadable
+from taizhang.validator.ledger_types import TEMPLATES_DIR
+from taizhang.validator.normalize import FULLWIDTH_DIGITS
 
 __all__ = [
     "STATUSES", "STATUS_LABELS", "Counts", "Decision", "Item", "Rollup", "StatusRule", "StatusRules",
@@ -388,8 +388,8 @@ def rollup(master: Path, as_of: dt.date, previous: Path | None = None, *, ledger
     Raises ReadError whose message starts with the file it is about (master, previous or
     registry), and StatusRulesError for a bad rules file.
     """
-    from validator.reader import read_ledger
-    from validator.validate import Options, resolve_type
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.validate import Options, resolve_type
 
     status_rules = rules if isinstance(rules, StatusRules) else StatusRules.load(rules)
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units)
@@ -420,9 +420,9 @@ def _naming(path: Path, zh: str = "", en: str = ""):
 def rollup_ledger(ledger, as_of: dt.date, *, rules: StatusRules | None = None, year: int | None = None,
                   units: str | None = None) -> Rollup:
     """Roll up a ledger already read (the add-in reads the open workbook itself)."""
-    from validator.deadlines import parse_deadline
-    from validator.units import Registry, RegistryError
-    from validator.validate import ledger_year
+    from taizhang.validator.deadlines import parse_deadline
+    from taizhang.validator.units import Registry, RegistryError
+    from taizhang.validator.validate import ledger_year
 
     rules = rules or StatusRules.load()
     ltype = ledger.ledger_type
@@ -608,8 +608,8 @@ def _json_counts(text: str | None) -> dict[str, int] | None:
 
 def _workbook_metadata(path: Path) -> dict[str, str]:
     """The _taizhang sheet of a workbook, or {} (a master without one is read as a master)."""
-    from validator.filecheck import sniff
-    from validator.metadata import META_SHEET
+    from taizhang.validator.filecheck import sniff
+    from taizhang.validator.metadata import META_SHEET
 
     if sniff(path).kind == "csv":
         return {}

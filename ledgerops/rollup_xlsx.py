@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from validator.findings import col_letter
+from taizhang.validator.findings import col_letter
 
 from .rollup import STATUS_LABELS, STATUSES, Counts, Item, Rollup, ROLLUP_META_TYPE
 
@@ -46,7 +46,7 @@ def write_rollup_xlsx(result: Rollup, path: Path) -> None:
     """Write the roll-up workbook to `path` (the caller wraps this in write_atomic)."""
     from openpyxl import Workbook
 
-    from validator.metadata import write_metadata
+    from taizhang.validator.metadata import write_metadata
 
     path = Path(path)
     link_base = _link_target(result.master, path.parent)

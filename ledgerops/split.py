@@ -75,9 +75,9 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
     Raises ReadError (master unreadable), SplitError (bad `by`), OutputLocked (a target is open
     in Excel: checked for every file before any is written).
     """
-    from validator.ledger_types import LedgerTypeError, get_type
-    from validator.reader import read_ledger
-    from validator.validate import ledger_year
+    from taizhang.validator.ledger_types import LedgerTypeError, get_type
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.validate import ledger_year
 
     from .matching import content_hash, editable_columns, issued_keys
     from .safe_write import ensure_writable
@@ -140,7 +140,7 @@ def _ranges(rows: list[int], sep: str) -> str:
 
 def _by_column(ledger: Any, by: str | None) -> str:
     """The ledger column to split on: as asked (name, alias or header as written), else the default."""
-    from validator.normalize import normalize_header
+    from taizhang.validator.normalize import normalize_header
 
     if by is None:
         for role in ("contact", "lead_unit", "units"):
@@ -159,11 +159,11 @@ def _by_column(ledger: Any, by: str | None) -> str:
 
 def _group_rows(ledger: Any, column: str) -> dict[str, list[int]]:
     """Name -> data positions, in order of first appearance; a row naming several goes to each."""
-    from validator.contacts import split_names
+    from taizhang.validator.contacts import split_names
 
     role = ledger.columns[column].definition.role
     if role in ("units", "lead_unit", "co_units"):
-        from validator.units import Registry
+        from taizhang.validator.units import Registry
 
         registry = Registry.from_option(ledger.metadata.get("registry") or ledger.ledger_type.registry)
 
@@ -249,6 +249,6 @@ def read_row_keys(metadata: dict[str, str]) -> list[str] | None:
 
 
 def _write_meta(wb: Any, meta: dict[str, Any]) -> None:
-    from validator.metadata import write_metadata
+    from taizhang.validator.metadata import write_metadata
 
     write_metadata(wb, meta)

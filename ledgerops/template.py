@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from validator.findings import col_letter
-from validator.ledger_types import UNIT_ROLES, ColumnDef, LedgerType, get_type
-from validator.normalize import normalize_header
+from taizhang.validator.findings import col_letter
+from taizhang.validator.ledger_types import UNIT_ROLES, ColumnDef, LedgerType, get_type
+from taizhang.validator.normalize import normalize_header
 
 TITLE_ROW = 1
 HEADER_ROW = 2
@@ -115,7 +115,7 @@ def build_template(
 
 def registry_units(option: str | None) -> list[_Unit]:
     """The current (not renamed) units of a registry option, in registry order, each name once."""
-    from validator.units import Registry
+    from taizhang.validator.units import Registry
 
     registry = Registry.from_option(option)
     seen: set[str] = set()
@@ -186,7 +186,7 @@ def _blank_to_none(value: object) -> object:
 
 
 def _same(a: object, b: object) -> bool:
-    from validator.normalize import normalize_text
+    from taizhang.validator.normalize import normalize_text
 
     return a is not None and b is not None and normalize_text(a) == normalize_text(b)
 
@@ -271,7 +271,7 @@ def _workbook(ltype: LedgerType, *, title: str, year: int | None, password: str 
     from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    from validator.metadata import write_metadata
+    from taizhang.validator.metadata import write_metadata
 
     wb = Workbook()
     wb.properties.creator = "taizhang"
@@ -449,7 +449,7 @@ def template_content(path: str | Path) -> dict[str, Any]:
 
 def builtin_template_path(name: str) -> Path:
     """Where the committed template of a built-in type lives: beside its YAML definition."""
-    from validator.ledger_types import builtin_types
+    from taizhang.validator.ledger_types import builtin_types
 
     t = builtin_types()[name]
     assert t.path is not None
@@ -458,7 +458,7 @@ def builtin_template_path(name: str) -> Path:
 
 def regenerate(names: Iterable[str] | None = None, folder: Path | None = None) -> list[Path]:
     """Write the template of each built-in type (all by default) beside its definition."""
-    from validator.ledger_types import builtin_types
+    from taizhang.validator.ledger_types import builtin_types
 
     types = builtin_types()
     out = []

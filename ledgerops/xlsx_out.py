@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from validator.findings import col_letter
+from taizhang.validator.findings import col_letter
 
 if TYPE_CHECKING:
-    from validator.reader import Ledger
+    from taizhang.validator.reader import Ledger
 
 APPLIED_FILL = "C6EFCE"  # light green: a change taken from a submission
 CONFLICT_FILL = "F8CBAD"  # orange: two submissions disagree, the base value is kept
@@ -81,7 +81,7 @@ def safe_filename(name: str, suffix: str = ".xlsx", taken: set[str] | None = Non
 def load_workbook_for(path: Path, ledger: "Ledger", *, keep_vba: bool = False):
     """The master as an openpyxl workbook; a .xls or .csv master is rebuilt from its ledger values."""
     import openpyxl
-    from validator.filecheck import sniff
+    from taizhang.validator.filecheck import sniff
 
     if sniff(Path(path)).kind == "xlsx":
         return openpyxl.load_workbook(path, keep_vba=keep_vba)

@@ -21,8 +21,8 @@ if str(ROOT) not in sys.path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ledgerops.template import builtin_template_path, regenerate, template_content
-    from validator.ledger_types import builtin_types
+    from taizhang.ledgerops.template import builtin_template_path, regenerate, template_content
+    from taizhang.validator.ledger_types import builtin_types
 
     parser = argparse.ArgumentParser(description="重新生成内置台账类型的模板。Regenerate built-in templates.")
     parser.add_argument("--check", action="store_true", help="只检查，不写入；过期时返回 1。")

@@ -28,7 +28,7 @@ def xw(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def click(xw, action: str, xlsx: Path, out: Path, client: str = "officejs"):
     """One button click: payload -> entry point -> actions replayed onto a copy of the file."""
-    import addin
+    from taizhang import addin
 
     book = xw.Book(json=payload_from_xlsx(xlsx, client=client))
     addin.run(action, book)

@@ -21,7 +21,7 @@ import generate  # noqa: E402
 
 
 def test_generated_ledger_has_the_seed_shape_and_validate_reports_exactly_the_injected_faults(tmp_path):
-    from validator.validate import Options, validate_file
+    from taizhang.validator.validate import Options, validate_file
 
     texts = generate.Texts(*generate._sentences())
     built = generate.build_rows(600, random.Random(3), 0.05, texts)

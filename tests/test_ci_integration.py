@@ -23,7 +23,7 @@ import yaml
 from junitparser import Error, Failure, JUnitXml
 
 from conftest import EX000, ROOT, write_ledger
-from validator.findings import RULES
+from taizhang.validator.findings import RULES
 
 SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from validator.contacts import Phone, check_contact, parse_phones, split_names
+from taizhang.validator.contacts import Phone, check_contact, parse_phones, split_names
 from conftest import seed_000_rows
-from validator.findings import RULES, Finding, Problem
+from taizhang.validator.findings import RULES, Finding, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 DALIAN = "0411"

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from validator.deadlines import Deadline, Milestone, infer_year, parse_deadline
-from validator.findings import RULES
+from taizhang.validator.deadlines import Deadline, Milestone, infer_year, parse_deadline
+from taizhang.validator.findings import RULES
 
 D = dt.date
 DONE = "done"  # an undated done item in an expected list
@@ -572,7 +572,7 @@ def test_property_grammar_text_never_raises(text, year):
 @given(st.text(alphabet=GRAMMAR_ALPHABET, max_size=40), st.one_of(st.none(), st.integers(1900, 2100)))
 def test_property_grammar_itself_never_raises(text, year):
     # parse_deadline has a safety net that turns a crash into "unparsed"; the grammar must not need it
-    from validator.deadlines import _parse_text
+    from taizhang.validator.deadlines import _parse_text
 
     _check_invariants(_parse_text(text, year))
 

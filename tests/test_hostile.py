@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from taizhang.cli import app
 from conftest import EX000, EX003, write_ledger
 
 runner = CliRunner()

@@ -17,11 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EX002, EX003, EXAMPLES
-from ledgerops.importer import import_notice, report_text
-from ledgerops.notice import parse_notice, parse_units, proposed_deadlines, split_title, split_units
-from validator.filecheck import ReadError
-from validator.reader import read_ledger
-from validator.units import Registry
+from taizhang.ledgerops.importer import import_notice, report_text
+from taizhang.ledgerops.notice import parse_notice, parse_units, proposed_deadlines, split_title, split_units
+from taizhang.validator.filecheck import ReadError
+from taizhang.validator.reader import read_ledger
+from taizhang.validator.units import Registry
 
 SOURCES = EXAMPLES / "sources"
 SEED_001 = next(SOURCES.glob("001_*.txt"))
@@ -423,7 +423,7 @@ def test_proposed_deadlines():
 
 
 def _run(*args: str):
-    from cli import app
+    from taizhang.cli import app
 
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 

@@ -11,15 +11,15 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from taizhang.cli import app
 from conftest import EX000, EX002
-from ledgerops.merge import CONFLICT_SHEET, LOG_SHEET, MergeError, merge_ledgers
-from ledgerops.safe_write import OutputLocked
-from ledgerops.split import split_ledger
-from ledgerops.xlsx_out import APPLIED_FILL, CONFLICT_FILL, INVALID_FILL
+from taizhang.ledgerops.merge import CONFLICT_SHEET, LOG_SHEET, MergeError, merge_ledgers
+from taizhang.ledgerops.safe_write import OutputLocked
+from taizhang.ledgerops.split import split_ledger
+from taizhang.ledgerops.xlsx_out import APPLIED_FILL, CONFLICT_FILL, INVALID_FILL
 from lo import convert, pdf_text, to_pdf, to_png, assert_not_blank
-from validator.reader import read_ledger
-from validator.validate import Options, validate_file
+from taizhang.validator.reader import read_ledger
+from taizhang.validator.validate import Options, validate_file
 
 runner = CliRunner()
 SHEET = "工作台账"

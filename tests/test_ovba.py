@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oletools.olevba import decompress_stream
 
-from addin.ovba import CHUNK_SIZE, OvbaError, compress, decompress
+from taizhang.addin.ovba import CHUNK_SIZE, OvbaError, compress, decompress
 
 ROOT = Path(__file__).resolve().parents[1]
 

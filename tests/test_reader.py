@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 
 from conftest import EX000, EX000_CSV, EX002, EX003, write_ledger
-from validator.filecheck import ReadError
-from validator.ledger_types import get_type
-from validator.normalize import normalize_text
-from validator.reader import read_ledger
+from taizhang.validator.filecheck import ReadError
+from taizhang.validator.ledger_types import get_type
+from taizhang.validator.normalize import normalize_text
+from taizhang.validator.reader import read_ledger
 
 
 def test_000_example_layout():

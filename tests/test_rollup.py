@@ -12,13 +12,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from taizhang.cli import app
 from conftest import EX000, EX002, EX003, write_ledger
 from lo import assert_not_blank, pdf_fonts, pdf_pages, pdf_text, read_png, to_pdf, to_png
-from ledgerops.rollup import StatusRules, StatusRulesError, rollup
-from ledgerops.rollup_xlsx import SHEETS, write_rollup_xlsx
-from ledgerops.safe_write import write_atomic
-from validator.filecheck import ReadError
+from taizhang.ledgerops.rollup import StatusRules, StatusRulesError, rollup
+from taizhang.ledgerops.rollup_xlsx import SHEETS, write_rollup_xlsx
+from taizhang.ledgerops.safe_write import write_atomic
+from taizhang.validator.filecheck import ReadError
 
 runner = CliRunner()
 D0627, D0701 = dt.date(2019, 6, 27), dt.date(2019, 7, 1)

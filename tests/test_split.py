@@ -9,13 +9,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from taizhang.cli import app
 from conftest import EX000, EX000_CSV, write_ledger
-from ledgerops.matching import content_hash, issued_keys
-from ledgerops.safe_write import OutputLocked
-from ledgerops.split import UNASSIGNED, SplitError, read_row_keys, split_ledger
-from ledgerops.xlsx_out import safe_filename
-from validator.reader import read_ledger
+from taizhang.ledgerops.matching import content_hash, issued_keys
+from taizhang.ledgerops.safe_write import OutputLocked
+from taizhang.ledgerops.split import UNASSIGNED, SplitError, read_row_keys, split_ledger
+from taizhang.ledgerops.xlsx_out import safe_filename
+from taizhang.validator.reader import read_ledger
 
 runner = CliRunner()
 

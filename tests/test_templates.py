@@ -15,15 +15,15 @@ import openpyxl
 import pytest
 
 from conftest import EX000, ROOT
-from ledgerops.template import (
+from taizhang.ledgerops.template import (
     FIRST_DATA_ROW, HEADER_ROW, MAX_PROMPT, TITLE_ROW, UNITS_NAME, UNITS_SHEET, TemplateError,
     build_template, builtin_template_path, registry_units, template_content,
 )
-from validator.ledger_types import UNIT_ROLES, builtin_types
-from validator.metadata import META_SHEET
-from validator.reader import read_ledger
-from validator.units import Registry
-from validator.validate import Options, collect_paths, validate_file
+from taizhang.validator.ledger_types import UNIT_ROLES, builtin_types
+from taizhang.validator.metadata import META_SHEET
+from taizhang.validator.reader import read_ledger
+from taizhang.validator.units import Registry
+from taizhang.validator.validate import Options, collect_paths, validate_file
 
 import lo
 
@@ -163,7 +163,7 @@ def test_output_is_deterministic(tmp_path):
 
 
 def test_refuses_non_xlsx_and_a_file_open_in_excel(tmp_path):
-    from ledgerops.safe_write import OutputLocked
+    from taizhang.ledgerops.safe_write import OutputLocked
 
     with pytest.raises(TemplateError, match=r"\.xlsx"):
         build_template("reform-ledger", tmp_path / "t.xls")

@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import seed_000_rows, seed_text
-from validator.findings import RULES, Finding, Problem
-from validator.units import Registry, RegistryError, Unit, builtin_names, normalize_name
+from taizhang.validator.findings import RULES, Finding, Problem
+from taizhang.validator.units import Registry, RegistryError, Unit, builtin_names, normalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 

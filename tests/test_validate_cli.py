@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from taizhang.cli import app
 from conftest import EX000, EX000_CSV, EX002, EX003, ROOT, write_ledger
 
 runner = CliRunner()
@@ -176,7 +176,7 @@ def test_year_from_option_when_title_has_none(tmp_path):
 
 def test_an_internal_error_in_one_file_does_not_hide_the_others(tmp_path, monkeypatch):
     """A bug met on one file becomes that file's error (exit 2); the other files are still reported."""
-    import validator.structure as structure
+    import taizhang.validator.structure as structure
 
     real = structure.check_keys
 
@@ -185,7 +185,7 @@ def test_an_internal_error_in_one_file_does_not_hide_the_others(tmp_path, monkey
             raise KeyError("boom")
         return real(ledger)
 
-    monkeypatch.setattr("validator.structure.check_keys", broken)
+    monkeypatch.setattr("taizhang.validator.structure.check_keys", broken)
     code, doc = _json([str(EX000), str(EX003)])
     first, second = doc["files"]
     assert code == 2 and first["error"]["code"] == "internal-error" and "KeyError" in first["error"]["message"]
@@ -193,7 +193,7 @@ def test_an_internal_error_in_one_file_does_not_hide_the_others(tmp_path, monkey
 
 
 def test_readme_documents_every_code():
-    from validator.findings import FILE_ERRORS, RULES
+    from taizhang.validator.findings import FILE_ERRORS, RULES
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [c for c in [*RULES, *FILE_ERRORS] if f"| `{c}` |" not in readme] == []

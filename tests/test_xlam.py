@@ -15,8 +15,8 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from oletools.olevba import VBA_Parser
 
-from addin import xlam
-from addin.ovba import decompress
+from taizhang.addin import xlam
+from taizhang.addin.ovba import decompress
 
 ROOT = Path(__file__).resolve().parents[1]
 NS = {
@@ -34,7 +34,7 @@ BUTTONS = {
     "settings": "设置",
     "help": "帮助",
 }
-DISPATCH = """RunPython "import addin; addin.ribbon_dispatch('" & control.Tag & "')\""""
+DISPATCH = """RunPython "from taizhang import addin; addin.ribbon_dispatch('" & control.Tag & "')\""""
 
 
 @pytest.fixture(scope="module")
@@ -224,13 +224,13 @@ def test_vba_source_must_fit_the_project_code_page() -> None:
 def test_importing_and_building_does_not_import_xlwings(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['xlwings'] = None\n"  # any `import xlwings` would now fail
-        "import addin.xlam\n"
+        "import taizhang.addin.xlam\n"
         "print('imported')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     code = (
-        "import sys; from pathlib import Path; from addin.xlam import build_xlam\n"
+        "import sys; from pathlib import Path; from taizhang.addin.xlam import build_xlam\n"
         f"build_xlam(Path({str(tmp_path)!r}))\n"
         "assert 'xlwings' not in sys.modules, 'build imported xlwings'\n"
     )
@@ -297,7 +297,7 @@ def test_libreoffice_imports_the_vba(built: Path, tmp_path: Path) -> None:
 
 
 def test_install_points_the_addin_at_this_python(tmp_path):
-    from addin.xlam import PROJECT_NAME, interpreter_config
+    from taizhang.addin.xlam import PROJECT_NAME, interpreter_config
 
     conf = tmp_path / f".{PROJECT_NAME}" / f"{PROJECT_NAME}.conf"
     conf.parent.mkdir()

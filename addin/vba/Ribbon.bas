@@ -12,5 +12,5 @@ Attribute VB_Name = "RibbonMyAddin"
 Option Explicit
 
 Sub RunTagged(control As IRibbonControl)
-    RunPython "import addin; addin.ribbon_dispatch('" & control.Tag & "')"
+    RunPython "from taizhang import addin; addin.ribbon_dispatch('" & control.Tag & "')"
 End Sub
