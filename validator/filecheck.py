@@ -1,69 +1,123 @@
-"""Decide whether a file is safe and sensible to read before any parser touches it.
+"""Decide what a file is, once, from its bytes, and whether it is safe to read.
 
 Offices mail each other workbooks of every kind: renamed CSVs, half-downloaded attachments,
-files with an opening password, and now and then something hostile. Every such case must end in
-one clear sentence naming the file, never a traceback and never a hang, so the checks here run on
-the raw bytes and the zip directory only.
+files with an opening password, web pages saved as .xls, and now and then something hostile.
+Every such case must end in one clear sentence naming the file, never a traceback and never a
+hang, so the checks here run on the raw bytes and the zip directory only.
+
+The answer (`FileKind`) is the one decision every later step uses: an Excel-saved .xls embeds
+its colour theme as a small zip, so asking `zipfile.is_zipfile` again later takes it for an
+.xlsx; and an .xlsx whose workbook does not live at `xl/workbook.xml` is still an .xlsx.
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
+import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MAX_UNCOMPRESSED = 1 << 30  # 1 GiB in all: a real ledger is a few MB
+MAX_FILE_BYTES = 256 << 20  # a real ledger is a few MB; reading 256 MB already costs gigabytes
+MAX_UNCOMPRESSED = 1 << 30  # 1 GiB in all
 MAX_RATIO = 200  # deflate rarely beats 100:1 on real sheet XML
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _XML_DANGER = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+# the BOF record that starts a bare BIFF2/3/4 stream (Excel 2.x-4.0 saved it outside any container)
+_BARE_BIFF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
+_OFFICE_DOCUMENT = "/officeDocument"
+_READABLE_SHEETS = ("/worksheet", "/chartsheet", "/dialogsheet")  # what calamine accepts
 
 
 class ReadError(Exception):
-    """A file cannot be read as a ledger. `code` is a FILE_ERRORS code; messages in zh and en."""
+    """A file cannot be read as a ledger. `code` is a FILE_ERRORS code; messages in zh and en.
 
-    def __init__(self, code: str, zh: str, en: str):
+    `detail` keeps a library's own words (calamine, zipfile, the OS) for whoever reports the
+    problem; the message itself always says what it means in the user's language.
+    """
+
+    def __init__(self, code: str, zh: str, en: str, detail: str = ""):
         super().__init__(zh)
-        self.code, self.zh, self.en = code, zh, en
+        self.code, self.zh, self.en, self.detail = code, zh, en, detail
 
     def message(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+        text = self.zh if lang == "zh" else self.en
+        if self.detail:
+            text += f"（原始信息：{self.detail}）" if lang == "zh" else f" (original message: {self.detail})"
+        return text
 
 
-def unreadable(zh: str, en: str) -> ReadError:
-    return ReadError("unreadable-file", zh, en)
+def unreadable(zh: str, en: str, detail: str = "") -> ReadError:
+    return ReadError("unreadable-file", zh, en, detail)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FileKind:
+    """What a file is, decided once from its bytes. Parts are zip member names as stored."""
+
     kind: str  # "xlsx", "xls" or "csv"
+    workbook: str = ""  # zip member of the workbook part (usually xl/workbook.xml)
+    sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> zip member of its XML
+    skipped: tuple[str, ...] = ()  # sheets no reader here understands (Excel 4 macro sheets)
 
 
-def sniff(path: Path) -> FileKind:
-    """Classify a file by its bytes (not its name) and reject what must not be parsed."""
+def check_regular(path: Path) -> int:
+    """Size of `path` if it is a regular file (symlinks followed); otherwise one clear ReadError.
+
+    A FIFO would block the reader forever and a device never ends, so neither is opened: the
+    file is opened non-blocking and its type taken from the open descriptor, not the name.
+    """
     try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(8)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except IsADirectoryError:
         raise unreadable("这是一个文件夹，不是文件", "this is a folder, not a file") from None
     except FileNotFoundError:
         raise unreadable("文件不存在", "file not found") from None
     except OSError as exc:
-        raise unreadable(f"无法打开文件（{exc.strerror}）", f"cannot open the file ({exc.strerror})") from None
-    suffix = path.suffix.lower()
+        raise unreadable(f"无法打开文件（{_os_reason(exc)}）", f"cannot open the file ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise unreadable("这是一个文件夹，不是文件", "this is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        what = ("命名管道", "a named pipe (FIFO)") if stat.S_ISFIFO(st.st_mode) else (
+            ("设备", "a device") if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else ("特殊文件", "a special file"))
+        raise unreadable(f"这不是普通文件（是{what[0]}），已拒绝读取",
+                         f"not a regular file ({what[1]}): refused")
+    if st.st_size > MAX_FILE_BYTES:
+        raise unreadable(f"文件过大（{st.st_size / 2**20:.0f} MB，上限 {MAX_FILE_BYTES >> 20} MB），已拒绝读取",
+                         f"the file is too large ({st.st_size / 2**20:.0f} MB, limit {MAX_FILE_BYTES >> 20} MB): refused")
+    return st.st_size
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    return {errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限", errno.ELOOP: "符号链接循环",
+            errno.ENAMETOOLONG: "文件名过长"}.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def sniff(path: Path) -> FileKind:
+    """Classify a file by its bytes (not its name) and reject what must not be parsed."""
+    path = Path(path)
+    size = check_regular(path)
     if size == 0:
         raise unreadable("文件是空的（0 字节）", "the file is empty (0 bytes)")
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    suffix = path.suffix.lower()
     if head.startswith(ZIP_MAGIC):
-        _check_zip(path)
-        return FileKind("xlsx")
+        return _inspect_zip(path)
     if head.startswith(OLE_MAGIC):
-        if _is_encrypted_ole(path):
-            raise unreadable("工作簿设有打开密码，请在 Excel 中取消密码后再处理",
-                             "the workbook is password-protected; remove the password in Excel first")
+        _check_ole(path)
         return FileKind("xls")
+    _refuse_known_non_workbook(head, suffix)
     if suffix == ".csv":
         return FileKind("csv")
     if suffix in (".xlsx", ".xlsm", ".xls"):
@@ -75,24 +129,44 @@ def sniff(path: Path) -> FileKind:
                      "not a supported spreadsheet (.xlsx .xlsm .xls .csv)")
 
 
-def _check_zip(path: Path) -> None:
+def _refuse_known_non_workbook(head: bytes, suffix: str) -> None:
+    """Files other systems export under a spreadsheet's name: say what they are and what to do."""
+    if len(head) >= 4 and head[:2] in _BARE_BIFF and head[2:4] in (b"\x04\x00", b"\x06\x00", b"\x08\x00", b"\x10\x00"):
+        raise unreadable("这是 Excel 4.0 或更早版本保存的 .xls（BIFF2–4），无法读取；请在 Excel 或 WPS 中打开后另存为 .xlsx",
+                         "an .xls saved by Excel 4.0 or older (BIFF2-4) cannot be read; open it in Excel or WPS "
+                         "and save it as .xlsx")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if suffix != ".csv" and (text.startswith((b"<html", b"<!doctype html", b"<table", b"<meta"))
+                             or b"<html" in text[:200]):
+        raise unreadable("这是网页（HTML）文件，只是扩展名为表格；请在 Excel 或 WPS 中打开后另存为 .xlsx",
+                         "this is a web page (HTML) with a spreadsheet's name; open it in Excel or WPS and save it as .xlsx")
+    if text.startswith(b"<?xml") and suffix != ".csv":
+        raise unreadable("这是 XML 文件（如 Excel 2003 XML 表格），不是 .xlsx 工作簿；请在 Excel 或 WPS 中打开后另存为 .xlsx",
+                         "this is an XML file (such as an Excel 2003 XML spreadsheet), not an .xlsx workbook; "
+                         "open it in Excel or WPS and save it as .xlsx")
+
+
+def _check_ole(path: Path) -> None:
+    # Stream names sit in the directory sectors as UTF-16-LE; ASCII letters lower-case alike there.
+    with path.open("rb") as fh:
+        data = fh.read(8 << 20).lower()
+    if "encryptedpackage".encode("utf-16-le") in data:
+        raise unreadable("工作簿设有打开密码，请在 Excel 中取消密码后再处理",
+                         "the workbook is password-protected; remove the password in Excel first")
+    if "workbook".encode("utf-16-le") not in data and "book".encode("utf-16-le") not in data:
+        what = ("Word 文档", "a Word document") if "worddocument".encode("utf-16-le") in data else ("其他 Office 文件", "another Office file")
+        raise unreadable(f"这是 Office 复合文档，但其中没有 Excel 工作簿（可能是{what[0]}）",
+                         f"an Office compound file that holds no Excel workbook ({what[1]}?)")
+
+
+def _inspect_zip(path: Path) -> FileKind:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            names = {i.filename for i in infos}
-            if "xl/workbook.xml" not in names:
-                if "EncryptedPackage" in names:
-                    raise unreadable("工作簿设有打开密码", "the workbook is password-protected")
-                raise unreadable("压缩包中没有 Excel 工作簿内容（缺少 xl/workbook.xml）",
-                                 "the zip holds no Excel workbook (xl/workbook.xml missing)")
-            total = sum(i.file_size for i in infos)
-            if total > MAX_UNCOMPRESSED or any(
-                i.file_size > (8 << 20) and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos
-            ):
-                raise unreadable(
-                    f"解压后体积异常（{total / 2**20:.0f} MB），疑似压缩炸弹，已拒绝读取",
-                    f"uncompressed size is abnormal ({total / 2**20:.0f} MB): refused as a possible zip bomb",
-                )
+            names = {_norm(i.filename): i.filename for i in infos}
+            if "EncryptedPackage" in names:
+                raise unreadable("工作簿设有打开密码", "the workbook is password-protected")
+            _check_sizes(infos)
             for info in infos:
                 if info.filename.endswith((".xml", ".rels")) and info.file_size:
                     with zf.open(info) as member:
@@ -101,16 +175,97 @@ def _check_zip(path: Path) -> None:
                                 f"{info.filename} 含有 DOCTYPE/实体声明（XML 外部实体），已拒绝读取",
                                 f"{info.filename} declares a DOCTYPE/entity (XML external entity): refused",
                             )
-    except zipfile.BadZipFile:
-        raise unreadable("文件已损坏：压缩包不完整或被截断", "the file is damaged: truncated or corrupt zip") from None
-    except (OSError, EOFError, zipfile.LargeZipFile) as exc:
-        raise unreadable(f"文件已损坏（{exc}）", f"the file is damaged ({exc})") from None
+            return _package(zf, names)
+    except zipfile.BadZipFile as exc:
+        raise unreadable("文件已损坏：压缩包不完整或被截断", "the file is damaged: truncated or corrupt zip",
+                         str(exc)) from None
+    except (OSError, EOFError, zipfile.LargeZipFile, RuntimeError, NotImplementedError) as exc:
+        raise unreadable("文件已损坏或使用了不支持的压缩方式", "the file is damaged or uses an unsupported compression",
+                         f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-def _is_encrypted_ole(path: Path) -> bool:
-    # An encrypted .xlsx is an OLE container holding an "EncryptedPackage" stream; the name sits in
-    # the directory sectors, stored as UTF-16-LE.
-    marker = "EncryptedPackage".encode("utf-16-le")
-    with path.open("rb") as fh:
-        data = fh.read(8 << 20)
-    return marker in data
+def check_zip_caps(path: Path, what: tuple[str, str] = ("", "")) -> None:
+    """The zip-bomb caps alone, for other zip documents (a .docx notice)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _check_sizes(zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise unreadable(f"{what[0] or '文件'}已损坏：压缩包不完整或被截断", f"{what[1] or 'the file'} is damaged: truncated or corrupt zip",
+                         str(exc)) from None
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED or any(
+        i.file_size > (8 << 20) and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos
+    ):
+        raise unreadable(
+            f"解压后体积异常（{total / 2**20:.0f} MB），疑似压缩炸弹，已拒绝读取",
+            f"uncompressed size is abnormal ({total / 2**20:.0f} MB): refused as a possible zip bomb",
+        )
+
+
+def _norm(name: str) -> str:
+    """A zip member name as a part name: forward slashes, no leading slash, no `..` left."""
+    name = name.replace("\\", "/").lstrip("/")
+    return posixpath.normpath(name) if name else name
+
+
+def resolve_target(source_part: str, target: str) -> str:
+    """A relationship target as a part name (relative to the source part's folder, or absolute)."""
+    target = target.replace("\\", "/")
+    if target.startswith("/"):
+        return _norm(target)
+    return _norm(posixpath.join(posixpath.dirname(source_part), target))
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]  # Strict OOXML and prefixed files use other namespaces
+
+
+def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
+    """Find the workbook through the package relationships, and every sheet's part."""
+    from defusedxml import DefusedXmlException
+    from defusedxml import ElementTree as ET
+
+    def read(part: str) -> bytes | None:
+        member = names.get(part)
+        if member is None:
+            lower = {k.lower(): v for k, v in names.items()}  # Windows tools vary the case
+            member = lower.get(part.lower())
+        return None if member is None else zf.read(member)
+
+    def rels_of(part: str) -> dict[str, tuple[str, str]]:
+        folder, base = posixpath.split(part)
+        data = read(posixpath.join(folder, "_rels", base + ".rels"))
+        if data is None:
+            return {}
+        return {r.get("Id", ""): (r.get("Type", ""), resolve_target(part, r.get("Target", "")))
+                for r in ET.fromstring(data) if r.get("Target") is not None}
+
+    try:
+        root = rels_of("")
+        workbook = next((t for typ, t in root.values() if typ.endswith(_OFFICE_DOCUMENT)), "xl/workbook.xml")
+        data = read(workbook)
+        if data is None:
+            raise unreadable("压缩包中没有 Excel 工作簿内容（缺少 workbook.xml）",
+                             "the zip holds no Excel workbook (workbook.xml missing)")
+        rels = rels_of(workbook)
+        sheets: dict[str, str] = {}
+        skipped = []
+        for s in ET.fromstring(data).iter():
+            if _local(s.tag) != "sheet":
+                continue
+            rid = next((v for k, v in s.attrib.items() if _local(k) == "id"), "")
+            typ, target = rels.get(rid, ("", ""))
+            name = s.get("name", "")
+            if not typ.endswith(_READABLE_SHEETS):
+                skipped.append(name)
+            elif target:
+                sheets[name] = names.get(target) or target
+    except ReadError:
+        raise
+    except (DefusedXmlException, ET.ParseError) as exc:
+        raise unreadable("工作簿结构（workbook.xml 或关系文件）格式错误", "the workbook's structure (workbook.xml or its "
+                         "relationships) is malformed", f"{type(exc).__name__}: {exc}"[:200]) from None
+    return FileKind("xlsx", names.get(workbook, workbook), sheets, tuple(skipped))
