@@ -12,6 +12,7 @@ its colour theme as a small zip, so asking `zipfile.is_zipfile` again later take
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import re
@@ -63,6 +64,12 @@ class FileKind:
     workbook: str = ""  # zip member of the workbook part (usually xl/workbook.xml)
     sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> zip member of its XML
     skipped: tuple[str, ...] = ()  # sheets no reader here understands (Excel 4 macro sheets)
+    odd_targets: tuple[str, ...] = ()  # legal sheet targets calamine cannot follow (`../xl/...`)
+
+    @property
+    def needs_repair(self) -> bool:
+        """calamine would refuse the package as stored, though Excel opens it."""
+        return bool(self.skipped or self.odd_targets)
 
 
 def check_regular(path: Path) -> int:
@@ -149,14 +156,28 @@ def _refuse_known_non_workbook(head: bytes, suffix: str) -> None:
 def _check_ole(path: Path) -> None:
     # Stream names sit in the directory sectors as UTF-16-LE; ASCII letters lower-case alike there.
     with path.open("rb") as fh:
-        data = fh.read(8 << 20).lower()
-    if "encryptedpackage".encode("utf-16-le") in data:
+        raw = fh.read(8 << 20)
+    data = raw.lower()
+    if "encryptedpackage".encode("utf-16-le") in data or _biff_filepass(raw):
         raise unreadable("工作簿设有打开密码，请在 Excel 中取消密码后再处理",
                          "the workbook is password-protected; remove the password in Excel first")
     if "workbook".encode("utf-16-le") not in data and "book".encode("utf-16-le") not in data:
         what = ("Word 文档", "a Word document") if "worddocument".encode("utf-16-le") in data else ("其他 Office 文件", "another Office file")
         raise unreadable(f"这是 Office 复合文档，但其中没有 Excel 工作簿（可能是{what[0]}）",
                          f"an Office compound file that holds no Excel workbook ({what[1]}?)")
+
+
+def _biff_filepass(data: bytes) -> bool:
+    """A FILEPASS record among the first records of the workbook globals: an .xls with a password."""
+    at = data.find(b"\x09\x08\x10\x00\x00\x06\x05\x00")  # BIFF8 BOF of the workbook globals
+    if at < 0:
+        return False
+    for _ in range(8):
+        rid, size = int.from_bytes(data[at:at + 2], "little"), int.from_bytes(data[at + 2:at + 4], "little")
+        if rid == 0x002F:
+            return True
+        at += 4 + size
+    return False
 
 
 def _inspect_zip(path: Path) -> FileKind:
@@ -235,13 +256,19 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
             member = lower.get(part.lower())
         return None if member is None else zf.read(member)
 
+    raw_targets: dict[str, str] = {}
+
     def rels_of(part: str) -> dict[str, tuple[str, str]]:
         folder, base = posixpath.split(part)
         data = read(posixpath.join(folder, "_rels", base + ".rels"))
         if data is None:
             return {}
-        return {r.get("Id", ""): (r.get("Type", ""), resolve_target(part, r.get("Target", "")))
-                for r in ET.fromstring(data) if r.get("Target") is not None}
+        out = {}
+        for r in ET.fromstring(data):
+            if r.get("Target") is not None:
+                out[r.get("Id", "")] = (r.get("Type", ""), resolve_target(part, r.get("Target", "")))
+                raw_targets[r.get("Id", "")] = r.get("Target", "")
+        return out
 
     try:
         root = rels_of("")
@@ -250,9 +277,11 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
         if data is None:
             raise unreadable("压缩包中没有 Excel 工作簿内容（缺少 workbook.xml）",
                              "the zip holds no Excel workbook (workbook.xml missing)")
+        raw_targets.clear()  # ids are per relationships file: keep the workbook's only
         rels = rels_of(workbook)
         sheets: dict[str, str] = {}
         skipped = []
+        odd = []
         for s in ET.fromstring(data).iter():
             if _local(s.tag) != "sheet":
                 continue
@@ -263,9 +292,44 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
                 skipped.append(name)
             elif target:
                 sheets[name] = names.get(target) or target
+                raw = raw_targets.get(rid, "")
+                if {".", ".."} & set(raw.replace("\\", "/").split("/")):
+                    odd.append(raw)
     except ReadError:
         raise
     except (DefusedXmlException, ET.ParseError) as exc:
         raise unreadable("工作簿结构（workbook.xml 或关系文件）格式错误", "the workbook's structure (workbook.xml or its "
                          "relationships) is malformed", f"{type(exc).__name__}: {exc}"[:200]) from None
-    return FileKind("xlsx", names.get(workbook, workbook), sheets, tuple(skipped))
+    return FileKind("xlsx", names.get(workbook, workbook), sheets, tuple(skipped), tuple(odd))
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\s[^>]*?/>")
+_NAME_ATTR = re.compile(rb'\sname="([^"]*)"')
+
+
+def repaired_package(path: Path, kind: FileKind) -> bytes:
+    """The package as calamine can read it, built in memory (the file itself is never changed):
+    `kind.skipped` sheets taken out of the workbook's sheet list, `kind.odd_targets` written as
+    the absolute part names they mean."""
+    import html
+
+    def keep(tag: re.Match) -> bytes:
+        m = _NAME_ATTR.search(tag.group())
+        name = html.unescape(m.group(1).decode("utf-8", "replace")) if m else ""
+        return b"" if name in kind.skipped else tag.group()
+
+    workbook = _norm(kind.workbook)
+    folder, base = posixpath.split(workbook)
+    rels = posixpath.join(folder, "_rels", base + ".rels")
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == kind.workbook:
+                data = _SHEET_TAG.sub(keep, data)
+            elif _norm(info.filename) == rels:
+                for raw in kind.odd_targets:
+                    fixed = html.escape("/" + resolve_target(workbook, raw))
+                    data = data.replace(f'Target="{html.escape(raw)}"'.encode(), f'Target="{fixed}"'.encode())
+            zout.writestr(info, data)
+    return out.getvalue()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .extent import check_extent, col_number
-from .filecheck import FileKind, ReadError, sniff, unreadable
+from .filecheck import FileKind, ReadError, repaired_package, sniff, unreadable
 from .isolate import isolated
 from .libmessages import translate
 from .findings import col_letter
@@ -89,6 +89,8 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     path = Path(path)
     kind = sniff(path)  # the one decision on what the file is; every step below follows it
     # the parse runs in a child process: a file that aborts the parser costs only its own result
+    if kind.kind != "csv":
+        import python_calamine  # noqa: F401 - imported once here, not again in every child
     for name, grid, merged, metadata in isolated(_sheets, path, kind, sheet):  # one sheet at a time
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
         if ledger is None:
@@ -154,8 +156,8 @@ def _open_calamine(path: Path, kind: FileKind):
 
     suffix = path.suffix.lower()
     try:
-        if kind.skipped:  # Excel 4 macro sheets: calamine refuses the whole workbook, Excel opens it
-            return pc.CalamineWorkbook.from_filelike(io.BytesIO(_without_sheets(path, kind)))
+        if kind.needs_repair:  # Excel 4 macro sheets, `../` targets: calamine refuses, Excel opens
+            return pc.CalamineWorkbook.from_filelike(io.BytesIO(repaired_package(path, kind)))
         if (kind.kind == "xlsx") == (suffix in (".xlsx", ".xlsm")):
             return pc.CalamineWorkbook.from_path(str(path))
         # an .xlsx saved as .xls (or the reverse): Excel opens it, so read it by its content
@@ -164,27 +166,6 @@ def _open_calamine(path: Path, kind: FileKind):
         raise unreadable("工作簿设有打开密码", "the workbook is password-protected") from None
     except Exception as exc:
         raise translate(exc) from None
-
-
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\s[^>]*?/>")
-_NAME_ATTR = re.compile(rb'\sname="([^"]*)"')
-
-
-def _without_sheets(path: Path, kind: FileKind) -> bytes:
-    """The package with `kind.skipped` sheets taken out of the workbook's sheet list, in memory."""
-    def keep(tag: re.Match) -> bytes:
-        m = _NAME_ATTR.search(tag.group())
-        name = html.unescape(m.group(1).decode("utf-8", "replace")) if m else ""
-        return b"" if name in kind.skipped else tag.group()
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == kind.workbook:
-                data = _SHEET_TAG.sub(keep, data)
-            zout.writestr(info, data, compress_type=zipfile.ZIP_STORED)
-    return out.getvalue()
 
 
 def _pick_sheets(names: list[str], sheet: str | int | None) -> list[str]:
