@@ -79,3 +79,25 @@ def test_english_refusals_in_english():
     assert len(out) == len(REFUSED) + 1  # one line a file, one summary
     for line in out[:-1]:
         assert not CJK.search(line.split(": ", 1)[1]), line
+
+
+def test_excel_saved_xls_ledger_has_the_findings_of_its_xlsx_twin():
+    """examples/…000….xls carries Excel's THEME record (a zip inside the .xls): built by
+    examples/build_excel_xls.py from the .xlsx twin."""
+    import zipfile
+
+    from conftest import EX000
+
+    xls = EX000.with_suffix(".xls")
+    assert zipfile.is_zipfile(xls) and xls.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    found = {}
+    for path in (xls, EX000):
+        done = run("validate", path, "--format", "json")
+        assert done.returncode == 1, done.stderr  # the seed has real defects: errors, exit 1
+        (result,) = json.loads(done.stdout)["files"]
+        assert result["error"] is None and result["rows"] == 12
+        found[path.suffix] = sorted((f["code"], f["cell"], f["message"]) for f in result["findings"])
+    assert found[".xls"] == found[".xlsx"]
+    # the seed's two sub-items without a contact (a real defect of the 2019 ledger)
+    assert [(code, cell) for code, cell, _ in found[".xls"]] == [
+        ("missing-contact", "H11"), ("missing-contact", "H13"), ("missing-phone", "I11"), ("missing-phone", "I13")]
