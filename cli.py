@@ -50,12 +50,16 @@ YearOpt = Annotated[Optional[int], typer.Option("--year", min=1949, max=2100,
 
 
 def _say(text: str) -> None:
-    sys.stdout.write(text)
+    from taizhang.validator.report import printable  # cell text never steers the terminal
+
+    sys.stdout.write(printable(text))
     sys.stdout.flush()
 
 
 def _fail(message: str, code: int = 2) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    from taizhang.validator.report import printable
+
+    sys.stderr.write(printable(message.rstrip("\n")) + "\n")
     raise typer.Exit(code)
 
 
