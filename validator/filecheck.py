@@ -187,15 +187,7 @@ def _inspect_zip(path: Path) -> FileKind:
             names = {_norm(i.filename): i.filename for i in infos}
             if "EncryptedPackage" in names:
                 raise unreadable("工作簿设有打开密码", "the workbook is password-protected")
-            _check_sizes(infos)
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")) and info.file_size:
-                    with zf.open(info) as member:
-                        if _XML_DANGER.search(member.read(4096)):
-                            raise unreadable(
-                                f"{info.filename} 含有 DOCTYPE/实体声明（XML 外部实体），已拒绝读取",
-                                f"{info.filename} declares a DOCTYPE/entity (XML external entity): refused",
-                            )
+            _check_members(zf, infos)
             return _package(zf, names)
     except zipfile.BadZipFile as exc:
         raise unreadable("文件已损坏：压缩包不完整或被截断", "the file is damaged: truncated or corrupt zip",
@@ -205,14 +197,31 @@ def _inspect_zip(path: Path) -> FileKind:
                          f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-def check_zip_caps(path: Path, what: tuple[str, str] = ("", "")) -> None:
-    """The zip-bomb caps alone, for other zip documents (a .docx notice)."""
+def check_zip_document(path: Path) -> None:
+    """The caps validate applies to a workbook, for another zip document (a .docx notice):
+    a regular file, its size, zip-bomb ratios and XML entity declarations."""
+    check_regular(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            _check_sizes(zf.infolist())
+            _check_members(zf, zf.infolist())
     except zipfile.BadZipFile as exc:
-        raise unreadable(f"{what[0] or '文件'}已损坏：压缩包不完整或被截断", f"{what[1] or 'the file'} is damaged: truncated or corrupt zip",
-                         str(exc)) from None
+        raise unreadable("文件已损坏或不是 Word 文档：压缩包不完整或被截断",
+                         "damaged file or not a Word document: truncated or corrupt zip", str(exc)) from None
+    except (OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+        raise unreadable("文件已损坏或使用了不支持的压缩方式", "the file is damaged or uses an unsupported compression",
+                         f"{type(exc).__name__}: {exc}"[:200]) from None
+
+
+def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    _check_sizes(infos)
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels")) and info.file_size:
+            with zf.open(info) as member:
+                if _XML_DANGER.search(member.read(4096)):
+                    raise unreadable(
+                        f"{info.filename} 含有 DOCTYPE/实体声明（XML 外部实体），已拒绝读取",
+                        f"{info.filename} declares a DOCTYPE/entity (XML external entity): refused",
+                    )
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
