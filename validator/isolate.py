@@ -68,6 +68,8 @@ def isolated(produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]
 def _child(conn, produce: Callable[..., Iterator[Any]], args: tuple) -> None:
     code = 0
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)  # a Rust abort prints its own message and backtrace: the parent says one line
         _limit_memory()
         for item in _guarded(produce, *args):
             conn.send(("item", item))
