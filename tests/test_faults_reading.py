@@ -1,0 +1,207 @@
+"""Fault injection, reading side (issue 13): each case builds its hostile input, runs the real
+`taizhang` command as a child process under a memory cap and a timeout, and asserts the exit
+code, the single line the user sees, and the bytes on disk afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from capped import lines, run
+from conftest import EX003
+
+DATA = Path(__file__).parent / "data"
+
+
+def _sheet_xlsx(path: Path, sheet_xml: str) -> Path:
+    """A minimal workbook around one sheet's XML (what a hostile generator writes)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                   + sheet_xml + "</worksheet>")
+    return path
+
+
+HEADER_ROW = ('<row r="1"><c r="A1" t="inlineStr"><is><t>序号</t></is></c>'
+              '<c r="B1" t="inlineStr"><is><t>工作任务</t></is></c><c r="C1" t="inlineStr"><is><t>牵头部门</t></is></c></row>')
+
+# name -> (dimension element or "", the far row) : the same far value, whatever <dimension> says
+FAR_VALUE = {
+    "no-dimension": "",
+    "lying-dimension": '<dimension ref="A1:C2"/>',
+    "true-dimension": '<dimension ref="A1:XFD1048576"/>',
+}
+
+
+@pytest.mark.parametrize("case", FAR_VALUE)
+def test_far_value_refused_before_allocation_others_still_reported(tmp_path, case):
+    """A 2 KB workbook whose one value sits at XFD1048576 would ask calamine for 17 billion
+    cells; before the guard scanned the XML this aborted the whole process."""
+    bad = _sheet_xlsx(tmp_path / "far.xlsx", FAR_VALUE[case] + "<sheetData>" + HEADER_ROW
+                      + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+    assert bad.stat().st_size < 3000
+    before = bad.read_bytes()
+    done = run("validate", bad, EX003, "--format", "json", cap=1 << 30, timeout=60)
+    assert done.returncode == 2 and done.stderr == b""
+    first, second = json.loads(done.stdout)["files"]
+    assert first["error"]["code"] == "unreadable-file"
+    assert "延伸到第 1048576 行、16384 列" in first["error"]["message"]
+    assert second["error"] is None and second["rows"] == 40
+    assert bad.read_bytes() == before
+
+
+def test_cells_without_references_are_counted(tmp_path):
+    """Cells may omit r="A1": they sit after their neighbours, so a wide first row and a far
+    row multiply. The guard counts them row by row."""
+    wide = '<row r="1">' + "<c><v>1</v></c>" * 16384 + "</row>"
+    bad = _sheet_xlsx(tmp_path / "wide.xlsx", "<sheetData>" + wide + '<row r="1000000"><c><v>2</v></c></row></sheetData>')
+    done = run("validate", bad, cap=1 << 30)
+    assert done.returncode == 2
+    (line, summary) = lines(done.stdout)
+    assert "延伸到第 1000000 行、16384 列" in line
+
+
+def test_parser_abort_costs_only_that_file():
+    """A 5.5 KB .xls (LibreOffice, one value at IV65536): calamine allocates 16.7 million cells
+    at open. Under a tight cap the allocation fails and Rust aborts: only the child reading that
+    file dies; the other file's result and one line about this one remain."""
+    far = DATA / "far-cell.xls"
+    assert far.stat().st_size < 6000
+    done = run("validate", far, EX003, cap=900 << 20, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == b""  # no Rust message, no backtrace
+    out = lines(done.stdout)
+    assert out[0].startswith(f"{far}: 读取此文件时解析库异常终止") and "SIGABRT" in out[0]
+    assert "003_tianjin" in out[1] and "40 行数据" in out[1]
+
+
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_fifo_input_one_line_no_hang(tmp_path, command):
+    fifo = tmp_path / ("台账.xlsx" if command == "validate" else "通知.txt")
+    os.mkfifo(fifo)
+    args = ["validate", fifo] if command == "validate" else ["import", fifo, "-o", tmp_path / "out.xlsx"]
+    done = run(*args, timeout=20)  # a blocking open would hang until the timeout
+    assert done.returncode == 2
+    text = lines(done.stdout + done.stderr)
+    assert any("这不是普通文件（是命名管道），已拒绝读取" in t for t in text)
+    assert not (tmp_path / "out.xlsx").exists()
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_symlink_to_a_device_refused(tmp_path):
+    link = tmp_path / "zero.xlsx"
+    link.symlink_to("/dev/zero")
+    done = run("validate", link, timeout=20)
+    assert done.returncode == 2
+    assert lines(done.stdout)[0] == f"{link}: 这不是普通文件（是设备），已拒绝读取"
+
+
+def test_import_docx_zip_bomb_refused(tmp_path):
+    from docx import Document
+
+    notice = tmp_path / "通知.docx"
+    Document().save(notice)
+    with zipfile.ZipFile(notice, "a", zipfile.ZIP_DEFLATED) as z:
+        with z.open("word/media/padding.bin", "w", force_zip64=True) as fh:
+            for _ in range(64):
+                fh.write(b"\0" * (1 << 20))
+    done = run("import", notice, "-o", tmp_path / "台账.xlsx")
+    assert done.returncode == 2
+    (line,) = lines(done.stderr)
+    assert line.startswith(f"{notice}：") and "疑似压缩炸弹" in line
+    assert not (tmp_path / "台账.xlsx").exists()
+
+
+@pytest.mark.parametrize("suffix,command", [(".txt", "import"), (".csv", "validate")])
+def test_oversized_input_refused(tmp_path, suffix, command):
+    big = tmp_path / f"big{suffix}"
+    with big.open("wb") as fh:
+        fh.truncate(300 << 20)  # sparse: costs no disk
+    args = ["import", big, "-o", tmp_path / "o.xlsx"] if command == "import" else ["validate", big]
+    done = run(*args, timeout=30)
+    assert done.returncode == 2
+    assert any("文件过大（300 MB，上限 256 MB）" in t for t in lines(done.stdout + done.stderr))
+
+
+ESC = "\x1b]0;pwned\x07\x1b[2J"
+
+
+def _hostile_names_ledger(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # openpyxl refuses control characters; a CSV export carries them as they are
+    rows = ["序号,工作任务,牵头部门,时间进度,联系人,联系电话", f"1,推进改革,{ESC}未知局,2019年6月底,张三,{ESC}123"]
+    raw = os.fsencode(folder) + b"/\xff\xfe\xe5\x8f\xb0\x1b[31m.csv"  # not UTF-8, with an escape
+    with open(raw, "wb") as fh:
+        fh.write("\n".join(rows).encode("utf-8"))
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_escapes_and_non_utf8_names_never_reach_the_terminal_raw(tmp_path, fmt):
+    folder = _hostile_names_ledger(tmp_path)
+    done = run("validate", folder, "--format", fmt)
+    assert done.returncode in (0, 1), done.stderr
+    assert b"\x1b" not in done.stdout and b"\x07" not in done.stdout and done.stderr == b""
+    text = done.stdout.decode("utf-8")  # valid UTF-8 whatever the file name's bytes
+    assert "未知局" in text  # the finding about the unit cell is there, its escape made visible
+    if fmt == "json":
+        (result,) = json.loads(text)["files"]
+        assert "/in/\\xff\\xfe台\x1b[31m.csv" in result["path"]
+        assert any("\x1b" in f["message"] for f in result["findings"])  # kept, escaped in the JSON text
+    elif fmt == "sarif":
+        assert "/in/%FF%FE%E5%8F%B0%1B%5B31m.csv" in text
+        json.loads(text)
+    else:
+        assert "\\xff\\xfe台\\x1b[31m.csv" in text and "pwned\\x07\\x1b" in text
+    if fmt == "junit":
+        import xml.etree.ElementTree as ET
+
+        ET.fromstring(done.stdout)
+
+
+def test_output_to_dev_null_stays_a_device(tmp_path):
+    done = run("validate", EX003, "-o", "/dev/null")
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_output_to_a_fifo_nobody_reads_refused(tmp_path):
+    fifo = tmp_path / "report.json"
+    os.mkfifo(fifo)
+    done = run("validate", EX003, "--format", "json", "-o", fifo, timeout=20)
+    assert done.returncode == 2
+    assert lines(done.stderr) == [f"无法写入 {fifo}：这是命名管道，但没有程序在读取它"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_disk_full_keeps_the_old_report(tmp_path):
+    """RLIMIT_FSIZE makes every write past 64 bytes fail (EFBIG), as a full disk would."""
+    report = tmp_path / "report.json"
+    report.write_text("旧的报告\n", encoding="utf-8")
+    done = run("validate", EX003, "--format", "json", "-o", report, fsize=64)
+    assert done.returncode == 2
+    assert lines(done.stderr) == [f"无法写入 {report}：文件超出允许的大小"]
+    assert report.read_text(encoding="utf-8") == "旧的报告\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temp file left
+
+
+def test_dev_full_one_line():
+    done = run("validate", EX003, "--format", "json", "-o", "/dev/full")
+    assert done.returncode == 2
+    assert lines(done.stderr) == ["无法写入 /dev/full：磁盘空间不足"]
+
+
+def test_permission_denied_one_line(tmp_path):
+    done = run("validate", EX003, "-o", "/sys/taizhang-report.txt")  # read-only even for root
+    assert done.returncode == 2
+    (line,) = lines(done.stderr)
+    assert line.startswith("无法写入 /sys/taizhang-report.txt：")
