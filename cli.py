@@ -180,17 +180,31 @@ def rules(
     lang: LangOpt = Lang.zh,
 ) -> None:
     """列出所有问题代码，或查看一条规则的说明。Print the finding catalogue."""
-    from taizhang.validator.findings import FILE_ERRORS, RULES
+    from taizhang.validator.findings import FILE_ERROR_DOCS, FILE_ERRORS, RULES
 
     zh = lang == Lang.zh
+    labels = ("做什么", "为什么", "示例", "应改为") if zh else ("What", "Why", "Example", "Instead")
+    if code in FILE_ERRORS:
+        why_zh, why_en, sample, fix_zh, fix_en = FILE_ERROR_DOCS[code]
+        title = FILE_ERRORS[code][0 if zh else 1]
+        _say((f"{code}（文件级错误，退出码 2）" if zh else f"{code} (file error, exit code 2) ") + f"{title}\n"
+             f"  {labels[0]}: " + ("整个文件无法校验，只给出一行说明，同一次调用中的其他文件照常校验" if zh else
+                                   "the whole file cannot be checked: one line, the other files are still checked")
+             + f"\n  {labels[1]}: {why_zh if zh else why_en}\n  {labels[2]}: {sample}\n"
+               f"  {labels[3]}: {fix_zh if zh else fix_en}\n")
+        return
     if code:
+        from taizhang.validator.rule_examples import example_findings
+
         rule = RULES.get(code)
         if rule is None:
-            _fail(f"没有规则「{code}」。可用：{'、'.join(RULES)}" if zh else f"No rule '{code}'.")
-        labels = ("做什么", "为什么", "示例", "应改为") if zh else ("What", "Why", "Example", "Instead")
+            known = "、".join([*RULES, *FILE_ERRORS]) if zh else ", ".join([*RULES, *FILE_ERRORS])
+            _fail(f"没有规则「{code}」。可用：{known}" if zh else f"No rule '{code}'. Known: {known}")
+        example = example_findings().get(code)
+        shown = example.message(lang.value) if example else rule.sample(lang.value)
         severity = ("错误" if rule.severity == "error" else "警告") if zh else rule.severity
         _say((f"{rule.code}（{severity}）" if zh else f"{rule.code} ({severity}) ") + f"{rule.title(lang.value)}\n"
-             f"  {labels[0]}: {rule.sample(lang.value)}\n"
+             f"  {labels[0]}: {shown}\n"
              f"  {labels[1]}: {rule.why_zh if zh else rule.why_en}\n"
              f"  {labels[2]}: {rule.example}\n"
              f"  {labels[3]}: {rule.fix_zh if zh else rule.fix_en}\n")
