@@ -16,7 +16,6 @@ from conftest import EX000, EX002
 from taizhang.ledgerops.merge import CONFLICT_SHEET, LOG_SHEET, MergeError, merge_ledgers
 from taizhang.ledgerops.safe_write import OutputLocked
 from taizhang.ledgerops.split import split_ledger
-from taizhang.ledgerops.xlsx_out import APPLIED_FILL, CONFLICT_FILL, INVALID_FILL
 from lo import convert, pdf_text, to_pdf, to_png, assert_not_blank
 from taizhang.validator.reader import read_ledger
 from taizhang.validator.validate import Options, validate_file
@@ -53,8 +52,15 @@ def delete_title(ws) -> None:
     ws.delete_rows(1)
 
 
+# The colours a user sees in Excel, as ARGB: written here, not imported from the code under test.
+APPLIED_FILL = "FFC6EFCE"  # light green: a change taken from a submission
+CONFLICT_FILL = "FFF8CBAD"  # orange: two submissions disagree
+INVALID_FILL = "FFFFC7CE"  # light red: applied, but the value fails validation
+
+
 def fill_of(cell) -> str:
-    return str(cell.fill.fgColor.rgb)[-6:] if cell.fill and cell.fill.fill_type else ""
+    """The solid fill's ARGB as stored in the workbook ("" for no fill)."""
+    return str(cell.fill.fgColor.rgb) if cell.fill and cell.fill.fill_type == "solid" else ""
 
 
 def build_submissions(root: Path) -> tuple[Path, Path]:
