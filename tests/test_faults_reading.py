@@ -69,18 +69,74 @@ def test_cells_without_references_are_counted(tmp_path):
     assert "延伸到第 1000000 行、16384 列" in line
 
 
-def test_parser_abort_costs_only_that_file():
-    """A 5.5 KB .xls (LibreOffice, one value at IV65536): calamine allocates 16.7 million cells
-    at open. Under a tight cap the allocation fails and Rust aborts: only the child reading that
-    file dies; the other file's result and one line about this one remain."""
+def test_far_cell_xls_refused_before_calamine_opens_it():
+    """A 5.5 KB .xls (LibreOffice, one value at IV65536): calamine reserves 16.7 million cells
+    when it opens the workbook (670 MB; under a tighter cap the allocation aborts the process).
+    The BIFF records are scanned first."""
     far = DATA / "far-cell.xls"
     assert far.stat().st_size < 6000
     done = run("validate", far, EX003, cap=900 << 20, timeout=120)
-    assert done.returncode == 2
-    assert done.stderr == b""  # no Rust message, no backtrace
+    assert done.returncode == 2 and done.stderr == b""
     out = lines(done.stdout)
-    assert out[0].startswith(f"{far}: 读取此文件时解析库异常终止") and "SIGABRT" in out[0]
+    assert out[0].startswith(f"{far}: 工作表「Sheet」的使用区域异常：延伸到第 65536 行、256 列")
     assert "003_tianjin" in out[1] and "40 行数据" in out[1]
+
+
+def test_shared_string_count_that_aborted_the_process_is_read(tmp_path):
+    """The 4.5 KB workbook of issue 13: uniqueCount="100000000000" made calamine reserve 2.4 TB
+    and abort, taking every other file's result with it. Excel ignores the hint; so do we."""
+    src = DATA / "other-software" / "frictionless-py__data_merged-cells.xlsx"
+    bad = tmp_path / "count.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                data = data.replace(b'uniqueCount="1"', b'uniqueCount="100000000000"')
+            zout.writestr(info, data)
+    assert bad.stat().st_size < 5000
+    before = bad.read_bytes()
+    done = run("validate", bad, EX003, "--format", "json")
+    assert done.returncode == 2 and done.stderr == b""
+    first, second = json.loads(done.stdout)["files"]
+    assert first["error"]["code"] == "header-not-found"  # read: it is simply not a ledger
+    assert second["error"] is None and second["rows"] == 40
+    assert bad.read_bytes() == before
+
+
+def test_a_workbook_beyond_the_read_budget_costs_only_its_own_result(tmp_path):
+    """What no guard foresees is read in a child process: here a real 5,000-row ledger under a
+    10 MB read budget. Only that child fails; one line names the file, the next file is read."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import generate
+
+    big = tmp_path / "5000.xlsx"
+    generate.generate_ledger(big, 5000)
+    done = run("validate", big, EX003, env={"TAIZHANG_READ_MEMORY_MB": "10"}, timeout=120)
+    assert done.returncode == 2 and done.stderr == b""
+    out = lines(done.stdout)
+    assert out[0].startswith(f"{big}: ") and "内存超出上限" in out[0], out[0]
+    assert "003_tianjin" in out[1] and "40 行数据" in out[1]
+    done = run("validate", big, timeout=120)  # with the usual budget the same file is read
+    assert done.returncode == 1 and "5000 行数据" in lines(done.stdout)[0]
+
+
+def test_child_that_aborts_becomes_one_read_error():
+    """The mechanism itself, with a real fork and a real abort()."""
+    from taizhang.validator.filecheck import ReadError
+    from taizhang.validator.isolate import isolated
+
+    def aborts():
+        yield "first"
+        os.abort()
+
+    got = []
+    with pytest.raises(ReadError) as caught:
+        for item in isolated(aborts):
+            got.append(item)
+    assert got == ["first"]
+    assert "解析库异常终止" in caught.value.zh and caught.value.detail == "signal SIGABRT"
 
 
 @pytest.mark.parametrize("command", ["validate", "import"])

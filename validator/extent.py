@@ -8,6 +8,9 @@ largest row and column that really hold a value. A sheet no larger than 99,999 r
 columns (every ledger) is recognised by one regular-expression pass; only bigger ones get the
 precise scan.
 
+An .xls gets the same refusal from one pass over its BIFF records (cell records carry their row
+and column; DIMENSIONS records say how much calamine reserves before it reads a cell).
+
 The guard protects; it never decides what a file is (that is `filecheck.sniff`) and never fails a
 file it cannot inspect: the parser then answers, in a child process (`isolate`).
 """
@@ -50,15 +53,22 @@ def check_extent(path: Path, kind: FileKind, sheet: str) -> None:
         rows, cols, filled = _extent(path, part)
     except (KeyError, zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
         return  # cannot inspect: the parser decides, isolated in a child process
-    cells = rows * cols
-    if cells > MAX_GRID_CELLS or (cells > MAX_SPARSE_CELLS and cells > SPARSE_RATIO * max(filled, 1)):
-        raise unreadable(
-            f"工作表「{sheet}」的使用区域异常：延伸到第 {rows} 行、{cols} 列（约 {cells:,} 个单元格），"
-            f"但只有约 {filled:,} 个单元格有内容，读取需要的内存超出上限。请删除表格下方和右侧多余的行列后再试",
-            f"sheet '{sheet}' extends to row {rows} and {cols} columns (about {cells:,} cells) but only about "
-            f"{filled:,} cells hold values; reading it would need more memory than allowed. Delete the stray "
-            "rows and columns below and right of the table",
-        )
+    if _too_large(rows * cols, filled):
+        raise _refusal(sheet, rows, cols, rows * cols, filled)
+
+
+def _too_large(cells: int, filled: int) -> bool:
+    return cells > MAX_GRID_CELLS or (cells > MAX_SPARSE_CELLS and cells > SPARSE_RATIO * max(filled, 1))
+
+
+def _refusal(sheet: str, rows: int, cols: int, cells: int, filled: int):
+    return unreadable(
+        f"工作表「{sheet}」的使用区域异常：延伸到第 {rows} 行、{cols} 列（约 {cells:,} 个单元格），"
+        f"但只有约 {filled:,} 个单元格有内容，读取需要的内存超出上限。请删除表格下方和右侧多余的行列后再试",
+        f"sheet '{sheet}' extends to row {rows} and {cols} columns (about {cells:,} cells) but only about "
+        f"{filled:,} cells hold values; reading it would need more memory than allowed. Delete the stray "
+        "rows and columns below and right of the table",
+    )
 
 
 def _extent(path: Path, part: str) -> tuple[int, int, int]:
@@ -127,3 +137,79 @@ def _chunks(zf: zipfile.ZipFile, part: str):
 
 def _any_chunk(zf: zipfile.ZipFile, part: str, test) -> bool:
     return any(test(chunk) for chunk in _chunks(zf, part))
+
+
+# BIFF cell records: (row, column) at the start of the record's data. Blank cells cost calamine
+# nothing; MULRK carries its last column at the end.
+_BIFF_CELLS = frozenset({0x0203, 0x027E, 0x00FD, 0x0204, 0x0205, 0x0006, 0x00D6})
+_BIFF_MULRK, _BIFF_DIMENSIONS, _BIFF_BOF, _BIFF_BOUNDSHEET = 0x00BD, 0x0200, 0x0809, 0x0085
+
+
+def check_xls_extent(path: Path) -> None:
+    """The same refusal for an .xls, for every sheet at once: calamine reads them all when it
+    opens the workbook, reserving what each DIMENSIONS record claims, then the rectangle up to the
+    farthest value. Silent when the compound file cannot be inspected."""
+    try:
+        stream = _workbook_stream(path)
+    except Exception:  # noqa: BLE001 - olefile raises many types on damaged files; calamine then answers
+        return
+    if stream is None:
+        return
+    for sheet, rows, cols, filled, claimed in _xls_sheets(stream):
+        if claimed > MAX_GRID_CELLS or _too_large(rows * cols, filled):
+            raise _refusal(sheet, rows, cols, max(rows * cols, claimed), filled)
+
+
+def _workbook_stream(path: Path) -> bytes | None:
+    import olefile
+
+    with olefile.OleFileIO(str(path)) as ole:
+        for entry in ole.listdir(streams=True, storages=False):
+            if len(entry) == 1 and entry[0].lower() in ("workbook", "book"):
+                return ole.openstream(entry).read()
+    return None
+
+
+def _xls_sheets(stream: bytes):
+    """(sheet, rows, columns, cells with values, cells DIMENSIONS claims) of each worksheet."""
+    import struct
+
+    names: dict[int, str] = {}  # where each sheet's BOF starts -> its name (BOUNDSHEET)
+    at, size_all = 0, len(stream)
+    current = None  # the globals come first; BOFs of charts nested in a sheet are not in names
+    rows = cols = filled = claimed = 0
+    while at + 4 <= size_all:
+        rid, size = struct.unpack_from("<HH", stream, at)
+        body = at + 4
+        if rid == _BIFF_BOUNDSHEET and size >= 8:
+            names[struct.unpack_from("<I", stream, body)[0]] = _short_name(stream[body + 6:body + size])
+        elif rid == _BIFF_BOF and at in names:
+            if current is not None:
+                yield current, rows, cols, filled, claimed
+            current = names[at]
+            rows = cols = filled = claimed = 0
+        elif current is not None:
+            if rid in _BIFF_CELLS and size >= 4:
+                r, c = struct.unpack_from("<HH", stream, body)
+                rows, cols, filled = max(rows, r + 1), max(cols, c + 1), filled + 1
+            elif rid == _BIFF_MULRK and size >= 6:
+                r, = struct.unpack_from("<H", stream, body)
+                c, = struct.unpack_from("<H", stream, body + size - 2)
+                rows, cols, filled = max(rows, r + 1), max(cols, c + 1), filled + (size - 6) // 6
+            elif rid == _BIFF_DIMENSIONS and size >= 10:
+                if size >= 14:
+                    r0, r1, c0, c1 = struct.unpack_from("<IIHH", stream, body)
+                else:
+                    r0, r1, c0, c1 = struct.unpack_from("<HHHH", stream, body)
+                claimed = max(0, r1 - r0) * max(0, c1 - c0)
+        at = body + size
+    if current is not None:
+        yield current, rows, cols, filled, claimed
+
+
+def _short_name(data: bytes) -> str:
+    if len(data) < 2:
+        return "?"
+    cch, high = data[0], data[1] & 1
+    raw = data[2:2 + cch * (2 if high else 1)]
+    return raw.decode("utf-16-le" if high else "latin-1", "replace")

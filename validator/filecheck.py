@@ -65,11 +65,12 @@ class FileKind:
     sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> zip member of its XML
     skipped: tuple[str, ...] = ()  # sheets no reader here understands (Excel 4 macro sheets)
     odd_targets: tuple[str, ...] = ()  # legal sheet targets calamine cannot follow (`../xl/...`)
+    strings: str = ""  # zip member of the shared strings, when its uniqueCount must not be trusted
 
     @property
     def needs_repair(self) -> bool:
         """calamine would refuse the package as stored, though Excel opens it."""
-        return bool(self.skipped or self.odd_targets)
+        return bool(self.skipped or self.odd_targets or self.strings)
 
 
 def check_regular(path: Path) -> int:
@@ -309,7 +310,28 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
     except (DefusedXmlException, ET.ParseError) as exc:
         raise unreadable("工作簿结构（workbook.xml 或关系文件）格式错误", "the workbook's structure (workbook.xml or its "
                          "relationships) is malformed", f"{type(exc).__name__}: {exc}"[:200]) from None
-    return FileKind("xlsx", names.get(workbook, workbook), sheets, tuple(skipped), tuple(odd))
+    return FileKind("xlsx", names.get(workbook, workbook), sheets, tuple(skipped), tuple(odd),
+                    _untrusted_strings(zf, names, rels))
+
+
+_UNIQUE_COUNT = re.compile(rb'uniqueCount="(\d+)"')
+
+
+def _untrusted_strings(zf: zipfile.ZipFile, names: dict[str, str], rels: dict[str, tuple[str, str]]) -> str:
+    """The shared-strings member if its uniqueCount claims more strings than its bytes can hold.
+
+    calamine reserves room for uniqueCount strings before reading one: a 5 KB workbook claiming
+    10^11 asks for 2.4 TB and aborts the process. Excel ignores the hint, so the repaired package
+    drops it and the file is read.
+    """
+    member = next((names.get(t, t) for typ, t in rels.values() if typ.endswith("/sharedStrings")), "")
+    try:
+        info = zf.getinfo(member)
+        with zf.open(info) as fh:
+            m = _UNIQUE_COUNT.search(fh.read(2048))
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+        return ""
+    return member if m and int(m.group(1)) > info.file_size // 4 + 16 else ""  # <si/> is 5 bytes
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\s[^>]*?/>")
@@ -319,7 +341,7 @@ _NAME_ATTR = re.compile(rb'\sname="([^"]*)"')
 def repaired_package(path: Path, kind: FileKind) -> bytes:
     """The package as calamine can read it, built in memory (the file itself is never changed):
     `kind.skipped` sheets taken out of the workbook's sheet list, `kind.odd_targets` written as
-    the absolute part names they mean."""
+    the absolute part names they mean, an untrusted uniqueCount of `kind.strings` set to 0."""
     import html
 
     def keep(tag: re.Match) -> bytes:
@@ -336,6 +358,8 @@ def repaired_package(path: Path, kind: FileKind) -> bytes:
             data = zin.read(info)
             if info.filename == kind.workbook:
                 data = _SHEET_TAG.sub(keep, data)
+            elif info.filename == kind.strings:
+                data = _UNIQUE_COUNT.sub(b'uniqueCount="0"', data, count=1)
             elif _norm(info.filename) == rels:
                 for raw in kind.odd_targets:
                     fixed = html.escape("/" + resolve_target(workbook, raw))

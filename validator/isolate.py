@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 from .filecheck import ReadError, unreadable
 
-READ_BUDGET = 3 << 30  # bytes of address space a child may add for one workbook
+READ_BUDGET_MB = 3072  # address space a child may add for one workbook; TAIZHANG_READ_MEMORY_MB changes it
 
 
 def _forkable() -> bool:
@@ -70,6 +70,9 @@ def _child(conn, produce: Callable[..., Iterator[Any]], args: tuple) -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)  # a Rust abort prints its own message and backtrace: the parent says one line
+        # symbolising a backtrace allocates: out of memory, Rust's abort path then waits forever on
+        # a lock it holds itself. Without the backtrace the child simply dies.
+        os.environ["RUST_BACKTRACE"] = os.environ["RUST_LIB_BACKTRACE"] = "0"
         _limit_memory()
         for item in _guarded(produce, *args):
             conn.send(("item", item))
@@ -83,7 +86,8 @@ def _child(conn, produce: Callable[..., Iterator[Any]], args: tuple) -> None:
     except BaseException as exc:  # noqa: BLE001 - nothing may escape the child
         from .libmessages import translate
 
-        err = translate(exc)
+        # out of memory, calamine panics with unrelated words ("PyObject pointer is null")
+        err = translate(MemoryError(str(exc)) if _near_limit() else exc)
         try:
             conn.send(("error", (err.code, err.zh, err.en, err.detail)))
         except BaseException:  # noqa: BLE001
@@ -115,11 +119,24 @@ def _limit_memory() -> None:
         with open("/proc/self/statm") as fh:
             used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        want = used + READ_BUDGET
+        budget = int(os.environ.get("TAIZHANG_READ_MEMORY_MB") or READ_BUDGET_MB) << 20
+        want = used + budget
         if soft == resource.RLIM_INFINITY or want < soft:
             resource.setrlimit(resource.RLIMIT_AS, (want, hard))
     except (ImportError, OSError, ValueError):
         pass
+
+
+def _near_limit() -> bool:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return soft != resource.RLIM_INFINITY and used > 0.8 * soft
+    except (ImportError, OSError, ValueError):
+        return False
 
 
 def _died(status: int | None) -> ReadError:

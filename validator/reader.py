@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .extent import check_extent, col_number
+from .extent import check_extent, check_xls_extent, col_number
 from .filecheck import FileKind, ReadError, repaired_package, sniff, unreadable
-from .isolate import isolated
-from .libmessages import translate
 from .findings import col_letter
+from .isolate import isolated
 from .ledger_types import ColumnDef, LedgerType, builtin_types
+from .libmessages import translate
 from .metadata import META_SHEET
 from .normalize import decode_text, normalize_header, normalize_text
 
@@ -116,6 +116,8 @@ def _sheets(path: Path, kind: FileKind, sheet: str | int | None) -> Iterator[tup
     if kind.kind == "csv":
         yield path.stem, _read_csv(path), [], {}
         return
+    if kind.kind == "xls":
+        check_xls_extent(path)  # calamine reads every sheet of an .xls when it opens it
     wb = _open_calamine(path, kind)
     names = [m.name for m in wb.sheets_metadata]
     metadata = _read_metadata(wb, names)
