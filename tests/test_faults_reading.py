@@ -139,6 +139,24 @@ def test_child_that_aborts_becomes_one_read_error():
     assert "解析库异常终止" in caught.value.zh and caught.value.detail == "signal SIGABRT"
 
 
+def test_child_that_hangs_is_ended(monkeypatch):
+    import time
+
+    from taizhang.validator.filecheck import ReadError
+    from taizhang.validator.isolate import isolated
+
+    def hangs():
+        time.sleep(3600)
+        yield "never"
+
+    monkeypatch.setenv("TAIZHANG_READ_TIMEOUT", "1")
+    started = time.monotonic()
+    with pytest.raises(ReadError) as caught:
+        list(isolated(hangs))
+    assert time.monotonic() - started < 10
+    assert caught.value.zh.startswith("读取此文件超时")
+
+
 @pytest.mark.parametrize("command", ["validate", "import"])
 def test_fifo_input_one_line_no_hang(tmp_path, command):
     fifo = tmp_path / ("台账.xlsx" if command == "validate" else "通知.txt")

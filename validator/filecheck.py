@@ -12,6 +12,7 @@ its colour theme as a small zip, so asking `zipfile.is_zipfile` again later take
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import posixpath
@@ -76,10 +77,13 @@ class FileKind:
 def check_regular(path: Path) -> int:
     """Size of `path` if it is a regular file (symlinks followed); otherwise one clear ReadError.
 
-    A FIFO would block the reader forever and a device never ends, so neither is opened: the
-    file is opened non-blocking and its type taken from the open descriptor, not the name.
+    A FIFO would block the reader forever, a device never ends and opening some devices acts
+    (a watchdog starts counting): the type is taken from stat before any open, and again from
+    the open descriptor (opened non-blocking) in case the name changed in between.
     """
     try:
+        st = os.stat(path)
+        _refuse_special(st)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except IsADirectoryError:
         raise unreadable("这是一个文件夹，不是文件", "this is a folder, not a file") from None
@@ -91,22 +95,23 @@ def check_regular(path: Path) -> int:
         st = os.fstat(fd)
     finally:
         os.close(fd)
-    if stat.S_ISDIR(st.st_mode):
-        raise unreadable("这是一个文件夹，不是文件", "this is a folder, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        what = ("命名管道", "a named pipe (FIFO)") if stat.S_ISFIFO(st.st_mode) else (
-            ("设备", "a device") if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else ("特殊文件", "a special file"))
-        raise unreadable(f"这不是普通文件（是{what[0]}），已拒绝读取",
-                         f"not a regular file ({what[1]}): refused")
+    _refuse_special(st)
     if st.st_size > MAX_FILE_BYTES:
         raise unreadable(f"文件过大（{st.st_size / 2**20:.0f} MB，上限 {MAX_FILE_BYTES >> 20} MB），已拒绝读取",
                          f"the file is too large ({st.st_size / 2**20:.0f} MB, limit {MAX_FILE_BYTES >> 20} MB): refused")
     return st.st_size
 
 
-def _os_reason(exc: OSError) -> str:
-    import errno
+def _refuse_special(st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise unreadable("这是一个文件夹，不是文件", "this is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        what = ("命名管道", "a named pipe (FIFO)") if stat.S_ISFIFO(st.st_mode) else (
+            ("设备", "a device") if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else ("特殊文件", "a special file"))
+        raise unreadable(f"这不是普通文件（是{what[0]}），已拒绝读取", f"not a regular file ({what[1]}): refused")
 
+
+def _os_reason(exc: OSError) -> str:
     return {errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限", errno.ELOOP: "符号链接循环",
             errno.ENAMETOOLONG: "文件名过长"}.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 

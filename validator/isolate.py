@@ -4,13 +4,15 @@ calamine is Rust: a failed allocation aborts the process, a panic may escape as 
 and either would lose every other file's result in a folder or a merge. The parse runs in a child
 process under a memory budget; what it yields comes back pickled, one item at a time, and a
 child that dies becomes one ReadError for that file. Where fork is missing (Windows) or unsafe
-(other threads are running: the add-in, a service), or TAIZHANG_DEBUG asks for tracebacks, the
-parse runs in-process, still catching what a Rust panic raises.
+(other threads are running: the add-in, a service), TAIZHANG_DEBUG asks for tracebacks or
+TAIZHANG_ISOLATION=0 turns it off, the parse runs in-process, still catching what a Rust panic
+raises. Cost (bench/isolation.py): a fork per file and the grid pickled back to the parent.
 """
 
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import os
 import signal
 import sys
@@ -22,8 +24,16 @@ from .filecheck import ReadError, unreadable
 READ_BUDGET_MB = 3072  # address space a child may add for one workbook; TAIZHANG_READ_MEMORY_MB changes it
 
 
+READ_TIMEOUT_S = 600  # with no answer from the child; TAIZHANG_READ_TIMEOUT changes it
+
+
+def _timeout() -> float:
+    return float(os.environ.get("TAIZHANG_READ_TIMEOUT") or READ_TIMEOUT_S)
+
+
 def _forkable() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1 and not os.environ.get("TAIZHANG_DEBUG")
+    return (hasattr(os, "fork") and threading.active_count() == 1 and not os.environ.get("TAIZHANG_DEBUG")
+            and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
 
 
 def isolated(produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
@@ -45,6 +55,10 @@ def isolated(produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]
     try:
         while True:
             try:
+                if not mine.poll(_timeout()):  # a child stuck (a deadlock, a pathological file)
+                    raise unreadable("读取此文件超时，已跳过该文件（文件可能已损坏或异常复杂）",
+                                     "reading this file timed out: skipped (damaged or pathologically complex)",
+                                     f"no answer in {_timeout():.0f} s")
                 tag, value = mine.recv()
             except (EOFError, OSError):
                 reaped = True
@@ -73,6 +87,7 @@ def _child(conn, produce: Callable[..., Iterator[Any]], args: tuple) -> None:
         # symbolising a backtrace allocates: out of memory, Rust's abort path then waits forever on
         # a lock it holds itself. Without the backtrace the child simply dies.
         os.environ["RUST_BACKTRACE"] = os.environ["RUST_LIB_BACKTRACE"] = "0"
+        faulthandler.disable()  # a crash of the child is reported by the parent, in one line
         _limit_memory()
         for item in _guarded(produce, *args):
             conn.send(("item", item))
