@@ -1,12 +1,15 @@
-"""Run a risky parse in a forked child, so that no input can take the whole run down with it.
+"""Run a risky parse in a forked worker process, so that no input can take the whole run down.
 
 calamine is Rust: a failed allocation aborts the process, a panic may escape as a BaseException,
-and either would lose every other file's result in a folder or a merge. The parse runs in a child
+and either would lose every other file's result in a folder or a merge. Parses run in a worker
 process under a memory budget; what it yields comes back pickled, one item at a time, and a
-child that dies becomes one ReadError for that file. Where fork is missing (Windows) or unsafe
-(other threads are running: the add-in, a service), TAIZHANG_DEBUG asks for tracebacks or
-TAIZHANG_ISOLATION=0 turns it off, the parse runs in-process, still catching what a Rust panic
-raises. Cost (bench/isolation.py): a fork per file and the grid pickled back to the parent.
+worker that dies becomes one ReadError for that file (the next file gets a new worker).
+
+One worker serves file after file: forked once, while the caller is still small, it costs a
+fork per run rather than per file (bench/isolation.py measures both designs' price). Where fork
+is missing (Windows) or unsafe (other threads are running: the add-in, a service), TAIZHANG_DEBUG
+asks for tracebacks or TAIZHANG_ISOLATION=0 turns it off, the parse runs in-process, still
+catching what a Rust panic raises.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import atexit
 import faulthandler
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -21,10 +25,10 @@ from typing import Any, Callable, Iterator
 
 from .filecheck import ReadError, unreadable
 
-READ_BUDGET_MB = 3072  # address space a child may add for one workbook; TAIZHANG_READ_MEMORY_MB changes it
+READ_BUDGET_MB = 3072  # address space a worker may add for one workbook; TAIZHANG_READ_MEMORY_MB changes it
+READ_TIMEOUT_S = 600  # with no answer from the worker; TAIZHANG_READ_TIMEOUT changes it
 
-
-READ_TIMEOUT_S = 600  # with no answer from the child; TAIZHANG_READ_TIMEOUT changes it
+Produce = Callable[..., Iterator[Any]]
 
 
 def _timeout() -> float:
@@ -36,82 +40,145 @@ def _forkable() -> bool:
             and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
 
 
-def isolated(produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
-    """Items of `produce(*args)`, computed in a child process; a crash becomes a ReadError."""
+class _Worker:
+    """A forked reader: runs `job` first if given (no pickling needed), then jobs sent to it."""
+
+    def __init__(self, job: tuple[Produce, tuple] | None = None):
+        from multiprocessing.connection import Pipe
+
+        self.conn, theirs = Pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the worker: never returns into the caller's code
+            self.conn.close()
+            _serve(theirs, job)
+        theirs.close()
+        self.busy = False
+        self.alive = True
+
+    def ask(self, produce: Produce, args: tuple) -> bool:
+        """Send a job; False when it cannot be pickled (a local function)."""
+        try:
+            data = pickle.dumps((produce, args))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            return False
+        self.conn.send_bytes(data)
+        return True
+
+    def end(self, kill: bool = False) -> int | None:
+        self.alive = False
+        if kill:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.conn.close()  # a live worker reads EOF and exits
+        try:
+            return os.waitpid(self.pid, 0)[1]
+        except ChildProcessError:
+            return None
+
+
+_shared: _Worker | None = None
+
+
+def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
+    """Items of `produce(*args)`, computed in a worker process; a crash becomes a ReadError."""
+    global _shared
     if not _forkable():
         yield from _guarded(produce, *args)
         return
-    from multiprocessing.connection import Pipe
-
-    mine, theirs = Pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code
-        mine.close()
-        _child(theirs, produce, args)
-    theirs.close()
-    reaped = finished = False
+    if _shared is None or not _shared.alive:
+        _shared = _Worker()
+    worker = _shared
+    if worker.busy or not worker.ask(produce, args):  # nested use, or a job that cannot travel
+        worker = _Worker((produce, args))
+    worker.busy = True
+    waiting = dead = False  # the worker waits for "next" / "stop"; the worker is gone
     try:
         while True:
             try:
-                if not mine.poll(_timeout()):  # a child stuck (a deadlock, a pathological file)
+                if not worker.conn.poll(_timeout()):  # stuck: a deadlock, a pathological file
+                    dead = True
+                    worker.end(kill=True)
                     raise unreadable("读取此文件超时，已跳过该文件（文件可能已损坏或异常复杂）",
                                      "reading this file timed out: skipped (damaged or pathologically complex)",
                                      f"no answer in {_timeout():.0f} s")
-                tag, value = mine.recv()
+                tag, value = worker.conn.recv()
             except (EOFError, OSError):
-                reaped = True
-                raise _died(_wait(pid)) from None
+                dead = True
+                raise _died(worker.end()) from None
             if tag == "item":
+                waiting = True
                 yield value
-                mine.send("next")
+                waiting = False
+                try:
+                    worker.conn.send("next")
+                except OSError:
+                    dead = True
+                    raise _died(worker.end()) from None
+            elif tag == "error":
+                raise ReadError(*value)
             else:
-                finished = True
-                if tag == "error":
-                    raise ReadError(*value)
                 return
     finally:
-        mine.close()
-        if not reaped:
-            if not finished:  # the caller stopped early (it found its ledger): end the child now
-                _kill(pid)
-            _reap_later(pid)
+        worker.busy = False
+        if waiting and not dead:  # the caller stopped early (it found its ledger)
+            try:
+                worker.conn.send("stop")
+            except OSError:
+                dead = True
+        if worker is not _shared and not dead:
+            worker.end()
+        elif dead and worker.alive:
+            worker.end(kill=True)
 
 
-def _child(conn, produce: Callable[..., Iterator[Any]], args: tuple) -> None:
-    code = 0
+def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
     try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)  # a Rust abort prints its own message and backtrace: the parent says one line
         # symbolising a backtrace allocates: out of memory, Rust's abort path then waits forever on
-        # a lock it holds itself. Without the backtrace the child simply dies.
+        # a lock it holds itself. Without the backtrace the worker simply dies.
         os.environ["RUST_BACKTRACE"] = os.environ["RUST_LIB_BACKTRACE"] = "0"
-        faulthandler.disable()  # a crash of the child is reported by the parent, in one line
+        faulthandler.disable()  # a crash of the worker is reported by the parent, in one line
         _limit_memory()
-        for item in _guarded(produce, *args):
+        while True:
+            if job is None:
+                job = pickle.loads(conn.recv_bytes())
+            produce, args = job
+            job = None
+            _run(conn, produce, args)
+    except (EOFError, OSError):
+        pass  # the parent is done (or gone)
+    finally:
+        os._exit(0)
+
+
+def _run(conn, produce: Produce, args: tuple) -> None:
+    try:
+        items = _guarded(produce, *args)
+        for item in items:
             conn.send(("item", item))
             if conn.recv() != "next":
-                break
+                items.close()
+                return
         conn.send(("end", None))
     except ReadError as exc:
         conn.send(("error", (exc.code, exc.zh, exc.en, exc.detail)))
-    except (EOFError, OSError, BrokenPipeError):
-        pass  # the parent has what it needed and closed the pipe
-    except BaseException as exc:  # noqa: BLE001 - nothing may escape the child
+    except (EOFError, OSError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - nothing may escape the worker
         from .libmessages import translate
 
         # out of memory, calamine panics with unrelated words ("PyObject pointer is null")
         err = translate(MemoryError(str(exc)) if _near_limit() else exc)
-        try:
-            conn.send(("error", (err.code, err.zh, err.en, err.detail)))
-        except BaseException:  # noqa: BLE001
-            code = 1
-    finally:
-        os._exit(code)
+        conn.send(("error", (err.code, err.zh, err.en, err.detail)))
 
 
-def _guarded(produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
+def _guarded(produce: Produce, *args: Any) -> Iterator[Any]:
     """`produce` in-process, with a Rust panic (a BaseException) turned into a ReadError."""
     try:
         yield from produce(*args)
@@ -127,15 +194,22 @@ def _guarded(produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]
         raise translate(exc) from None
 
 
+def _address_space() -> tuple[int, int, int]:
+    """(bytes mapped now, soft limit, hard limit) of this process's address space."""
+    import resource
+
+    with open("/proc/self/statm") as fh:
+        used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    return used, soft, hard
+
+
 def _limit_memory() -> None:
     try:
         import resource
 
-        with open("/proc/self/statm") as fh:
-            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        budget = int(os.environ.get("TAIZHANG_READ_MEMORY_MB") or READ_BUDGET_MB) << 20
-        want = used + budget
+        used, soft, hard = _address_space()
+        want = used + (int(os.environ.get("TAIZHANG_READ_MEMORY_MB") or READ_BUDGET_MB) << 20)
         if soft == resource.RLIM_INFINITY or want < soft:
             resource.setrlimit(resource.RLIMIT_AS, (want, hard))
     except (ImportError, OSError, ValueError):
@@ -146,9 +220,7 @@ def _near_limit() -> bool:
     try:
         import resource
 
-        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        with open("/proc/self/statm") as fh:
-            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        used, soft, _ = _address_space()
         return soft != resource.RLIM_INFINITY and used > 0.8 * soft
     except (ImportError, OSError, ValueError):
         return False
@@ -167,39 +239,9 @@ def _died(status: int | None) -> ReadError:
                       f"exit status {status}")
 
 
-_exiting: list[int] = []
+def _stop_shared() -> None:
+    if _shared is not None and _shared.alive:
+        _shared.end()
 
 
-def _reap_later(pid: int) -> None:
-    """Collect finished children without waiting: tearing down a forked copy takes ~8 ms."""
-    _exiting.append(pid)
-    for p in list(_exiting):
-        try:
-            done, _ = os.waitpid(p, os.WNOHANG)
-        except ChildProcessError:
-            done = p
-        if done:
-            _exiting.remove(p)
-
-
-def _reap_all() -> None:
-    for p in _exiting:
-        _wait(p)
-    _exiting.clear()
-
-
-atexit.register(_reap_all)
-
-
-def _wait(pid: int) -> int | None:
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return None
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+atexit.register(_stop_shared)
