@@ -171,10 +171,12 @@ def _run(conn, produce: Produce, args: tuple) -> None:
     except (EOFError, OSError):
         raise
     except BaseException as exc:  # noqa: BLE001 - nothing may escape the worker
-        from .libmessages import translate
+        from .libmessages import internal_error, translate
 
-        # out of memory, calamine panics with unrelated words ("PyObject pointer is null")
-        err = translate(MemoryError(str(exc)) if _near_limit() else exc)
+        if _near_limit():  # out of memory, calamine panics with unrelated words ("PyObject pointer is null")
+            err = translate(MemoryError(str(exc)))
+        else:
+            err = internal_error(exc)  # _guarded let it through: not a library's verdict on the file
         conn.send(("error", (err.code, err.zh, err.en, err.detail)))
 
 
@@ -187,10 +189,10 @@ def _guarded(produce: Produce, *args: Any) -> Iterator[Any]:
     except MemoryError:
         raise unreadable("文件需要的内存超出上限，已拒绝读取", "reading the file would need more memory than allowed: refused") from None
     except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
-            raise
-        from .libmessages import translate
+        from .libmessages import from_library, translate
 
+        if not from_library(exc):
+            raise  # a bug of ours: an internal error, never dressed up as a damaged file
         raise translate(exc) from None
 
 

@@ -27,7 +27,7 @@ _MEANINGS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, r
     (r"zip|deflate|crc|central directory|end of central",
      "文件已损坏：压缩包不完整或被截断",
      "the file is damaged: truncated or corrupt zip"),
-    (r"xml|unexpected (end|eof)|syntax|not well-formed|mismatched tag|attribute",
+    (r"xml|unexpected (end|eof)|syntax|not well-formed|mismatched tag",
      "工作表内容（XML）格式错误，文件可能已损坏或由不规范的程序生成；请在 Excel 或 WPS 中打开后另存",
      "the sheet's XML is malformed (damaged, or written by a non-conforming program); open it in Excel or "
      "WPS and save it again"),
@@ -67,3 +67,19 @@ def translate(exc: BaseException, where: tuple[str, str] = ("", "")) -> ReadErro
     if where[0]:
         zh, en = f"{where[0]}无法读取：{zh}", f"{where[1]} cannot be read: {en}"
     return unreadable(zh, en, detail)
+
+
+_LIBRARIES = ("python_calamine", "pyo3_runtime", "zipfile", "zlib", "olefile", "defusedxml", "xml")
+
+
+def from_library(exc: BaseException) -> bool:
+    """Whether `exc` is a parsing library's verdict on the file (not a bug of taizhang's own)."""
+    return (type(exc).__name__ == "PanicException" or isinstance(exc, (MemoryError, EOFError))
+            or type(exc).__module__.split(".")[0] in _LIBRARIES)
+
+
+def internal_error(exc: BaseException) -> ReadError:
+    """A bug of taizhang's own, as one line that asks to report it (never a traceback)."""
+    detail = f"{type(exc).__name__}: {exc}"[:200]
+    return ReadError("internal-error", f"taizhang 内部错误（{detail}），请报告此问题；设置 TAIZHANG_DEBUG=1 可查看详情",
+                     f"taizhang internal error ({detail}); please report it, TAIZHANG_DEBUG=1 shows details")
