@@ -18,7 +18,7 @@ import pytest
 
 from conftest import EX000
 from pgserver import db_url, postgres  # noqa: F401  (fixtures: every store test runs on SQLite and PostgreSQL)
-from taizhang.rounds import (Store, SubmissionRejected, TokenInvalid, cell_history, chase_list, chase_text,
+from taizhang.rounds import (RoundError, Store, SubmissionRejected, TokenInvalid, cell_history, chase_list, chase_text,
                              create_round, department_by_token, download_for_department, events, get_round,
                              merge_round, next_round, reissue_token, revoke_token, rollup_round, round_status,
                              set_allow_late, submit)
@@ -160,6 +160,9 @@ def test_whole_round(store, tmp_path):
     assert get_round(store, rnd.id).state == "closed" and rnd2.previous_id == rnd.id and rnd2.ledger_id == rnd.id
     with pytest.raises(TokenInvalid):
         department_by_token(store, ybj.token)
+    with pytest.raises(RoundError) as exc:
+        next_round(store, rnd.id, "又一轮", date.today() + timedelta(days=30))
+    assert exc.value.zh == "「2019年第二季度」已有下一轮「2019年第三季度」"
     ybj2 = rnd2.department("市医保局")
     own2 = download_for_department(store, rnd2.id, ybj2.id)
     assert cell(own2, "G3") == G10_ROUND1
