@@ -20,7 +20,8 @@ API (plain Python; every state change is one DB transaction and one event-log en
     cell_history(store, round_id=None, cell="G11", row=None, column=None, ledger_id=None) -> list[Change]
     events(store, round_id=None) -> list[Event]                          # who, what, when; no cell contents
     get_round / list_rounds / submissions / latest_submissions / merge_report / master_path / close_round
-    store.file_path(key) -> Path of a stored file (Round.master_file, merged_file, rollup_file, Submission.file)
+    store.file_path(key) -> Path of a stored file (Round.master_file, merged_file, rollup_file, Submission.file);
+        serve the master as Round.master_download_name (the roll-up links to it), a department's file as Department.file_name
 
 Errors are RoundError subclasses (a LedgerOpError: `.zh`, `.en`, `.message(lang)`, `.code`).
 """

@@ -155,7 +155,7 @@ def rollup_round(store: Store, round_id: int, as_of: date | None = None, by: str
     try:
         stem = Path(rnd.master_name).stem
         source = rnd.merged_file or rnd.master_file
-        master = work / safe_filename(stem, Path(source).suffix)
+        master = work / rnd.master_download_name  # the roll-up's row links name the master by this
         shutil.copyfile(store.file_path(source), master)
         previous = None
         if prev is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Mapping
 
 from .store import as_utc
@@ -80,6 +81,13 @@ class Round:
                    json.loads(r["unassigned_rows"] or "[]"), r["merged_file"], as_utc(r["merged_at"]),
                    r["rollup_file"], as_utc(r["created_at"]), r["created_by"], departments or [])
 
+    @property
+    def master_download_name(self) -> str:
+        """The name to serve the (merged) master under: the roll-up's row links point at this name."""
+        from taizhang.ledgerops.xlsx_out import safe_filename
+
+        return safe_filename(Path(self.master_name).stem, Path(self.merged_file or self.master_file).suffix)
+
     def department(self, name_or_id: str | int) -> Department:
         from .errors import NotFound
 
@@ -92,7 +100,8 @@ class Round:
         return {"id": self.id, "ledger_id": self.ledger_id, "previous_id": self.previous_id, "name": self.name,
                 "due": self.due.isoformat(), "allow_late": self.allow_late, "state": self.state,
                 "state_label": STATE_LABELS.get(self.state, self.state), "ledger_type": self.ledger_type,
-                "split_by": self.split_by, "master_name": self.master_name, "unassigned_rows": self.unassigned_rows,
+                "split_by": self.split_by, "master_name": self.master_name,
+                "master_download_name": self.master_download_name, "unassigned_rows": self.unassigned_rows,
                 "merged": self.merged_file is not None, "merged_at": _iso(self.merged_at),
                 "created_at": _iso(self.created_at), "created_by": self.created_by,
                 "departments": [d.to_dict() for d in self.departments]}
