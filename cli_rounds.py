@@ -7,8 +7,6 @@ no rule lives here.
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +23,12 @@ DbOpt = Annotated[Optional[str], typer.Option(
     "--db", envvar="TAIZHANG_DB", help="数据库地址，如 postgresql://user@host/db；默认数据文件夹中的 SQLite。")]
 ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="操作人（写入事件记录）。Who does this.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="输出格式 text|json。")]
+
+
+def _json(doc: Any) -> str:
+    import json
+
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
 def _say(text: str) -> None:
@@ -71,6 +75,8 @@ def _date(text: str, option: str):
 
 
 def _copy_out(src: Path, dst: Path) -> None:
+    import shutil
+
     from taizhang.ledgerops.safe_write import write_atomic
 
     write_atomic(dst, lambda tmp: shutil.copyfile(src, tmp))
@@ -99,7 +105,7 @@ def round_create(
     with _store(data, db) as store:
         rnd = create_round(store, master, name, day, actor, split_by=by, allow_late=allow_late)
     if fmt == "json":
-        _say(json.dumps(rnd.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(rnd.to_dict()))
         return
     lines = [f"已新建报送轮次 {rnd.id}《{rnd.name}》：按「{rnd.split_by}」分发给 {len(rnd.departments)} 个处室，截止 {rnd.due}",
              "各处室的报送令牌（只显示这一次）："]
@@ -118,7 +124,7 @@ def round_list(data: DataOpt = None, db: DbOpt = None, fmt: FormatOpt = "text") 
     with _store(data, db, must_exist=True) as store:
         rounds = list_rounds(store)
     if fmt == "json":
-        _say(json.dumps([r.to_dict() for r in rounds], ensure_ascii=False, indent=2) + "\n")
+        _say(_json([r.to_dict() for r in rounds]))
         return
     if not rounds:
         _say("还没有报送轮次。\n")
@@ -139,8 +145,7 @@ def round_status_cmd(
         status = round_status(store, round_id)
         chase = chase_text(store, round_id)
     if fmt == "json":
-        _say(json.dumps({"round": rnd.to_dict(), "departments": [s.to_dict() for s in status], "chase": chase},
-                        ensure_ascii=False, indent=2) + "\n")
+        _say(_json({"round": rnd.to_dict(), "departments": [s.to_dict() for s in status], "chase": chase}))
         return
     lines = [f"《{rnd.name}》截止 {rnd.due}"]
     for s in status:
@@ -189,7 +194,7 @@ def round_submit(
         dept = get_round(store, round_id).department(department)
         sub = submit(store, round_id, dept.id, file, file.name)
     if fmt == "json":
-        _say(json.dumps(sub.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(sub.to_dict()))
     else:
         lines = [f"已接收 {dept.name} 的报送 {file.name}：{sub.rows} 行，{sub.errors} 个错误，{sub.warnings} 个警告"]
         lines += [f"  {f['cell'] or '':>6}  {f['message']}" for f in sub.findings]
@@ -206,7 +211,7 @@ def round_merge(
 ) -> None:
     """合并本轮各处室最新的报送（三方合并，规则同 taizhang merge），逐格记录修改。
 
-    退出码：0 无需处理；1 有冲突、未应用的修改或校验错误；2 未合并。
+    退出码：0 无需处理；1 有冲突、未应用的修改或本次修改的单元格有校验错误；2 未合并。
     """
     from taizhang.rounds import merge_round
 
@@ -215,11 +220,10 @@ def round_merge(
         if output is not None:
             _copy_out(store.file_path(out.merged_file), output)
     if fmt == "json":
-        _say(json.dumps(out.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(out.to_dict()))
     else:
         _say(out.summary_zh + (f"  合并后的总台账已另存为：{output}\n" if output else ""))
-    s = out.report["summary"]
-    raise typer.Exit(1 if (s["conflicts"] or s["rejected"] or s["skipped"] or s["errors"]) else 0)
+    raise typer.Exit(1 if out.needs_attention else 0)
 
 
 @round_app.command("rollup")
@@ -254,7 +258,7 @@ def round_next(
     with _store(data, db, must_exist=True) as store:
         rnd = next_round(store, round_id, name, day, actor)
     if fmt == "json":
-        _say(json.dumps(rnd.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(rnd.to_dict()))
         return
     lines = [f"已新建报送轮次 {rnd.id}《{rnd.name}》（接续第 {round_id} 轮），截止 {rnd.due}", "各处室的报送令牌（只显示这一次）："]
     lines += [f"  {d.id:>4}  {d.name}  {d.token}" for d in rnd.departments]
@@ -283,6 +287,6 @@ def history(
     with _store(source, db, must_exist=True) as store:
         changes = cell_history(store, round_id, cell=cell, row=row, column=column, ledger_id=ledger)
     if fmt == "json":
-        _say(json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=2) + "\n")
+        _say(_json([c.to_dict() for c in changes]))
     else:
         _say(render_history(changes))

@@ -222,6 +222,13 @@ class MergeOutcome:
     def rejected(self) -> int:
         return len(self.report["rejected"])
 
+    @property
+    def needs_attention(self) -> bool:
+        """Conflicts, rejected changes, skipped files or errors in cells this merge wrote (as `taizhang merge` exits 1)."""
+        s = self.report["summary"]
+        brought = sum(1 for f in self.report["findings"] if f["severity"] == "error" and f.get("changed"))
+        return bool(s["conflicts"] or s["rejected"] or s["skipped"] or brought)
+
     def to_dict(self) -> dict[str, Any]:
         return {"round_id": self.round_id, "merge_id": self.merge_id, "merged_departments": self.merged_departments,
                 "missing": self.missing, "report": self.report, "summary": self.summary_zh}
