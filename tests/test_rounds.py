@@ -145,6 +145,7 @@ def test_whole_round(store, tmp_path):
     assert (change.department, change.old, change.new, change.round_name) == ("市医保局", G10_SEED, G10_ROUND1, "2019年第二季度")
     assert change.file_sha256 == sha(fixed_file)
     assert [c.cell for c in cell_history(store, rnd.id, column="推进情况")] == ["G10", "G12", "G13"]
+    assert [c.cell for c in cell_history(store, rnd.id, column="g")] == ["G10", "G12", "G13"]
     assert [c.cell for c in cell_history(store, rnd.id, row=11)] == ["H11", "I11"]
 
     # the event log: every state change, no cell contents
@@ -190,6 +191,9 @@ def test_due_date_and_late_files(store, tmp_path):
     d = rnd.due
     assert exc.value.zh == (f"《2019年第二季度》已于 {d.year}年{d.month}月{d.day}日截止，不再接收报送；"
                             "如需补报，请联系牵头处室开放补报")
+    with pytest.raises(RoundError) as not_merged:
+        next_round(store, rnd.id, "下一轮", date.today() + timedelta(days=30))
+    assert not_merged.value.zh == "上一轮「2019年第二季度」尚未合并，不能从它开始下一轮"
     set_allow_late(store, rnd.id, True, by="体改处")
     assert submit(store, rnd.id, ybj.id, upload, "late.xlsx").late is True
     assert round_status(store, rnd.id)[2].late is True
