@@ -265,6 +265,55 @@ def round_next(
     _say("\n".join(lines) + "\n")
 
 
+@round_app.command("reissue")
+def round_reissue(
+    round_id: Annotated[int, typer.Argument(help="轮次编号。")],
+    department: Annotated[str, typer.Argument(help="处室名称。Department.")],
+    data: DataOpt = None, db: DbOpt = None, actor: ActorOpt = None,
+) -> None:
+    """给处室重发报送令牌（旧令牌立即失效），例如令牌丢失或误发时。"""
+    from taizhang.rounds import get_round, reissue_token
+
+    with _store(data, db, must_exist=True) as store:
+        dept = get_round(store, round_id).department(department)
+        token = reissue_token(store, round_id, dept.id, actor)
+    _say(f"{dept.name} 的新报送令牌（只显示这一次，旧令牌已失效）：{token}\n")
+
+
+@round_app.command("allow-late")
+def round_allow_late(
+    round_id: Annotated[int, typer.Argument(help="轮次编号。")],
+    off: Annotated[bool, typer.Option("--off", help="不再接收逾期报送。")] = False,
+    data: DataOpt = None, db: DbOpt = None, actor: ActorOpt = None,
+) -> None:
+    """截止后仍接收报送（补报）；--off 恢复拒收。"""
+    from taizhang.rounds import get_round, set_allow_late
+
+    with _store(data, db, must_exist=True) as store:
+        set_allow_late(store, round_id, not off, actor)
+        rnd = get_round(store, round_id)
+    _say(f"《{rnd.name}》{'不再' if off else '截止后仍'}接收报送。\n")
+
+
+@round_app.command("log")
+def round_log(
+    round_id: Annotated[Optional[int], typer.Argument(help="轮次编号；省略时显示全部。")] = None,
+    data: DataOpt = None, db: DbOpt = None, fmt: FormatOpt = "text",
+) -> None:
+    """事件记录：谁在何时做了什么（新建、报送、拒收、合并、令牌……），不含单元格内容。"""
+    from taizhang.rounds import events
+
+    with _store(data, db, must_exist=True) as store:
+        log = events(store, round_id)
+    if fmt == "json":
+        _say(_json([e.to_dict() for e in log]))
+        return
+    for e in log:
+        when = e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        detail = "  ".join(f"{k}={v}" for k, v in e.detail.items() if v not in (None, ""))
+        _say(f"{when}  第 {e.round_id or '-'} 轮  {e.actor or '-'}  {e.action}  {detail}\n")
+
+
 def history(
     source: Annotated[Path, typer.Argument(metavar="DB_OR_DATA_DIR", help="数据文件夹或其中的 taizhang.db。")],
     round_id: Annotated[Optional[int], typer.Option("--round", help="只看这一轮。Only this round.")] = None,
