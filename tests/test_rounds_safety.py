@@ -65,7 +65,7 @@ def test_client_names_never_become_paths(tmp_path, opened):
     wb = openpyxl.load_workbook(download_for_department(store, rnd.id, dept.id))
     wb["工作台账"]["G3"] = "已完成。"
     wb.save(tmp_path / "up.xlsx")
-    sub = submit(store, rnd.id, dept.id, tmp_path / "up.xlsx", "..\\..\\..\\Windows\\win.ini.xlsx")
+    sub = submit(store, rnd.id, dept.id, tmp_path / "up.xlsx", "..\\..\\..\\Windows\\win\n.ini.xlsx")
     assert sub.original_name == "win.ini.xlsx"
     assert store.file_path(sub.file).parent.parent == store.files_dir
     assert not (tmp_path / "Windows").exists() and not (store.data_dir.parent / "win.ini.xlsx").exists()
