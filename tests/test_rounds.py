@@ -224,3 +224,32 @@ def test_store_reopens_and_keeps_everything(tmp_path, db_url):
         assert [d.name for d in again.departments] == ["市卫生健康委", "市市场监管局", "市医保局"]
         assert again.master_name == "2019年卫生健康工作台账.xlsx"
         assert s.file_path(again.master_file).read_bytes() == EX000.read_bytes()
+
+
+def test_added_row_recorded_cell_by_cell(store, tmp_path):
+    """A sub-item a department adds to its task goes in only when the office accepts new rows, and
+    then each of its cells is in the history as that department's."""
+    rnd = new_round(store, tmp_path)
+    ybj = rnd.department("市医保局")
+    wb = openpyxl.load_workbook(download_for_department(store, rnd.id, ybj.id))
+    ws = wb[SHEET]
+    for ref, value in {"E7": "建立短缺药品监测哨点。", "F7": "9月底", "G7": "已启动。", "H7": "张三", "I7": "39052000"}.items():
+        ws[ref] = value
+    wb.save(tmp_path / "added.xlsx")
+    submit(store, rnd.id, ybj.id, tmp_path / "added.xlsx", "added.xlsx")
+
+    listed = merge_round(store, rnd.id)
+    assert [(n["added"], n["task"]) for n in listed.report["new_rows"]] == [(False, "4")]
+    assert cell_history(store, rnd.id) == []
+
+    accepted = merge_round(store, rnd.id, accept_new_rows=True)
+    assert [(n["added"], n["row"]) for n in accepted.report["new_rows"]] == [(True, 14)]
+    merged = store.file_path(accepted.merged_file)
+    assert (cell(merged, "E14"), cell(merged, "E15")) == ("建立短缺药品监测哨点。", cell(EX000, "E14"))  # row 14 moved down
+    added = cell_history(store, rnd.id, row=14)
+    assert [(c.cell, c.column, c.new, c.kind, c.department) for c in added] == [
+        ("E14", "重要成果形式", "建立短缺药品监测哨点。", "new-row", "市医保局"),
+        ("F14", "完成时限及主要节点", "9月底", "new-row", "市医保局"),
+        ("G14", "推进情况", "已启动。", "new-row", "市医保局"),
+        ("H14", "联系人", "张三", "new-row", "市医保局"),
+        ("I14", "联系电话", "39052000", "new-row", "市医保局")]
