@@ -321,6 +321,7 @@ def history(
     cell: Annotated[Optional[str], typer.Option("--cell", help="单元格，如 H11。")] = None,
     row: Annotated[Optional[int], typer.Option("--row", help="行号。")] = None,
     column: Annotated[Optional[str], typer.Option("--column", help="列字母（G）或列名（推进情况）。")] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="与 --round、--cell 同用：沿这一行查看本台账各轮的修改（其上新增行使行号变动时仍对得上）。")] = False,
     db: DbOpt = None, fmt: FormatOpt = "text",
 ) -> None:
     """谁在何时把哪个单元格从什么改成了什么（每次合并逐格记录）。
@@ -330,11 +331,18 @@ def history(
       taizhang history 台账数据/ --cell G10
 
       taizhang history 台账数据/taizhang.db --round 2 --column 推进情况 --format json
-    """
-    from taizhang.rounds import cell_history, render_history
 
+      taizhang history 台账数据/ --round 3 --cell G16 --follow
+    """
+    from taizhang.rounds import cell_history, follow_cell, render_history
+
+    if follow and (round_id is None or cell is None):
+        _fail("--follow 需要同时给出 --round 和 --cell")
     with _store(source, db, must_exist=True) as store:
-        changes = cell_history(store, round_id, cell=cell, row=row, column=column, ledger_id=ledger)
+        if follow:
+            changes = follow_cell(store, round_id, cell)
+        else:
+            changes = cell_history(store, round_id, cell=cell, row=row, column=column, ledger_id=ledger)
     if fmt == "json":
         _say(_json([c.to_dict() for c in changes]))
     else:

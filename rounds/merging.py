@@ -62,6 +62,7 @@ def merge_round(store: Store, round_id: int, by: str | None = None, *, accept_ne
         report = result.to_dict("zh")
         report_file = work / "report.json"
         report_file.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        row_keys = master_row_keys(out, rnd.ledger_type)
         out_key = store.put_file(out, "xlsx", move=True)
         report_key = store.put_file(report_file, "json", move=True)
         summary_zh, summary_en = result.summary_text("zh"), result.summary_text("en")
@@ -79,7 +80,7 @@ def merge_round(store: Store, round_id: int, by: str | None = None, *, accept_ne
             round_id=round_id, current=True, merged_at=now, merged_by=by, out_file=out_key, report_file=report_key,
             applied=len(result.applied), rejected=len(result.rejected), conflicts=len(result.conflicts),
             new_rows=len(result.new_rows))).inserted_primary_key[0]
-        rows = list(_change_rows(report, source_of, names, letters, written))
+        rows = [dict(r, row_key=row_keys.get(r["row"])) for r in _change_rows(report, source_of, names, letters, written)]
         if rows:
             conn.execute(t.changes.insert(), [dict(r, merge_id=merge_id, round_id=round_id, at=now) for r in rows])
         conn.execute(t.rounds.update().where(t.rounds.c.id == round_id)
@@ -90,6 +91,17 @@ def merge_round(store: Store, round_id: int, by: str | None = None, *, accept_ne
     merged = [names[d] for d in latest]
     missing = [d.name for d in rnd.departments if d.id not in latest]
     return MergeOutcome(round_id, merge_id, out_key, report, summary_zh, summary_en, merged, missing)
+
+
+def master_row_keys(path: Path, ledger_type: str) -> dict[int, str]:
+    """Excel row -> fingerprint (key and locked text) in a merged master: the row's identity in
+    every later round, however rows above it move."""
+    from taizhang.ledgerops.matching import fingerprints
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.validate import Options, resolve_type
+
+    ledger = read_ledger(path, ledger_type=resolve_type(Options(ledger_type=ledger_type)))
+    return dict(zip(ledger.rows, fingerprints(ledger)))
 
 
 def _letters(store: Store, rnd: Any) -> dict[str, tuple[str, str]]:

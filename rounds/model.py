@@ -174,6 +174,7 @@ class Change:
     old: str | None
     new: str | None
     kind: str  # applied | new-row
+    row_key: str | None = None  # the row's fingerprint: follows the row when rows above it move
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -19,6 +19,7 @@ import pytest
 from conftest import EX000
 from pgserver import db_url, postgres  # noqa: F401  (fixtures: every store test runs on SQLite and PostgreSQL)
 from taizhang.rounds import (RoundError, Store, SubmissionRejected, TokenInvalid, cell_history, chase_list, chase_text,
+                             follow_cell,
                              create_round, department_by_token, download_for_department, events, get_round,
                              merge_round, next_round, reissue_token, revoke_token, rollup_round, round_status,
                              set_allow_late, submit)
@@ -253,3 +254,38 @@ def test_added_row_recorded_cell_by_cell(store, tmp_path):
         ("G14", "推进情况", "已启动。", "new-row", "市医保局"),
         ("H14", "联系人", "张三", "new-row", "市医保局"),
         ("I14", "联系电话", "39052000", "new-row", "市医保局")]
+
+
+def test_a_cell_followed_through_rounds_when_rows_are_added_above_it(store, tmp_path):
+    """Master row 14 (王宏彦's sub-item) moves to 15 when round 1 adds a row above it and to 16 in
+    round 2; its 推进情况 history is found from round 2's address through both rounds."""
+    rnd = new_round(store, tmp_path)
+
+    def add_row_and_edit(r, text: str, progress14: str, n: int) -> None:
+        ybj, wjw = r.department("市医保局"), r.department("市卫生健康委")
+        wb = openpyxl.load_workbook(download_for_department(store, r.id, ybj.id))
+        ws = wb[SHEET]
+        last = ws.max_row
+        while not ws.cell(last, 5).value:  # the department's last sub-item
+            last -= 1
+        for col, value in zip("EFGHI", [text, "9月底", "已启动。", "张三", "39052000"]):
+            ws[f"{col}{last + 1}"] = value
+        wb.save(tmp_path / f"ybj{n}.xlsx")
+        submit(store, r.id, ybj.id, tmp_path / f"ybj{n}.xlsx", "ybj.xlsx")
+        own = download_for_department(store, r.id, wjw.id)
+        row = next(i for i in range(3, 40) if cell(own, f"E{i}") == cell(EX000, "E14"))
+        submit(store, r.id, wjw.id, filled(own, tmp_path / f"wjw{n}.xlsx", {f"G{row}": progress14}), "wjw.xlsx")
+        merge_round(store, r.id, accept_new_rows=True)
+
+    add_row_and_edit(rnd, "建立短缺药品监测哨点。", "短缺药品直报培训已完成。", 1)
+    rnd2 = next_round(store, rnd.id, "2019年第三季度", date.today() + timedelta(days=30))
+    add_row_and_edit(rnd2, "建立短缺药品储备制度。", "短缺药品直报已覆盖全部公立医院。", 2)
+    merged2 = store.file_path(get_round(store, rnd2.id).merged_file)
+    assert cell(merged2, "E16") == cell(EX000, "E14")
+
+    followed = follow_cell(store, rnd2.id, "G16")
+    assert [(c.round_name, c.cell, c.department, c.old, c.new) for c in followed] == [
+        ("2019年第二季度", "G15", "市卫生健康委", cell(EX000, "G14"), "短缺药品直报培训已完成。"),
+        ("2019年第三季度", "G16", "市卫生健康委", "短缺药品直报培训已完成。", "短缺药品直报已覆盖全部公立医院。")]
+    # by address alone, round 1's G16 is another row: the follow is what finds it
+    assert [c.round_name for c in cell_history(store, ledger_id=rnd.ledger_id, cell="G16")] == ["2019年第三季度"]

@@ -54,6 +54,9 @@ def test_round_headless(tmp_path):
     assert (change["department"], change["old"], change["new"], change["column"]) == ("市医保局", None, "3905", "联系电话")
     r = run("history", data, "--round", "1")
     assert "I11（联系电话）  市医保局修改：「（空）」→「3905」" in r.output
+    r = run("history", data, "--round", "1", "--cell", "I11", "--follow", "--format", "json")
+    assert [c["cell"] for c in json.loads(r.output)] == ["I11"]
+    assert run("history", data, "--follow").output.strip() == "--follow 需要同时给出 --round 和 --cell"
 
     r = run("round", "reissue", "1", "市医保局", "--data", data, "--actor", "体改处")
     assert r.exit_code == 0 and r.output.startswith("市医保局 的新报送令牌（只显示这一次，旧令牌已失效）：")
