@@ -21,6 +21,14 @@ def _iso(value: datetime | date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _as_dict(obj: Any, *times: str) -> dict[str, Any]:
+    """A dataclass as JSON-ready dict: its time fields as ISO 8601 text."""
+    d = asdict(obj)
+    for name in times:
+        d[name] = _iso(d[name])
+    return d
+
+
 @dataclass(slots=True)
 class Department:
     """One department of a round. `token` is set only right after it was issued (never stored in clear)."""
@@ -132,10 +140,7 @@ class Submission:
         return self.file.split(".", 1)[0]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["submitted_at"] = _iso(self.submitted_at)
-        d["sha256"] = self.sha256
-        return d
+        return dict(_as_dict(self, "submitted_at"), sha256=self.sha256)
 
 
 @dataclass(slots=True)
@@ -153,9 +158,7 @@ class DepartmentStatus:
     original_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["submitted_at"] = _iso(self.submitted_at)
-        return d
+        return _as_dict(self, "submitted_at")
 
 
 @dataclass(slots=True)
@@ -177,9 +180,7 @@ class Change:
     row_key: str | None = None  # the row's fingerprint: follows the row when rows above it move
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["at"] = _iso(self.at)
-        return d
+        return _as_dict(self, "at")
 
 
 @dataclass(slots=True)
@@ -193,9 +194,7 @@ class Event:
     detail: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["at"] = _iso(self.at)
-        return d
+        return _as_dict(self, "at")
 
 
 @dataclass(slots=True)
