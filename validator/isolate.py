@@ -6,7 +6,7 @@ process under a memory budget; what it yields comes back pickled, one item at a 
 worker that dies becomes one ReadError for that file (the next file gets a new worker).
 
 One worker serves file after file: forked once, while the caller is still small, it costs a
-fork per run rather than per file (bench/isolation.py measures both designs' price). Where fork
+fork per run rather than per file (bench/isolation.py measures the price); `reset()` ends it. Where fork
 is missing (Windows) or unsafe (other threads are running: the add-in, a service), TAIZHANG_DEBUG
 asks for tracebacks or TAIZHANG_ISOLATION=0 turns it off, the parse runs in-process, still
 catching what a Rust panic raises.
@@ -54,6 +54,7 @@ class _Worker:
             self.conn.close()
             _serve(theirs, job)
         theirs.close()
+        self.owner = os.getpid()  # a process forked from the owner (a process pool) must not share it
         self.busy = False
         self.alive = True
 
@@ -89,7 +90,7 @@ def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
     if not _forkable():
         yield from _guarded(produce, *args)
         return
-    if _shared is None or not _shared.alive:
+    if _shared is None or not _shared.alive or _shared.owner != os.getpid():
         _shared = _Worker()
     worker = _shared
     if worker.busy or not worker.ask(produce, args):  # nested use, or a job that cannot travel
@@ -241,9 +242,14 @@ def _died(status: int | None) -> ReadError:
                       f"exit status {status}")
 
 
-def _stop_shared() -> None:
-    if _shared is not None and _shared.alive:
+def reset() -> None:
+    """End the shared worker; the next parse forks a new one. The worker holds the code and
+    settings as they were when it was forked: whoever changes them later (a test's monkeypatch
+    of a limit) calls this first."""
+    global _shared
+    if _shared is not None and _shared.alive and _shared.owner == os.getpid():
         _shared.end()
+    _shared = None
 
 
-atexit.register(_stop_shared)
+atexit.register(reset)
