@@ -92,16 +92,16 @@ def main() -> None:
     big, folder = _inputs(args.data, args.rows)
     cases = {}
     for label, target in ((f"{args.rows:,} rows", big), ("50 small files", folder)):
-        for mode in ("child process", "in-process"):
+        for mode in ("worker process", "in-process"):
             cases[f"{label}, {mode}"] = ["validate", str(target), "--format", "json"]
     walls = _processes(cases, args.runs, args.data)
     scan, read = _phase(big)
     lines = ["# Reading safely: what it costs", "",
              f"Machine: {os.cpu_count()} CPUs; {args.runs} interleaved runs, medians; "
              f"made by `python bench/isolation.py` on {time.strftime('%Y-%m-%d')}.", "",
-             "| taizhang validate --format json | child process (s) | in-process (s) | ratio |", "|---|---|---|---|"]
+             "| taizhang validate --format json | worker process (s) | in-process (s) | ratio |", "|---|---|---|---|"]
     for label in (f"{args.rows:,} rows", "50 small files"):
-        child, inproc = walls[f"{label}, child process"], walls[f"{label}, in-process"]
+        child, inproc = walls[f"{label}, worker process"], walls[f"{label}, in-process"]
         lines.append(f"| {label} | {child:.3f} | {inproc:.3f} | {child / inproc:.2f} |")
     lines += ["", "| one process, medians of 7 | seconds |", "|---|---|",
               f"| extent scan of the {args.rows:,}-row sheet XML | {scan:.3f} |",
