@@ -157,6 +157,25 @@ def test_child_that_hangs_is_ended(monkeypatch):
     assert caught.value.zh.startswith("读取此文件超时")
 
 
+EXPORTS = {  # what other systems save under a spreadsheet's name -> words of the one line
+    "网页.xls": (b'<html xmlns:o="urn:schemas-microsoft-com:office:office"><table><tr><td>1</td></tr></table></html>',
+                 "这是网页（HTML）文件"),
+    "单文件网页.xls": (b"MIME-Version: 1.0\r\nX-Document-Type: Workbook\r\n\r\n", "单个文件网页（MHTML）"),
+    "2003.xls": (b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+                 "Excel 2003 XML 表格"),
+}
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_exports_under_a_spreadsheet_name_say_what_they_are(tmp_path, name):
+    data, words = EXPORTS[name]
+    (tmp_path / name).write_bytes(data)
+    done = run("validate", tmp_path / name)
+    assert done.returncode == 2
+    line = lines(done.stdout)[0]
+    assert line.startswith(f"{tmp_path / name}: ") and words in line and "另存为 .xlsx" in line
+
+
 @pytest.mark.parametrize("command", ["validate", "import"])
 def test_fifo_input_one_line_no_hang(tmp_path, command):
     fifo = tmp_path / ("台账.xlsx" if command == "validate" else "通知.txt")

@@ -46,6 +46,9 @@ class ReadError(Exception):
         super().__init__(zh)
         self.code, self.zh, self.en, self.detail = code, zh, en, detail
 
+    def __reduce__(self):  # pickles whole (a worker process, a process pool sends it back)
+        return ReadError, (self.code, self.zh, self.en, self.detail)
+
     def message(self, lang: str = "zh") -> str:
         text = self.zh if lang == "zh" else self.en
         if self.detail:
@@ -90,7 +93,9 @@ def check_regular(path: Path) -> int:
     except FileNotFoundError:
         raise unreadable("文件不存在", "file not found") from None
     except OSError as exc:
-        raise unreadable(f"无法打开文件（{_os_reason(exc)}）", f"cannot open the file ({exc.strerror})") from None
+        zh = _OPEN_REASONS.get(exc.errno or 0)
+        raise unreadable(f"无法打开文件（{zh}）" if zh else "无法打开文件", f"cannot open the file ({exc.strerror})",
+                         "" if zh else str(exc.strerror or exc)) from None
     try:
         st = os.fstat(fd)
     finally:
@@ -111,9 +116,8 @@ def _refuse_special(st: os.stat_result) -> None:
         raise unreadable(f"这不是普通文件（是{what[0]}），已拒绝读取", f"not a regular file ({what[1]}): refused")
 
 
-def _os_reason(exc: OSError) -> str:
-    return {errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限", errno.ELOOP: "符号链接循环",
-            errno.ENAMETOOLONG: "文件名过长"}.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+_OPEN_REASONS = {errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限", errno.ELOOP: "符号链接循环",
+                 errno.ENAMETOOLONG: "文件名过长", errno.ENXIO: "设备不存在"}
 
 
 def sniff(path: Path) -> FileKind:
@@ -153,6 +157,10 @@ def _refuse_known_non_workbook(head: bytes, suffix: str) -> None:
                              or b"<html" in text[:200]):
         raise unreadable("这是网页（HTML）文件，只是扩展名为表格；请在 Excel 或 WPS 中打开后另存为 .xlsx",
                          "this is a web page (HTML) with a spreadsheet's name; open it in Excel or WPS and save it as .xlsx")
+    if text.startswith(b"mime-version:") and suffix != ".csv":
+        raise unreadable("这是单个文件网页（MHTML），只是扩展名为表格；请在 Excel 或 WPS 中打开后另存为 .xlsx",
+                         "this is a single-file web page (MHTML) with a spreadsheet's name; open it in Excel or WPS "
+                         "and save it as .xlsx")
     if text.startswith(b"<?xml") and suffix != ".csv":
         raise unreadable("这是 XML 文件（如 Excel 2003 XML 表格），不是 .xlsx 工作簿；请在 Excel 或 WPS 中打开后另存为 .xlsx",
                          "this is an XML file (such as an Excel 2003 XML spreadsheet), not an .xlsx workbook; "
@@ -167,7 +175,7 @@ def _check_ole(path: Path) -> None:
     if "encryptedpackage".encode("utf-16-le") in data or _biff_filepass(raw):
         raise unreadable("工作簿设有打开密码，请在 Excel 中取消密码后再处理",
                          "the workbook is password-protected; remove the password in Excel first")
-    if "workbook".encode("utf-16-le") not in data and "book".encode("utf-16-le") not in data:
+    if "book".encode("utf-16-le") not in data:  # the stream is "Workbook" (BIFF8) or "Book" (BIFF5)
         what = ("Word 文档", "a Word document") if "worddocument".encode("utf-16-le") in data else ("其他 Office 文件", "another Office file")
         raise unreadable(f"这是 Office 复合文档，但其中没有 Excel 工作簿（可能是{what[0]}）",
                          f"an Office compound file that holds no Excel workbook ({what[1]}?)")
