@@ -298,3 +298,38 @@ def test_permission_denied_one_line(tmp_path):
     assert done.returncode == 2
     (line,) = lines(done.stderr)
     assert line.startswith("无法写入 /sys/taizhang-report.txt：")
+
+
+def test_xls_whose_dimensions_claim_a_huge_sheet(tmp_path):
+    """calamine reserves what an .xls sheet's DIMENSIONS record claims before reading a cell:
+    the Excel-saved 000 ledger with that record raised to 65,536 rows x 256 columns."""
+    import struct
+    import sys
+
+    import olefile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    import build_excel_xls as bx
+
+    with olefile.OleFileIO(str(EX003.parent / "000_dalian_2019_reform_ledger.xls")) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+    patched = 0
+    for at, rid, size in bx.records(bytes(stream)):
+        if rid == 0x0200 and size == 14:
+            struct.pack_into("<IIHH", stream, at + 4, 0, 65536, 0, 256)
+            patched += 1
+    assert patched == 1
+    bad = tmp_path / "claims.xls"
+    bad.write_bytes(bx.compound_file(bytes(stream)))
+    done = run("validate", bad, EX003, cap=900 << 20)
+    assert done.returncode == 2 and done.stderr == b""
+    out = lines(done.stdout)
+    assert out[0].startswith(f"{bad}: 工作表「工作台账」的使用区域异常：延伸到第 65536 行、256 列（约 16,777,216 个单元格）")
+    assert "40 行数据" in out[1]
+
+
+def test_a_dense_sheet_beyond_the_cap_is_told_to_split():
+    from taizhang.validator.extent import _refusal
+
+    err = _refusal("台账", 50_000, 300, 14_000_000)
+    assert err.zh == "工作表「台账」有约 15,000,000 个单元格（50000 行、300 列），超出读取上限（10,000,000 个）。请把表格拆分成几个文件后再试"

@@ -12,7 +12,7 @@ An .xls gets the same refusal from one pass over its BIFF records (cell records 
 and column; DIMENSIONS records say how much calamine reserves before it reads a cell).
 
 The guard protects; it never decides what a file is (that is `filecheck.sniff`) and never fails a
-file it cannot inspect: the parser then answers, in a child process (`isolate`).
+file it cannot inspect: the parser then answers, in a worker process (`isolate`).
 """
 
 from __future__ import annotations
@@ -52,22 +52,30 @@ def check_extent(path: Path, kind: FileKind, sheet: str) -> None:
     try:
         rows, cols, filled = _extent(path, part)
     except (KeyError, zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
-        return  # cannot inspect: the parser decides, isolated in a child process
+        return  # cannot inspect: the parser decides, isolated in a worker process
     if _too_large(rows * cols, filled):
-        raise _refusal(sheet, rows, cols, rows * cols, filled)
+        raise _refusal(sheet, rows, cols, filled)
 
 
 def _too_large(cells: int, filled: int) -> bool:
     return cells > MAX_GRID_CELLS or (cells > MAX_SPARSE_CELLS and cells > SPARSE_RATIO * max(filled, 1))
 
 
-def _refusal(sheet: str, rows: int, cols: int, cells: int, filled: int):
+def _refusal(sheet: str, rows: int, cols: int, filled: int):
+    cells = rows * cols
+    if SPARSE_RATIO * filled < cells:  # a stray value far away, or a size the file only claims
+        return unreadable(
+            f"工作表「{sheet}」的使用区域异常：延伸到第 {rows} 行、{cols} 列（约 {cells:,} 个单元格），"
+            f"但只有约 {filled:,} 个单元格有内容，读取需要的内存超出上限。请删除表格下方和右侧多余的行列后再试",
+            f"sheet '{sheet}' extends to row {rows} and {cols} columns (about {cells:,} cells) but only about "
+            f"{filled:,} cells hold values; reading it would need more memory than allowed. Delete the stray "
+            "rows and columns below and right of the table",
+        )
     return unreadable(
-        f"工作表「{sheet}」的使用区域异常：延伸到第 {rows} 行、{cols} 列（约 {cells:,} 个单元格），"
-        f"但只有约 {filled:,} 个单元格有内容，读取需要的内存超出上限。请删除表格下方和右侧多余的行列后再试",
-        f"sheet '{sheet}' extends to row {rows} and {cols} columns (about {cells:,} cells) but only about "
-        f"{filled:,} cells hold values; reading it would need more memory than allowed. Delete the stray "
-        "rows and columns below and right of the table",
+        f"工作表「{sheet}」有约 {cells:,} 个单元格（{rows} 行、{cols} 列），超出读取上限（{MAX_GRID_CELLS:,} 个）。"
+        "请把表格拆分成几个文件后再试",
+        f"sheet '{sheet}' has about {cells:,} cells ({rows} rows, {cols} columns), more than can be read "
+        f"({MAX_GRID_CELLS:,}); split the table into several files",
     )
 
 
@@ -156,8 +164,10 @@ def check_xls_extent(path: Path) -> None:
     if stream is None:
         return
     for sheet, rows, cols, filled, claimed in _xls_sheets(stream):
-        if claimed > MAX_GRID_CELLS or _too_large(rows * cols, filled):
-            raise _refusal(sheet, rows, cols, max(rows * cols, claimed), filled)
+        if claimed[0] * claimed[1] > MAX_GRID_CELLS:
+            raise _refusal(sheet, *claimed, filled)
+        if _too_large(rows * cols, filled):
+            raise _refusal(sheet, rows, cols, filled)
 
 
 def _workbook_stream(path: Path) -> bytes | None:
@@ -171,15 +181,18 @@ def _workbook_stream(path: Path) -> bytes | None:
 
 
 def _xls_sheets(stream: bytes):
-    """(sheet, rows, columns, cells with values, cells DIMENSIONS claims) of each worksheet."""
+    """(sheet, rows, columns, cells with values, (rows, columns) DIMENSIONS claims) of each sheet."""
     import struct
 
     names: dict[int, str] = {}  # where each sheet's BOF starts -> its name (BOUNDSHEET)
     at, size_all = 0, len(stream)
     current = None  # the globals come first; BOFs of charts nested in a sheet are not in names
-    rows = cols = filled = claimed = 0
+    rows = cols = filled = 0
+    claimed = (0, 0)
     while at + 4 <= size_all:
         rid, size = struct.unpack_from("<HH", stream, at)
+        if rid == 0:  # no BIFF record has id 0: padding or garbage, nothing more to learn
+            break
         body = at + 4
         if rid == _BIFF_BOUNDSHEET and size >= 8:
             names[struct.unpack_from("<I", stream, body)[0]] = _short_name(stream[body + 6:body + size])
@@ -187,7 +200,8 @@ def _xls_sheets(stream: bytes):
             if current is not None:
                 yield current, rows, cols, filled, claimed
             current = names[at]
-            rows = cols = filled = claimed = 0
+            rows = cols = filled = 0
+            claimed = (0, 0)
         elif current is not None:
             if rid in _BIFF_CELLS and size >= 4:
                 r, c = struct.unpack_from("<HH", stream, body)
@@ -201,7 +215,7 @@ def _xls_sheets(stream: bytes):
                     r0, r1, c0, c1 = struct.unpack_from("<IIHH", stream, body)
                 else:
                     r0, r1, c0, c1 = struct.unpack_from("<HHHH", stream, body)
-                claimed = max(0, r1 - r0) * max(0, c1 - c0)
+                claimed = (max(0, r1 - r0), max(0, c1 - c0))  # rwMac and colMac are one past the last
         at = body + size
     if current is not None:
         yield current, rows, cols, filled, claimed
