@@ -24,6 +24,10 @@ _MEANINGS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, r
     (r"cfb|sector|\bole\b|compound|directory entr",
      "文件已损坏：.xls 的内部结构不完整（常见于下载不完整或被截断的文件）",
      "the file is damaged: the .xls structure is incomplete (often a truncated download)"),
+    (r"unrecognized sheet",
+     "工作簿中有无法读取的工作表类型（如 Excel 4 宏表）；请在 Excel 或 WPS 中删除该表或另存为 .xlsx",
+     "the workbook holds a kind of sheet that cannot be read (such as an Excel 4 macro sheet); delete it or save "
+     "the workbook as .xlsx in Excel or WPS"),
     (r"zip|deflate|crc|central directory|end of central",
      "文件已损坏：压缩包不完整或被截断",
      "the file is damaged: truncated or corrupt zip"),
