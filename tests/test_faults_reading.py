@@ -333,3 +333,52 @@ def test_a_dense_sheet_beyond_the_cap_is_told_to_split():
 
     err = _refusal("台账", 50_000, 300, 14_000_000)
     assert err.zh == "工作表「台账」有约 15,000,000 个单元格（50000 行、300 列），超出读取上限（10,000,000 个）。请把表格拆分成几个文件后再试"
+
+
+def test_output_to_a_socket_refused(tmp_path):
+    import socket
+
+    path = tmp_path / "report.txt"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
+        done = run("validate", EX003, "-o", path)
+    assert done.returncode == 2
+    assert lines(done.stderr) == [f"无法写入 {path}：不是普通文件（如套接字或块设备），拒绝写入"]
+    assert stat.S_ISSOCK(path.stat().st_mode)
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path):
+    real = tmp_path / "reports" / "report.json"
+    real.parent.mkdir()
+    real.write_text("旧\n", encoding="utf-8")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    done = run("validate", EX003, "--format", "json", "-o", link)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and json.loads(real.read_text(encoding="utf-8"))["summary"]["files"] == 1
+
+
+def test_backup_on_a_full_disk_leaves_no_truncated_copy(tmp_path):
+    """merge backs the master up before replacing it: a write past the limit (EFBIG, as a full
+    disk) must leave the master as it was and no half-written backup beside it."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    master = tmp_path / "总台账.xlsx"
+    master.write_bytes(EX003.read_bytes())
+    before = master.read_bytes()
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    code = ("import sys; from pathlib import Path; from taizhang.ledgerops.safe_write import backup, os_error_message\n"
+            "try:\n    backup(Path(sys.argv[1]))\nexcept OSError as exc:\n    print(os_error_message(exc)); sys.exit(2)")
+    done = subprocess.run([sys.executable, "-c", code, str(master)], capture_output=True, text=True,
+                          preexec_fn=limit, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.startswith(f"无法写入 {tmp_path}/总台账.备份-") and done.stdout.rstrip().endswith("：文件超出允许的大小")
+    assert master.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["总台账.xlsx"]
