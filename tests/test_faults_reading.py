@@ -382,3 +382,36 @@ def test_backup_on_a_full_disk_leaves_no_truncated_copy(tmp_path):
     assert done.stdout.startswith(f"无法写入 {tmp_path}/总台账.备份-") and done.stdout.rstrip().endswith("：文件超出允许的大小")
     assert master.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["总台账.xlsx"]
+
+
+def test_merge_goes_on_when_one_submission_cannot_be_read(tmp_path):
+    """A submission the reader cannot finish (here over a 10 MB read budget) is skipped with one
+    line; the other department's edit is merged and the inputs are unchanged."""
+    import shutil
+    import sys
+
+    import openpyxl
+
+    from conftest import EX000
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import generate
+
+    master = tmp_path / "总台账.xlsx"
+    shutil.copy(EX000, master)
+    subs = tmp_path / "报送"
+    subs.mkdir()
+    good = subs / "卫健委.xlsx"
+    wb = openpyxl.load_workbook(master)
+    wb.active["G3"] = "已完成，见附件。"
+    wb.save(good)
+    big = subs / "巨大.xlsx"
+    generate.generate_ledger(big, 5000)
+    before = {p: p.read_bytes() for p in (master, good, big)}
+    out = tmp_path / "合并.xlsx"
+    done = run("merge", master, subs, "-o", out, env={"TAIZHANG_READ_MEMORY_MB": "10"}, timeout=180)
+    assert done.returncode == 1, done.stderr  # 1: a file was skipped
+    text = done.stdout.decode("utf-8")
+    assert "巨大.xlsx：" in text and "内存超出上限" in text
+    assert openpyxl.load_workbook(out).active["G3"].value == "已完成，见附件。"
+    assert all(p.read_bytes() == data for p, data in before.items())
