@@ -88,9 +88,9 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
     path = Path(path)
     kind = sniff(path)  # the one decision on what the file is; every step below follows it
-    # the parse runs in a child process: a file that aborts the parser costs only its own result
+    # the parse runs in a worker process: a file that aborts the parser costs only its own result
     if kind.kind != "csv":
-        import python_calamine  # noqa: F401 - imported once here, not again in every child
+        import python_calamine  # noqa: F401 - imported here, before the worker is forked
     for name, grid, merged, metadata in isolated(_sheets, path, kind, sheet):  # one sheet at a time
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
         if ledger is None:
