@@ -18,6 +18,7 @@ from .normalize import normalize_header
 Role = Literal[
     "key", "category", "task", "units", "lead_unit", "co_units", "output",
     "deadline", "progress", "status", "contact", "phone", "note",
+    "content", "responsible", "contact_phone",  # named by headers (validator.header_roles); types may use them
 ]
 ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 UNIT_ROLES = ("units", "lead_unit", "co_units")
