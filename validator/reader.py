@@ -93,10 +93,14 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
     path = Path(path)
     kind = sniff(path).kind
-    for name, grid, merged, metadata in _sheets(path, kind, sheet):  # one sheet at a time: stop at the ledger
+    skipped: list[tuple[str, str]] = []
+    for name, grid, merged, metadata, why in _sheets(path, kind, sheet, skipped):  # one sheet at a time
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
         if ledger is None:
+            skipped.append((name, "no-header"))
             continue
+        ledger.sheet_reason = why
+        ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
         if kind == "xlsx":
             ledger.formulas = _scan_formulas(path, name)
         else:
@@ -113,15 +117,21 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
                     f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
 
 
-def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str]]]:
-    """(name, grid from A1, merged ranges, metadata) of each candidate sheet, read on demand."""
+def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[str, str]]
+            ) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str], str]]:
+    """(name, grid from A1, merged ranges, metadata, why) of each candidate sheet, read on demand."""
     if kind == "csv":
-        yield path.stem, _read_csv(path), [], {}
+        yield path.stem, _read_csv(path), [], {}, "only"
         return
     wb = _open_calamine(path, kind)
     names = [m.name for m in wb.sheets_metadata]
     metadata = _read_metadata(wb, names)
-    for name in _pick_sheets(names, sheet):
+    if sheet is not None:
+        order = [(n, "option") for n in _pick_sheets(names, sheet)]
+    else:
+        hidden = {m.name for m in wb.sheets_metadata if "Visible" not in str(m.visible) or m.typ is None}
+        order = sheet_order(names, hidden, _active_tab(path) if kind == "xlsx" else None, skipped)
+    for name, why in order:
         _check_extent(path, name)
         try:
             s = wb.get_sheet_by_name(name)
@@ -130,7 +140,51 @@ def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[st
         except Exception as exc:  # calamine raises several unrelated types
             raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
         s = None  # calamine's own copy of the cells is as big as the grid: free it before building
-        yield name, grid, merged, metadata
+        yield name, grid, merged, metadata, why
+
+
+_INSTRUCTIONS = re.compile(r"说明|须知|填表|填报要求|目录|封面|instruction", re.IGNORECASE)
+SHEET_REASONS = {  # why a sheet was read, or passed over
+    "option": ("--sheet 指定", "named by --sheet"),
+    "only": ("唯一的表", "the only table"),
+    "active": ("活动工作表（打开时显示的那张）", "the active sheet (shown on opening)"),
+    "visible": ("第一张有台账表头的可见工作表", "the first visible sheet with a ledger header"),
+    "instructions": ("填表说明类工作表", "an instructions sheet"),
+    "hidden": ("隐藏工作表（如往年存档）", "a hidden sheet (such as last year's archive)"),
+    "no-header": ("没有台账表头", "no ledger header"),
+}
+
+
+def sheet_order(names: list[str], hidden: set[str], active: int | None,
+                passed: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The order sheets are tried in: the active sheet, the other visible ones, then instructions
+    sheets (填表说明), hidden sheets last: last year's ledger kept hidden is never chosen over the
+    visible one. `--sheet` still picks any sheet."""
+    act = names[active] if active is not None and 0 <= active < len(names) else None
+    names = [n for n in names if n != META_SHEET]
+    first, later, last = [], [], []
+    for n in names:
+        if n in hidden:
+            last.append((n, "hidden"))
+        elif _INSTRUCTIONS.search(n):
+            later.append((n, "instructions"))
+        elif n == act:
+            first.insert(0, (n, "active"))
+        else:
+            first.append((n, "visible"))
+    passed.extend(later + last)
+    return first + later + last
+
+
+def _active_tab(path: Path) -> int | None:
+    """activeTab of workbook.xml: the sheet Excel shows on opening (0 when not written)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            head = zf.read("xl/workbook.xml")[:8192]
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    m = re.search(rb'activeTab="(\d+)"', head)
+    return int(m.group(1)) if m else 0
 
 
 def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None = None,
