@@ -129,7 +129,7 @@ def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[
     if sheet is not None:
         order = [(n, "option") for n in _pick_sheets(names, sheet)]
     else:
-        hidden = {m.name for m in wb.sheets_metadata if "Visible" not in str(m.visible) or m.typ is None}
+        hidden = {m.name for m in wb.sheets_metadata if m.visible != pc_visible()}
         order = sheet_order(names, hidden, _active_tab(path) if kind == "xlsx" else None, skipped)
     for name, why in order:
         _check_extent(path, name)
@@ -147,10 +147,10 @@ _INSTRUCTIONS = re.compile(r"说明|须知|填表|填报要求|目录|封面|ins
 SHEET_REASONS = {  # why a sheet was read, or passed over
     "option": ("--sheet 指定", "named by --sheet"),
     "only": ("唯一的表", "the only table"),
-    "active": ("活动工作表（打开时显示的那张）", "the active sheet (shown on opening)"),
+    "active": ("活动工作表，即打开时显示的那张", "the active sheet, shown on opening"),
     "visible": ("第一张有台账表头的可见工作表", "the first visible sheet with a ledger header"),
     "instructions": ("填表说明类工作表", "an instructions sheet"),
-    "hidden": ("隐藏工作表（如往年存档）", "a hidden sheet (such as last year's archive)"),
+    "hidden": ("隐藏工作表，如往年存档", "a hidden sheet, such as last year's archive"),
     "no-header": ("没有台账表头", "no ledger header"),
 }
 
@@ -204,6 +204,12 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     first_header_idx, header_idx, ltype, mapping, texts, detected = found
     return _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts, detected,
                   metadata)
+
+
+def pc_visible():
+    from python_calamine import SheetVisibleEnum
+
+    return SheetVisibleEnum.Visible
 
 
 def _open_calamine(path: Path, kind: str):

@@ -34,6 +34,7 @@ class FileResult:
     year: int | None = None
     findings: list[Finding] = field(default_factory=list)
     error: ReadError | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # lang -> the one-line column summary (see inspect)
 
     @property
     def errors(self) -> int:
@@ -72,21 +73,26 @@ def collect_paths(paths: list[Path]) -> list[Path]:
 def ledger_year(ledger, override: int | None) -> int | None:
     """The ledger's year: --year, else the _taizhang metadata, else the title, the sheet name or the
     file name (2019年台账.xlsx), before a deadline without a year is reported as unknown."""
+    return year_and_source(ledger, override)[0]
+
+
+def year_and_source(ledger, override: int | None) -> tuple[int | None, str | None]:
+    """(year, where it came from: option | metadata | title | sheet | file), or (None, None)."""
     from .deadlines import infer_year
 
     if override:
-        return override
+        return override, "option"
     meta = ledger.metadata.get("year", "")
     if meta.isdigit():
-        return int(meta)
+        return int(meta), "metadata"
     year = infer_year(ledger.title)
     if year:
-        return year
-    for text in (ledger.sheet, Path(ledger.path).stem if ledger.path else None):
+        return year, "title"
+    for source, text in (("sheet", ledger.sheet), ("file", Path(ledger.path).stem if ledger.path else None)):
         year = _name_year(text)
         if year:
-            return year
-    return None
+            return year, source
+    return None, None
 
 
 def _name_year(text: str | None) -> int | None:
@@ -130,6 +136,7 @@ def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None
 
 def validate_file(path: Path, options: Options) -> FileResult:
     """Read and validate one file; a file that cannot be read comes back with `error` set."""
+    from .inspect import column_summary
     from .reader import read_ledger
     from .units import RegistryError
 
@@ -138,6 +145,7 @@ def validate_file(path: Path, options: Options) -> FileResult:
         ledger = read_ledger(path, ledger_type=resolve_type(options), sheet=options.sheet)
         result.sheet, result.ledger_type = ledger.sheet, ledger.ledger_type.name
         result.type_detected, result.header_row, result.rows = ledger.type_detected, ledger.header_row, len(ledger)
+        result.columns = {lang: column_summary(ledger, lang) for lang in ("zh", "en")}
         result.findings, result.year = validate_ledger(ledger, options)
     except ReadError as exc:
         result.error = exc

@@ -341,6 +341,12 @@ def cases() -> list[Case]:
              [old, layout(base(r2c7="马新光 刘春明"), REFORM)], [("contact-phone-mismatch", "I5")], items=7, tasks=3,
              active=1))
 
+    # 22b -- the hidden archive is the first tab and still marked active (a script hid it): passed over
+    old = layout(base(), title="全面深化改革 2018 年卫生健康工作台账", name="2018年存档")
+    old.hidden = True
+    add(Case("hidden_archive_first_tab", "a hidden sheet is passed over even when marked active",
+             [old, layout(base(r3c8=""), REFORM)], [("missing-phone", "I6")], items=7, tasks=3, active=0))
+
     # 23 -- the instructions sheet (填表说明) comes first
     add(Case("instructions_first", "填表说明 sheet before the ledger is skipped",
              [_instructions(), layout(base(r1c4=""), REFORM)], [("missing-value", "E4")], items=7, tasks=3))
