@@ -131,11 +131,12 @@ def render_text(doc: dict[str, Any], lang: str = "zh") -> str:
         note = (f"；忽略注释「{c['note']}」" if zh else f"; note set aside: '{c['note']}'") if c["note"] else ""
         lines.append(f"  {c['column']:<3}{_pad(head, width)} → {c['serves']} [{c['role']}]  {how}{note}")
     for c in doc["unassigned"]:
-        guess = f"（{_t(ROLE_NAMES[c['role']], lang)}）" if c["role"] in ROLE_NAMES else ""
+        role = _t(ROLE_NAMES[c["role"]], lang) if c["role"] in ROLE_NAMES else ""
+        guess = (f"（{role}）" if zh else f" ({role})") if role else ""
         left = "未分配：保留，不校验" if zh else "unassigned: kept, not checked"
         lines.append(f"  {c['column']:<3}{_pad(c['header'], width)}   {left}{guess}")
     counts = doc["row_counts"]
-    summary = "，".join(f"{_t(LABELS[k], lang)} {counts[k]}" for k in LABELS if k in counts)
+    summary = ("，" if zh else ", ").join(f"{_t(LABELS[k], lang)} {counts[k]}" for k in LABELS if k in counts)
     lines.append((f"行：共 {doc['tasks']} 项任务；" if zh else f"rows: {doc['tasks']} task(s); ") + summary)
     for start, end, cls in _runs(doc["rows"]):
         span = f"{start}" if start == end else f"{start}-{end}"
