@@ -515,14 +515,18 @@ def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin:
     tasks = values[task_col] if task_col else None
     kv, ko = values[key], origin[key]
     out, group = [], -1
+    own_prev = False  # the previous row's key was typed in its own cell (not merged, not blank)
     for k, (v, src) in enumerate(zip(kv, ko)):
-        if group < 0 or (v is not None and src == rows[k]):
-            repeated = (k > 0 and v == kv[k - 1] and out[-1] >= 0
-                        and (tasks is None or tasks[k] is None or tasks[k] == tasks[k - 1]))
+        own = v is not None and src == rows[k]
+        if group < 0 or own:
+            # a copy only when both keys are typed, unmerged, and the task text is the same
+            repeated = (own_prev and v == kv[k - 1]
+                        and (tasks is None or (tasks[k] is not None and tasks[k] == tasks[k - 1])))
             if repeated:
                 ko[k] = ko[k - 1]  # the filled-down copy points at the task's first row
             else:
                 group += 1
+        own_prev = own
         out.append(group)
     return out
 
