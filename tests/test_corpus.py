@@ -80,3 +80,21 @@ def test_merge_same_date_in_another_form_is_unchanged(corpus, tmp_path):
     result = merge_ledgers(corpus / case.file, [sub], tmp_path / "out.xlsx")
     assert [(a["cell"], a["new"]) for a in result.applied] == case.merge["applied"]
     assert [(r["cell"], r["new"]) for r in result.rejected] == case.merge["rejected"]
+
+
+def test_split_keeps_section_headings_with_their_rows(corpus, tmp_path):
+    import openpyxl
+
+    from taizhang.ledgerops.split import split_ledger
+    from taizhang.validator.reader import read_ledger
+
+    split_ledger(corpus / "key_tasks_sections.xlsx", tmp_path)
+    ws = openpyxl.load_workbook(tmp_path / "县卫健局.xlsx").worksheets[0]
+    column_a = [ws.cell(r, 1).value for r in range(3, ws.max_row + 1)]
+    assert column_a == ["一、县级医院能力建设", "1", "2", "3", "4", "二、基层服务", "5", None]
+    assert "A3:E3" in {str(m) for m in ws.merged_cells.ranges}
+    ledger = read_ledger(tmp_path / "县卫健局.xlsx")
+    assert ledger.skipped_rows == {3: "section", 8: "section"} and len(ledger) == 6
+    # a department with no row under 一、 gets only the heading of its own section
+    ws = openpyxl.load_workbook(tmp_path / "县医保局.xlsx").worksheets[0]
+    assert [ws.cell(r, 1).value for r in range(3, ws.max_row + 1)] == ["二、基层服务", "5"]

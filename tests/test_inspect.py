@@ -96,3 +96,29 @@ def test_inspect_unreadable_file_is_one_clear_line(tmp_path):
     bad.write_bytes(b"not a workbook")
     r = runner.invoke(app, ["inspect", str(bad)])
     assert r.exit_code == 2 and str(bad) in r.output and "Traceback" not in r.output
+
+
+def test_readme_shows_real_inspect_output(tmp_path, monkeypatch):
+    import re
+    import sys
+
+    from test_corpus import LAYOUTS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"\$ taizhang inspect corpus-out/office_everything.xlsx\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    (case,) = [c for c in LAYOUTS.cases() if c.name == "office_everything"]
+    LAYOUTS.build(case, Path("corpus-out"))
+    assert runner.invoke(app, ["inspect", "corpus-out/office_everything.xlsx"]).stdout == shown
+    assert sys.modules["build_layouts"] is LAYOUTS
+
+
+def test_a_column_mapped_to_dash_is_left_alone(tmp_path):
+    path = _ledger(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("_taizhang")
+    ws.append(["列:工作进展", "-"])
+    wb.save(path)
+    doc = json.loads(runner.invoke(app, ["inspect", str(path), "--format", "json"]).stdout)
+    assert "F" not in {c["column"] for c in doc["columns"]}
+    assert {"column": "F", "header": "工作进展", "role": "progress", "note": None} in doc["unassigned"]

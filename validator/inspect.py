@@ -9,6 +9,7 @@ feeds the one-line column summary at the top of the validate report.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,7 @@ def column_summary(ledger: "Ledger", lang: str = "zh") -> str:
 
     parts = []
     for i, a in ledger.assignments.items():
-        header = " ".join(_header_of(ledger, i).split())
+        header = _one_line(_header_of(ledger, i))
         shown = header if header == a.column.name else f"{header}→{a.column.name}"
         parts.append(f"{col_letter(i + 1)} {shown}")
     line = ("列：" if lang == "zh" else "columns: ") + " · ".join(parts)
@@ -126,7 +127,7 @@ def render_text(doc: dict[str, Any], lang: str = "zh") -> str:
     lines.append("列：" if zh else "columns:")
     width = max([_width(c["header"]) for c in doc["columns"] + doc["unassigned"]] + [4])
     for c in doc["columns"]:
-        head = " ".join(c["header"].split())
+        head = _one_line(c["header"])
         how = _t(HOW[c["how"]], lang)
         note = (f"；忽略注释「{c['note']}」" if zh else f"; note set aside: '{c['note']}'") if c["note"] else ""
         lines.append(f"  {c['column']:<3}{_pad(head, width)} → {c['serves']} [{c['role']}]  {how}{note}")
@@ -156,14 +157,19 @@ def _runs(rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
     return [tuple(x) for x in out]  # type: ignore[misc]
 
 
+def _one_line(text: str) -> str:
+    """A header on one line: a line break inside Chinese text joins without a space."""
+    return " ".join(re.sub(r"\s*\n\s*", "", text).split())
+
+
 def _width(text: str) -> int:
     import unicodedata
 
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in " ".join(text.split()))
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in _one_line(text))
 
 
 def _pad(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = _one_line(text)
     return text + " " * max(0, width - _width(text))
 
 
