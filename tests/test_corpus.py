@@ -98,3 +98,11 @@ def test_split_keeps_section_headings_with_their_rows(corpus, tmp_path):
     # a department with no row under 一、 gets only the heading of its own section
     ws = openpyxl.load_workbook(tmp_path / "县医保局.xlsx").worksheets[0]
     assert [ws.cell(r, 1).value for r in range(3, ws.max_row + 1)] == ["二、基层服务", "5"]
+
+
+def test_unknown_unit_suggestion_stays_in_the_ledgers_region(corpus):
+    from taizhang.validator.validate import Options, validate_file
+
+    (finding,) = validate_file(corpus / "suggestion_from_region.xlsx", Options()).findings
+    # 卫健局 is 梨树县's (a county); this is a 大连市 ledger
+    assert finding.message("zh") == "「市卫健局」不在单位名录中，是否为「市卫健委」？"

@@ -9,7 +9,7 @@ from typing import Any
 
 from .filecheck import SPREADSHEET_SUFFIXES, ReadError
 from .findings import Finding
-from .ledger_types import LedgerType, LedgerTypeError, get_type
+from .ledger_types import UNIT_ROLES, LedgerType, LedgerTypeError, get_type
 
 LOCK_PREFIX = "~$"
 
@@ -127,7 +127,9 @@ def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None
     ltype = ledger.ledger_type
     year = ledger_year(ledger, options.year)
     registry = Registry.from_option(options.units or ledger.metadata.get("registry") or ltype.registry)
-    ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code)
+    units = [v for c in ledger.columns.values() if c.definition.role in UNIT_ROLES for v in ledger.values[c.name]]
+    ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code,
+                  region=registry.region_of(units))
     findings = check_columns(ledger) + check_keys(ledger) + check_formulas(ledger) + run_schema(ledger, ctx)
     order = {c.header: c.index for c in ledger.columns.values()}
     findings.sort(key=lambda f: (f.row or 0, order.get(f.column or "", 0), f.code))

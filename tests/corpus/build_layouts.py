@@ -362,6 +362,10 @@ def cases() -> list[Case]:
     add(Case("unit_role_notes", "unit cells with role and history notes", [layout(rows, REFORM)],
              [("unknown-unit", "D8")], items=7, tasks=3))
 
+    # 25b -- an unknown unit in a city ledger: the suggestion comes from the city's own registry
+    add(Case("suggestion_from_region", "a suggestion comes from the ledger's own registry, never a county's",
+             [layout(base(r2c3="市卫健局"), REFORM)], [("unknown-unit", "D5")], items=7, tasks=3))
+
     # 26 -- contacts written with a post or office; middle-dot names
     rows = base(r0c7="李光盈（医政处）", r1c7="宋斌 科长", r2c7="阿卜杜·热合曼", r3c7="刘春明处长", r4c7="主任")
     add(Case("contacts_with_posts", "contacts with post/office; middle-dot names", [layout(rows, REFORM)],
