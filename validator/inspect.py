@@ -39,7 +39,7 @@ def _t(pair: tuple[str, str], lang: str) -> str:
 def describe(ledger: "Ledger", year: int | None = None, year_source: str | None = None) -> dict[str, Any]:
     """Everything `inspect` shows, as plain data (the --format json document)."""
     from .findings import col_letter
-    from .reader import SHEET_REASONS
+    from .sheet_choice import SHEET_REASONS
 
     columns = []
     for i, a in ledger.assignments.items():
