@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal, NamedTuple, Sequence
 
 from .normalize import normalize_header
 
@@ -85,9 +85,11 @@ SERVES = {
 _NOTE = re.compile(r"[（(【\[〔<＜《][^）)】\]〕>＞》]*[）)】\]〕>＞》]?")
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderMatch:
-    """What a header cell was read as: its role (None: none), how it matched, the note set aside."""
+class HeaderMatch(NamedTuple):
+    """What a header cell was read as: its role (None: none), how it matched, the note set aside.
+
+    A tuple too: `role, how, name, note = match_header(text)`.
+    """
 
     role: str | None
     how: How | None

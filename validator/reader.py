@@ -31,6 +31,7 @@ from .normalize import decode_text, normalize_text
 from .rows import classify
 from .sheet_choice import SHEET_REASONS, active_tab, sheet_order  # noqa: F401 - re-exported
 
+
 @dataclass(slots=True)
 class LedgerColumn:
     definition: ColumnDef
@@ -128,7 +129,7 @@ def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[
     if sheet is not None:
         order = [(n, "option") for n in _pick_sheets(names, sheet)]
     else:
-        hidden = {m.name for m in wb.sheets_metadata if m.visible != pc_visible()}
+        hidden = {m.name for m in wb.sheets_metadata if m.visible != _visible()}
         order = sheet_order(names, hidden, active_tab(path) if kind == "xlsx" else None, skipped)
     for name, why in order:
         _check_extent(path, name)
@@ -161,7 +162,7 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
                   metadata)
 
 
-def pc_visible():
+def _visible():
     from python_calamine import SheetVisibleEnum
 
     return SheetVisibleEnum.Visible
@@ -308,14 +309,15 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
             for name, col in store.items():
                 store[name] = [col[k] for k in keep]
     rows = [first + 1 + k for k in keep]
-    task = _group_tasks(mapping, values, origin, rows)
-    # task-level values continue down the task where cells were left blank
+    task, copies = _group_tasks(mapping, values, origin, rows)
+    # task-level values continue down the task where cells were left blank; in a filled-down copy
+    # the same value points at the task's first row, so one fault is one finding
     for d in mapping.values():
         if d.level != "task":
             continue
         vals, src = values[d.name], origin[d.name]
         for k in range(1, len(rows)):
-            if task[k] == task[k - 1] and (vals[k] is None or vals[k] == vals[k - 1]):
+            if task[k] == task[k - 1] and (vals[k] is None or (k in copies and vals[k] == vals[k - 1])):
                 vals[k], src[k] = vals[k - 1], src[k - 1]
     return Ledger(path=path, sheet=sheet, ledger_type=ltype, type_detected=detected, header_row=header_idx + 1,
                   title=title, columns=columns, rows=rows, values=values, raw=raw, origin=origin, task=task,
@@ -323,17 +325,20 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
 
 
 def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin: dict[str, list[int]],
-                 rows: list[int]) -> list[int]:
-    """Task group of each row. A key typed in the row's own cell starts a task; merged or blank keys
-    continue it, and so does the same key repeated with the same task text (merged cells undone
-    and filled down so the sheet can be filtered: 序号 2 on three rows is one task)."""
+                 rows: list[int]) -> tuple[list[int], set[int]]:
+    """Task group of each row, and the positions that are filled-down copies of a task's first row.
+
+    A key typed in the row's own cell starts a task; merged or blank keys continue it, and so does
+    the same key repeated with the same task text (merged cells undone and filled down so the
+    sheet can be filtered: 序号 2 on three rows is one task).
+    """
     key = next((d.name for d in mapping.values() if d.role == "key"), None)
     if key is None:
-        return list(range(len(rows)))
+        return list(range(len(rows))), set()
     task_col = next((d.name for d in mapping.values() if d.role == "task"), None)
     tasks = values[task_col] if task_col else None
     kv, ko = values[key], origin[key]
-    out, group = [], -1
+    out, group, copies = [], -1, set()
     own_prev = False  # the previous row's key was typed in its own cell (not merged, not blank)
     for k, (v, src) in enumerate(zip(kv, ko)):
         own = v is not None and src == rows[k]
@@ -343,11 +348,12 @@ def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin:
                         and (tasks is None or (tasks[k] is not None and tasks[k] == tasks[k - 1])))
             if repeated:
                 ko[k] = ko[k - 1]  # the filled-down copy points at the task's first row
+                copies.add(k)
             else:
                 group += 1
         own_prev = own
         out.append(group)
-    return out
+    return out, copies
 
 
 _PHONE_PART = re.compile(r"(?:\(?0\d{2,3}\)?[-\s]?)?\d[\d\s-]{5,}\d(?:\s*(?:转|-)\s*\d{1,6})?")

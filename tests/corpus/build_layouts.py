@@ -287,8 +287,8 @@ def cases() -> list[Case]:
     add(Case("total_row", "a 合计 row", [layout(rows, REFORM)], [("invalid-contact-name", "H6")], items=7, tasks=3,
              classes={10: "total"}))
 
-    # 16 -- 总计 merged across two columns
-    rows = base(r5c0="4") + [Plain(["总  计", "", "", "", "7"])]
+    # 16 -- 总计 merged across two columns, counting with a formula (no formula-in-cell on it)
+    rows = base(r5c0="4") + [Plain(["总  计", "", "", "", "=COUNTA(E3:E9)"])]
     sheet = layout(rows, REFORM)
     sheet.merges.append("A10:B10")
     add(Case("grand_total_row", "a 总计 row (spaced, merged)", [sheet], [("key-sequence", "A8")], items=7, tasks=3,
