@@ -450,6 +450,7 @@ def write_sheets(path: Path, sheets: list[Sheet], active: int = 0) -> Path:
         for row in ws.iter_rows():
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
+        _fit(ws, s)
         if s.hidden:
             ws.sheet_state = "hidden"
     wb.active = active
@@ -458,6 +459,26 @@ def write_sheets(path: Path, sheets: list[Sheet], active: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _fit(ws: Any, sheet: Sheet) -> None:
+    """Column widths and row heights as an office would set them, so the sheet reads as printed."""
+    from openpyxl.utils import get_column_letter
+
+    rows = [r for r in sheet.grid[1:] if sum(1 for v in r if v not in ("", None)) > 1]
+    width = max((len(r) for r in sheet.grid), default=0)
+    widths = []
+    for c in range(width):
+        longest = max((len(str(r[c])) for r in rows if c < len(r) and r[c] not in ("", None)), default=4)
+        widths.append(6 if longest <= 3 else min(36, max(10, longest * 0.9)))
+        ws.column_dimensions[get_column_letter(c + 1)].width = widths[-1]
+    for i, row in enumerate(sheet.grid, start=1):
+        if sum(1 for v in row if v not in ("", None)) <= 1:
+            ws.row_dimensions[i].height = 22  # a title, a heading or a footnote: one line across
+            continue
+        lines = max((len(str(v)) * 2 // max(int(widths[c]), 1) + 1 for c, v in enumerate(row) if v not in ("", None)),
+                    default=1)
+        ws.row_dimensions[i].height = min(15 * lines, 200)
 
 
 def build(case: Case, out_dir: Path) -> Path:
