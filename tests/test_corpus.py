@@ -106,3 +106,11 @@ def test_unknown_unit_suggestion_stays_in_the_ledgers_region(corpus):
     (finding,) = validate_file(corpus / "suggestion_from_region.xlsx", Options()).findings
     # 卫健局 is 梨树县's (a county); this is a 大连市 ledger
     assert finding.message("zh") == "「市卫健局」不在单位名录中，是否为「市卫健委」？"
+
+
+def test_sheet_option_still_picks_a_hidden_sheet(corpus):
+    from taizhang.validator.validate import Options, validate_file
+
+    result = validate_file(corpus / "hidden_archive.xlsx", Options(sheet="2018年台账（存档）"))
+    assert (result.sheet, result.year) == ("2018年台账（存档）", 2018)
+    assert [(f.code, f.cell) for f in result.findings] == [("unknown-unit", "D3")]
