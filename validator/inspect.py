@@ -39,7 +39,6 @@ def _t(pair: tuple[str, str], lang: str) -> str:
 def describe(ledger: "Ledger", year: int | None = None, year_source: str | None = None) -> dict[str, Any]:
     """Everything `inspect` shows, as plain data (the --format json document)."""
     from .findings import col_letter
-    from .sheet_choice import SHEET_REASONS
 
     columns = []
     for i, a in ledger.assignments.items():
@@ -67,7 +66,6 @@ def describe(ledger: "Ledger", year: int | None = None, year_source: str | None 
         "columns": columns, "unassigned": unassigned,
         "rows": [{"row": r, "class": c} for r, c in rows], "row_counts": counts,
         "tasks": len(set(ledger.task)),
-        "_reasons": {k: v for k, v in SHEET_REASONS.items()},
     }
 
 
@@ -108,8 +106,9 @@ def column_summary(ledger: "Ledger", lang: str = "zh") -> str:
 
 def render_text(doc: dict[str, Any], lang: str = "zh") -> str:
     """The inspect report for people, Chinese by default."""
+    from .sheet_choice import SHEET_REASONS as reasons
+
     zh = lang == "zh"
-    reasons = doc["_reasons"]
     lines = [doc["path"]]
     why = _t(reasons[doc["sheet_reason"]], lang) if doc["sheet_reason"] in reasons else doc["sheet_reason"]
     lines.append(f"工作表：{doc['sheet']}（{why}）" if zh else f"sheet: {doc['sheet']} ({why})")
@@ -187,8 +186,7 @@ def inspect_file(path: Path, *, ledger_type: str | None = None, sheet: str | int
 def to_json(doc: dict[str, Any]) -> str:
     import json
 
-    public = {k: v for k, v in doc.items() if not k.startswith("_")}
-    return json.dumps(public, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
 __all__ = ["describe", "column_summary", "render_text", "inspect_file", "to_json"]
