@@ -63,7 +63,9 @@ def test_a_wrong_guess_is_fixed_in_the_taizhang_sheet(tmp_path):
     wb.save(path)
     doc = json.loads(runner.invoke(app, ["inspect", str(path), "--format", "json"]).stdout)
     col = {c["column"]: c for c in doc["columns"]}
-    assert (col["G"]["header"], col["G"]["serves"]) == ("联络员", "联系人")
+    assert (col["G"]["header"], col["G"]["serves"], col["G"]["how"]) == ("联络员", "联系人", "setting")
+    text = runner.invoke(app, ["inspect", str(path)]).stdout
+    assert "  G  联络员                       → 联系人 [contact]  _taizhang 中的设置\n" in text
     after = runner.invoke(app, ["validate", str(path)])
     assert after.exit_code == 0 and "没有发现问题" in after.stdout
 

@@ -23,8 +23,8 @@ from typing import Any, Iterable, Literal, NamedTuple, Sequence
 
 from .normalize import normalize_header
 
-How = Literal["exact", "alias", "keyword"]
-STRENGTH = {"exact": 3, "alias": 2, "keyword": 1}
+How = Literal["setting", "exact", "alias", "keyword"]  # setting: the user's own mapping (_taizhang sheet)
+STRENGTH = {"setting": 4, "exact": 3, "alias": 2, "keyword": 1}
 
 # roles beyond a ledger type's own: a header can name them even when no type declares them
 EXTRA_ROLES = ("content", "responsible", "contact_phone")

@@ -13,13 +13,13 @@ from dataclasses import replace
 from typing import Any
 
 from .findings import col_letter
-from .header_roles import Assignment, HeaderMatch, assign_columns, match_header
+from .header_roles import Assignment, assign_columns, match_header
 from .ledger_types import ColumnDef, LedgerType, builtin_types
 from .normalize import normalize_header, normalize_text
 
 HEADER_SCAN_ROWS = 40
 
-WEIGHT = {"exact": 2.0, "alias": 1.0, "keyword": 0.75}
+WEIGHT = {"setting": 2.0, "exact": 2.0, "alias": 1.0, "keyword": 0.75}
 
 
 def find_header(grid: list[list[Any]], wanted: LedgerType | None, overrides: dict[str, str] | None = None):
@@ -80,7 +80,7 @@ def _apply_overrides(headers: list[Any], t: LedgerType, mapping: dict[int, Assig
     by_name = {c.name: c for c in t.columns}
     mapping = dict(mapping)
     for i, head in enumerate(headers):
-        target = overrides.get(normalize_header(head))
+        target = overrides.get(normalize_header(head)) or overrides.get(match_header(head).name)
         if target is None:
             continue
         mapping.pop(i, None)
@@ -89,7 +89,7 @@ def _apply_overrides(headers: list[Any], t: LedgerType, mapping: dict[int, Assig
             continue
         for j in [j for j, a in mapping.items() if a.column is col]:
             del mapping[j]
-        mapping[i] = Assignment(i, col, "exact", HeaderMatch(col.role, "exact", normalize_header(head), "设置"))
+        mapping[i] = Assignment(i, col, "setting", match_header(head))
     return dict(sorted(mapping.items()))
 
 

@@ -18,7 +18,7 @@ from .rows import LABELS
 if TYPE_CHECKING:
     from .reader import Ledger
 
-HOW = {"exact": ("精确匹配", "exact name"), "alias": ("别名", "alias"), "keyword": ("关键词", "keyword"),
+HOW = {"setting": ("_taizhang 中的设置", "set in the _taizhang sheet"), "exact": ("精确匹配", "exact name"), "alias": ("别名", "alias"), "keyword": ("关键词", "keyword"),
        "combined": ("同一列拆出", "split out of the same column")}
 ROLE_NAMES = {
     "key": ("序号", "key"), "category": ("分类", "category"), "task": ("任务", "task"), "content": ("具体工作", "content"),
