@@ -156,22 +156,36 @@ def validate(
 
 
 @app.command()
-def types(lang: LangOpt = Lang.zh) -> None:
-    """列出内置台账类型及其列。List the built-in ledger types."""
-    from taizhang.validator.ledger_types import builtin_types
+def types(
+    name: Annotated[Optional[str], typer.Argument(help="类型名称：列出它的各列。A type name: list its columns.")] = None,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """列出内置台账类型，每个一行；给出名称时列出该类型的各列。List the built-in ledger types."""
+    from taizhang.validator.ledger_types import LedgerTypeError, builtin_types, get_type
 
-    for t in builtin_types().values():
-        _say(f"{t.name}  {t.title}  (v{t.version})\n  {t.description}\n")
-        for c in t.columns:
-            flags = [c.role]
-            if c.required:
-                flags.append("必填" if lang == Lang.zh else "required")
-            if c.editable:
-                flags.append("可编辑" if lang == Lang.zh else "editable")
-            if c.level == "task":
-                flags.append("任务级" if lang == Lang.zh else "task-level")
-            alias = (f"  {'别名' if lang == Lang.zh else 'aliases'}: {'、'.join(c.aliases)}") if c.aliases else ""
-            _say(f"    - {c.name} [{', '.join(flags)}]{alias}\n")
+    zh = lang == Lang.zh
+    if name is None:
+        for t in builtin_types().values():
+            _say(f"{t.name:<18} {t.title}：{t.description}\n")
+        _say("\n" + ("taizhang types 名称 查看各列；未声明类型的台账按各列的作用检查（通用台账）。" if zh else
+                      "taizhang types NAME lists its columns; a ledger of no declared type is checked by its columns' roles.")
+             + "\n")
+        return
+    try:
+        t = get_type(name)
+    except LedgerTypeError as exc:
+        _fail(str(exc))
+    _say(f"{t.name}  {t.title}  (v{t.version})\n  {t.description}\n")
+    for c in t.columns:
+        flags = [c.role]
+        if c.required:
+            flags.append("必填" if zh else "required")
+        if c.editable:
+            flags.append("可编辑" if zh else "editable")
+        if c.level == "task":
+            flags.append("任务级" if zh else "task-level")
+        alias = (f"  {'别名' if zh else 'aliases'}: {'、'.join(c.aliases)}") if c.aliases else ""
+        _say(f"    - {c.name} [{', '.join(flags)}]{alias}\n")
 
 
 @app.command()

@@ -9,6 +9,7 @@ definitions are data in `templates/`; `schema.py` compiles them into checks.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,13 +18,20 @@ from .normalize import normalize_header
 
 Role = Literal[
     "key", "category", "task", "units", "lead_unit", "co_units", "output",
-    "deadline", "progress", "status", "contact", "phone", "note",
+    "deadline", "progress", "status", "contact", "phone", "note", "person", "amount",
 ]
 ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 UNIT_ROLES = ("units", "lead_unit", "co_units")
 TEXT_ROLES = frozenset({"category", "task", "output", "deadline", "progress", "status", "units", "lead_unit",
-                        "co_units", "contact", "phone", "note"})
+                        "co_units", "contact", "phone", "note", "person"})
+# a bracketed note after a header's name: 办结时限（填写到日）, 总投资(万元)
+_NOTE = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def strip_note(header: str) -> str:
+    """A normalised header without its bracketed notes (总投资（万元） -> 总投资)."""
+    return _NOTE.sub("", header)
 
 
 class LedgerTypeError(ValueError):
@@ -67,15 +75,16 @@ class LedgerType:
         """
         found: dict[int, ColumnDef] = {}
         score = 0.0
+        bare = [strip_note(h) if h else h for h in headers]
         for col in self.columns:
             names = col.match_names
             for idx, head in enumerate(headers):
                 if idx in found or not head:
                     continue
-                if head == names[0]:
+                if names[0] in (head, bare[idx]):
                     found[idx], score = col, score + 2
                     break
-                if head in names[1:]:
+                if head in names[1:] or bare[idx] in names[1:]:
                     found[idx], score = col, score + 1
                     break
         matched = set(found.values())

@@ -17,7 +17,7 @@ import html
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,6 +26,7 @@ from .findings import col_letter
 from .ledger_types import ColumnDef, LedgerType, builtin_types
 from .metadata import META_SHEET
 from .normalize import decode_text, normalize_header, normalize_text
+from .profile import type_reason
 
 HEADER_SCAN_ROWS = 40
 
@@ -63,6 +64,8 @@ class Ledger:
     task: list[int]  # task group number of each row (0-based)
     metadata: dict[str, str] = field(default_factory=dict)
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
+    type_source: str = "detected"  # option | template | detected | generic (see validator.profile)
+    type_reason: dict[str, str] = field(default_factory=dict)  # why, in zh and en, for the report
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -134,14 +137,23 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     still filled down within each task.
     """
     metadata = metadata or {}
+    restrict = from_template = False
     if ledger_type is None and metadata.get("type"):
         ledger_type = builtin_types().get(metadata["type"])
-    found = _find_header(grid, ledger_type)
+        from_template = ledger_type is not None
+        # a template fixes its type; a split file only carries its master's (maybe detected) type
+        restrict = ledger_type is not None and "master_hash" in metadata
+    found = _find_header(grid, ledger_type, restrict)
     if found is None:
         return None
-    first_header_idx, header_idx, ltype, mapping, texts, detected = found
-    return _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts, detected,
-                  metadata)
+    first_header_idx, header_idx, ltype, mapping, texts, fit = found
+    if from_template:
+        fit = replace(fit, source="template")
+    ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
+                    fit.source in ("detected", "generic"), metadata)
+    ledger.type_source = fit.source
+    ledger.type_reason = type_reason(fit.source, ltype, fit.explained, len(fit.recognised))
+    return ledger
 
 
 def _open_calamine(path: Path, kind: str):
@@ -213,28 +225,23 @@ def _read_csv(path: Path) -> list[list[Any]]:
         raise unreadable(f"CSV 格式错误（{exc}）", f"malformed CSV ({exc})") from None
 
 
-def _find_header(grid: list[list[Any]], wanted: LedgerType | None):
-    types = [wanted] if wanted else list(builtin_types().values())
-    best = None
+def _find_header(grid: list[list[Any]], wanted: LedgerType | None, restrict: bool = False):
+    from .profile import fit_header, settle  # which type a header row is: built-in, restricted, or generic
+
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
         headers = [normalize_header(v) for v in row]
         if sum(1 for h in headers if h) < 2:
             continue
-        for t in types:
-            score, mapping = t.match(headers)
-            roles = {c.role for c in mapping.values()}
-            if len(mapping) < 2 or not roles & {"key", "task"}:
-                continue
-            if best is None or score > best[0]:
-                best = (score, r, t, mapping)
-        if best is not None:
-            break  # the first row that looks like a header is the header
-    if best is None:
-        return None
-    _, r, t, mapping = best
-    texts = {i: str(grid[r][i]).strip() for i in mapping}
-    last = _sub_header(grid, r, t, mapping, texts)
-    return r, last, t, mapping, texts, wanted is None
+        fit = fit_header(headers, wanted, restrict=restrict)
+        if fit is None:
+            continue
+        mapping = dict(fit.mapping)
+        texts = {i: str(grid[r][i]).strip() for i in mapping}
+        last = _sub_header(grid, r, fit.ledger_type, mapping, texts)
+        ltype, mapping = settle(fit, mapping)
+        texts.update({i: str(grid[r][i]).strip() for i in mapping if i not in texts})
+        return r, last, ltype, mapping, texts, fit  # the first row that looks like a header
+    return None
 
 
 def _sub_header(grid: list[list[Any]], r: int, ltype: LedgerType, mapping: dict[int, ColumnDef],

@@ -1,0 +1,49 @@
+"""Whether any registry covers a ledger's units, and the units a ledger names.
+
+The built-in registries cover the example cities. A ledger from anywhere else names units none
+of them know, and one unknown-unit finding per cell would bury every real problem: when most of
+a ledger's units are unknown to the default registries, that is said once, with how to give a
+registry (`taizhang units init`, then `--units`). A registry the office chose is another matter:
+there every unknown name is a finding.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .findings import Finding
+from .ledger_types import UNIT_ROLES
+
+if TYPE_CHECKING:
+    from .reader import Ledger
+    from .units import Registry
+
+MIN_UNKNOWN = 2  # one unknown unit is a typo to point at, not a missing registry
+EXAMPLES = 3
+
+
+def ledger_units(ledger: "Ledger", registry: "Registry") -> list[str]:
+    """Each distinct unit name the ledger's unit columns hold, in order of first appearance."""
+    from .units import normalize_name
+
+    seen: dict[str, str] = {}
+    for col in ledger.columns.values():
+        if col.definition.role not in UNIT_ROLES:
+            continue
+        for value in dict.fromkeys(v for v in ledger.values[col.name] if v):
+            for name in registry.split(value):
+                seen.setdefault(normalize_name(name), name)
+    return list(seen.values())
+
+
+def uncovered(ledger: "Ledger", registry: "Registry", findings: list[Finding]) -> list[Finding]:
+    """`findings` with the unknown-unit ones replaced by one no-unit-registry when most units are unknown."""
+    names = ledger_units(ledger, registry)
+    unknown = [n for n in names if registry.resolve(n) is None]
+    if len(unknown) < MIN_UNKNOWN or 2 * len(unknown) <= len(names):
+        return findings
+    col = min((c for c in ledger.columns.values() if c.definition.role in UNIT_ROLES), key=lambda c: c.index)
+    examples = "、".join(f"「{n}」" for n in unknown[:EXAMPLES])
+    summary = Finding("no-unit-registry", ledger.sheet, ledger.header_row, col.header, f"{col.letter}{ledger.header_row}",
+                      col.header, {"total": len(names), "unknown": len(unknown), "examples": examples})
+    return [summary] + [f for f in findings if f.code != "unknown-unit"]
