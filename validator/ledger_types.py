@@ -18,12 +18,14 @@ from .normalize import normalize_header
 
 Role = Literal[
     "key", "category", "task", "units", "lead_unit", "co_units", "output",
-    "deadline", "progress", "status", "contact", "phone", "note", "person", "amount",
+    "deadline", "progress", "status", "contact", "phone", "note",
+    "content", "responsible", "contact_phone",  # named by headers (validator.header_roles); types may use them
+    "amount",  # money in 万元: checked as a number
 ]
 ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 UNIT_ROLES = ("units", "lead_unit", "co_units")
 TEXT_ROLES = frozenset({"category", "task", "output", "deadline", "progress", "status", "units", "lead_unit",
-                        "co_units", "contact", "phone", "note", "person"})
+                        "co_units", "contact", "phone", "note", "responsible", "content"})
 # a bracketed note after a header's name: 办结时限（填写到日）, 总投资(万元)
 _NOTE = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"

@@ -17,16 +17,17 @@ import html
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from .filecheck import ReadError, sniff, unreadable
 from .findings import col_letter
-from .ledger_types import ColumnDef, LedgerType, builtin_types
+from .header_roles import Assignment, HeaderMatch, assign_columns, match_header
+from .ledger_types import UNIT_ROLES, ColumnDef, LedgerType, builtin_types
 from .metadata import META_SHEET
 from .normalize import decode_text, normalize_header, normalize_text
-from .profile import type_reason
+from .rows import classify
 
 HEADER_SCAN_ROWS = 40
 
@@ -66,6 +67,12 @@ class Ledger:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
     type_source: str = "detected"  # option | template | detected | generic (see validator.profile)
     type_reason: dict[str, str] = field(default_factory=dict)  # why, in zh and en, for the report
+    # how it was understood (for `taizhang inspect` and the report's summary)
+    assignments: dict[int, Assignment] = field(default_factory=dict)  # 0-based column -> type column
+    unassigned: dict[int, HeaderMatch] = field(default_factory=dict)  # header columns kept and left alone
+    skipped_rows: dict[int, str] = field(default_factory=dict)  # Excel row -> section | total | note | blank
+    sheet_reason: str = ""  # why this sheet was read
+    skipped_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet, why it was not)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -88,10 +95,14 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
     path = Path(path)
     kind = sniff(path).kind
-    for name, grid, merged, metadata in _sheets(path, kind, sheet):  # one sheet at a time: stop at the ledger
+    skipped: list[tuple[str, str]] = []
+    for name, grid, merged, metadata, why in _sheets(path, kind, sheet, skipped):  # one sheet at a time
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
         if ledger is None:
+            skipped.append((name, "no-header"))
             continue
+        ledger.sheet_reason = why
+        ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
         if kind == "xlsx":
             ledger.formulas = _scan_formulas(path, name)
         else:
@@ -108,15 +119,21 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
                     f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
 
 
-def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str]]]:
-    """(name, grid from A1, merged ranges, metadata) of each candidate sheet, read on demand."""
+def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[str, str]]
+            ) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str], str]]:
+    """(name, grid from A1, merged ranges, metadata, why) of each candidate sheet, read on demand."""
     if kind == "csv":
-        yield path.stem, _read_csv(path), [], {}
+        yield path.stem, _read_csv(path), [], {}, "only"
         return
     wb = _open_calamine(path, kind)
     names = [m.name for m in wb.sheets_metadata]
     metadata = _read_metadata(wb, names)
-    for name in _pick_sheets(names, sheet):
+    if sheet is not None:
+        order = [(n, "option") for n in _pick_sheets(names, sheet)]
+    else:
+        hidden = {m.name for m in wb.sheets_metadata if "Visible" not in str(m.visible) or m.typ is None}
+        order = sheet_order(names, hidden, _active_tab(path) if kind == "xlsx" else None, skipped)
+    for name, why in order:
         _check_extent(path, name)
         try:
             s = wb.get_sheet_by_name(name)
@@ -125,7 +142,51 @@ def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[st
         except Exception as exc:  # calamine raises several unrelated types
             raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
         s = None  # calamine's own copy of the cells is as big as the grid: free it before building
-        yield name, grid, merged, metadata
+        yield name, grid, merged, metadata, why
+
+
+_INSTRUCTIONS = re.compile(r"说明|须知|填表|填报要求|目录|封面|instruction", re.IGNORECASE)
+SHEET_REASONS = {  # why a sheet was read, or passed over
+    "option": ("--sheet 指定", "named by --sheet"),
+    "only": ("唯一的表", "the only table"),
+    "active": ("活动工作表（打开时显示的那张）", "the active sheet (shown on opening)"),
+    "visible": ("第一张有台账表头的可见工作表", "the first visible sheet with a ledger header"),
+    "instructions": ("填表说明类工作表", "an instructions sheet"),
+    "hidden": ("隐藏工作表（如往年存档）", "a hidden sheet (such as last year's archive)"),
+    "no-header": ("没有台账表头", "no ledger header"),
+}
+
+
+def sheet_order(names: list[str], hidden: set[str], active: int | None,
+                passed: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The order sheets are tried in: the active sheet, the other visible ones, then instructions
+    sheets (填表说明), hidden sheets last: last year's ledger kept hidden is never chosen over the
+    visible one. `--sheet` still picks any sheet."""
+    act = names[active] if active is not None and 0 <= active < len(names) else None
+    names = [n for n in names if n != META_SHEET]
+    first, later, last = [], [], []
+    for n in names:
+        if n in hidden:
+            last.append((n, "hidden"))
+        elif _INSTRUCTIONS.search(n):
+            later.append((n, "instructions"))
+        elif n == act:
+            first.insert(0, (n, "active"))
+        else:
+            first.append((n, "visible"))
+    passed.extend(later + last)
+    return first + later + last
+
+
+def _active_tab(path: Path) -> int | None:
+    """activeTab of workbook.xml: the sheet Excel shows on opening (0 when not written)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            head = zf.read("xl/workbook.xml")[:8192]
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    m = re.search(rb'activeTab="(\d+)"', head)
+    return int(m.group(1)) if m else 0
 
 
 def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None = None,
@@ -136,23 +197,23 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     0-based ((r0, c0), (r1, c1)) ranges when known; without them, blank task-level cells are
     still filled down within each task.
     """
+    from .profile import type_reason
+
     metadata = metadata or {}
-    restrict = from_template = False
+    wanted, from_template = ledger_type is not None, False
     if ledger_type is None and metadata.get("type"):
         ledger_type = builtin_types().get(metadata["type"])
         from_template = ledger_type is not None
-        # a template fixes its type; a split file only carries its master's (maybe detected) type
-        restrict = ledger_type is not None and "master_hash" in metadata
-    found = _find_header(grid, ledger_type, restrict)
+    # a template fixes its type; a split file only carries its master's (maybe detected) type
+    fixed = dict(wanted=wanted, from_template=from_template, restrict=from_template and "master_hash" in metadata)
+    found = _find_header(grid, ledger_type, column_overrides(metadata), fixed)
     if found is None:
         return None
     first_header_idx, header_idx, ltype, mapping, texts, fit = found
-    if from_template:
-        fit = replace(fit, source="template")
     ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
                     fit.source in ("detected", "generic"), metadata)
     ledger.type_source = fit.source
-    ledger.type_reason = type_reason(fit.source, ltype, fit.explained, len(fit.recognised))
+    ledger.type_reason = type_reason(fit.source, ltype, fit.explained, fit.recognised)
     return ledger
 
 
@@ -225,66 +286,172 @@ def _read_csv(path: Path) -> list[list[Any]]:
         raise unreadable(f"CSV 格式错误（{exc}）", f"malformed CSV ({exc})") from None
 
 
-def _find_header(grid: list[list[Any]], wanted: LedgerType | None, restrict: bool = False):
-    from .profile import fit_header, settle  # which type a header row is: built-in, restricted, or generic
-
-    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
-        headers = [normalize_header(v) for v in row]
-        if sum(1 for h in headers if h) < 2:
-            continue
-        fit = fit_header(headers, wanted, restrict=restrict)
-        if fit is None:
-            continue
-        mapping = dict(fit.mapping)
-        texts = {i: str(grid[r][i]).strip() for i in mapping}
-        last = _sub_header(grid, r, fit.ledger_type, mapping, texts)
-        ltype, mapping = settle(fit, mapping)
-        texts.update({i: str(grid[r][i]).strip() for i in mapping if i not in texts})
-        return r, last, ltype, mapping, texts, fit  # the first row that looks like a header
-    return None
+WEIGHT = {"exact": 2.0, "alias": 1.0, "keyword": 0.75}
 
 
-def _sub_header(grid: list[list[Any]], r: int, ltype: LedgerType, mapping: dict[int, ColumnDef],
-                texts: dict[int, str]) -> int:
-    """A two-row header (联系方式 merged over 联系人 | 联系电话): take the known names of row r+1.
+def _find_header(grid: list[list[Any]], wanted: LedgerType | None, overrides: dict[str, str] | None = None,
+                 fixed: dict[str, bool] | None = None):
+    """The header row, the type it fits best and which header column serves which type column.
 
-    Returns the last header row. Row r+1 is a sub-header when it names a column of the type not
-    found in row r and holds no key: data rows always start with (or continue) a task.
+    Each row in the first HEADER_SCAN_ROWS with two or more texts is tried against each type;
+    the first row that gives a key or task column and one more is the header. Whether the best
+    built-in type is used, restricted to the columns found, or a generic profile compiled from
+    the header's roles is decided in validator.profile.
     """
+    from .profile import choose, generic_profile, settle
+
+    types = [wanted] if wanted else list(builtin_types().values())
+    best = None
+    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        if sum(1 for v in row if v is not None and v != "" and str(v).strip()) < 2:
+            continue
+        for t in types:
+            score, mapping = _score(t, row, overrides)
+            roles = {a.column.role for a in mapping.values()}
+            if len(mapping) < 2 or not roles & {"key", "task"}:
+                continue
+            if best is None or score > best[0]:
+                best = (score, r, t, mapping)
+        if best is None and wanted is None and (generic := generic_profile(row)) is not None:
+            best = (0.0, r, generic.ledger_type, generic.mapping)
+        if best is not None:
+            break  # the first row that looks like a header is the header
+    if best is None:
+        return None
+    _, r, t, mapping = best
+    fit = choose(t, mapping, grid[r], **(fixed or {"wanted": wanted is not None, "from_template": False,
+                                                    "restrict": False}))
+    last, mapping, headers = _sub_header(grid, r, fit.ledger_type, fit.mapping, overrides)
+    ltype, mapping = settle(fit, mapping, headers)
+    return r, last, ltype, mapping, headers, fit
+
+
+def _score(t: LedgerType, headers: list[Any], overrides: dict[str, str] | None) -> tuple[float, dict[int, Assignment]]:
+    """How well a header row fits type `t`: exact names weigh most, a missing required column costs,
+    so that a 4-column schedule is not mistaken for the 9-column ledger sharing its aliases."""
+    mapping = assign_columns(headers, t.columns)
+    if overrides:
+        mapping = _apply_overrides(headers, t, mapping, overrides)
+    score = sum(WEIGHT[a.how] for a in mapping.values())
+    matched = {id(a.column) for a in mapping.values()}
+    score -= 1.5 * sum(1 for c in t.columns if c.required and id(c) not in matched)
+    return score, mapping
+
+
+def column_overrides(metadata: dict[str, str]) -> dict[str, str]:
+    """A user's own column mapping from the `_taizhang` sheet: rows `列:表头` -> type column name.
+
+    `列:联络员` = `联系人` makes the 联络员 column the contact column; the value `-` leaves a
+    column alone. A wrong guess is fixed in the workbook, without code.
+    """
+    out = {}
+    for k, v in metadata.items():
+        for prefix in ("列:", "列：", "column:"):
+            if k.startswith(prefix):
+                out[normalize_header(k[len(prefix):])] = v.strip()
+    return out
+
+
+def _apply_overrides(headers: list[Any], t: LedgerType, mapping: dict[int, Assignment],
+                     overrides: dict[str, str]) -> dict[int, Assignment]:
+    by_name = {c.name: c for c in t.columns}
+    mapping = dict(mapping)
+    for i, head in enumerate(headers):
+        target = overrides.get(normalize_header(head))
+        if target is None:
+            continue
+        mapping.pop(i, None)
+        col = by_name.get(target) or next((c for c in t.columns if c.role == target), None)
+        if col is None:
+            continue
+        for j in [j for j, a in mapping.items() if a.column is col]:
+            del mapping[j]
+        mapping[i] = Assignment(i, col, "exact", HeaderMatch(col.role, "exact", normalize_header(head), "设置"))
+    return dict(sorted(mapping.items()))
+
+
+def _sub_header(grid: list[list[Any]], r: int, ltype: LedgerType, mapping: dict[int, Assignment],
+                overrides: dict[str, str] | None) -> tuple[int, dict[int, Assignment], list[Any]]:
+    """A two-row header (联系方式 over 联系人 | 联系电话, 责任单位 over 牵头 | 协办).
+
+    Row r+1 is a sub-header when its key (or task) cell is empty and it names roles: data rows
+    always start with (or continue) a task. Its names win over the group heading above them;
+    a bare 牵头 / 协办 is read with the group's name before it. Returns the last header row,
+    the mapping and the header texts by column.
+    """
+    top = list(grid[r])
     if r + 1 >= len(grid):
-        return r
+        return r, mapping, top
     below = grid[r + 1]
-    key = next((i for i, d in mapping.items() if d.role == "key"), None)
-    if key is not None and key < len(below) and normalize_text(below[key]) is not None:
-        return r
-    extra = {}
-    for i, value in enumerate(below):
-        head = normalize_header(value)
-        col = next((c for c in ltype.columns if head and head in c.match_names), None)
-        if col is not None:
-            extra[i] = col
+    anchor = next((i for i, a in mapping.items() if a.column.role == "key"),
+                  next((i for i, a in mapping.items() if a.column.role == "task"), None))
+    if anchor is not None and anchor < len(below) and normalize_text(below[anchor]) is not None:
+        return r, mapping, top
+    combined = list(top) + [""] * max(0, len(below) - len(top))
+    group = ""
+    named = False
+    for i in range(len(combined)):
+        above = normalize_text(top[i]) if i < len(top) else None
+        group = above or group
+        sub = normalize_text(below[i]) if i < len(below) else None
+        if sub is None:
+            continue
+        if len(sub) > 20:
+            return r, mapping, top  # a sentence: a data row, not a header
+        if match_header(sub).role is not None:
+            combined[i], named = sub, True
+        elif match_header(group + sub).role is not None:
+            combined[i], named = group + sub, True
+    if not named:
+        return r, mapping, top
+    _, sub_mapping = _score(ltype, combined, overrides)
+    if len(sub_mapping) < len(mapping):
+        return r, mapping, top
+    return r + 1, sub_mapping, combined
+
+
+def _extra_units(headers: list[Any], mapping: dict[int, Assignment], ltype: LedgerType) -> LedgerType:
+    """Co-operating units in any ledger type (a 协办单位 column the type does not define) are units:
+    add them to the type read here, so they are checked against the registry."""
+    extra = []
+    names = {c.name for c in ltype.columns}
+    for i, head in enumerate(headers):
+        if i in mapping or head is None or head == "":
+            continue
+        m = match_header(head)
+        if m.role in ("co_units", "lead_unit", "units") and m.how is not None:
+            name = m.name if m.name not in names else f"{m.name}（{col_letter(i + 1)}）"
+            col = ColumnDef(name=name, role="co_units" if m.role == "co_units" else m.role, aliases=())
+            names.add(name)
+            extra.append(col)
+            mapping[i] = Assignment(i, col, m.how, m)
     if not extra:
-        return r
-    # the row below is more specific: its names win over a group heading above them, which
-    # may itself be an alias (联系方式 over 联系人 | 联系电话)
-    taken = set(extra.values())
-    for i in [i for i, c in mapping.items() if c in taken or i in extra]:
-        del mapping[i]
-    mapping.update(extra)
-    texts.update({i: str(below[i]).strip() for i in extra})
-    return r + 1
+        return ltype
+    from dataclasses import replace
+
+    return replace(ltype, columns=ltype.columns + tuple(extra))
 
 
-def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, mapping, texts, detected,
+def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assignments, headers, detected,
            metadata) -> Ledger:
+    ltype = _extra_units(headers, assignments, ltype)
+    assignments = dict(sorted(assignments.items()))
+    mapping = {i: a.column for i, a in assignments.items()}
+    texts = {i: str(headers[i]).strip() for i in mapping}
     columns = {d.name: LedgerColumn(d, texts[i], i + 1) for i, d in mapping.items()}
+    unassigned = {i: match_header(h) for i, h in enumerate(headers)
+                  if i not in mapping and h is not None and str(h).strip()}
     title = " ".join(str(v).strip() for row in grid[:first_header_idx] for v in row if str(v).strip())
 
     # merged ranges: every covered cell of a ledger column takes the top-left value, and
-    # remembers the row it lives in
+    # remembers the row it lives in; a merge across several columns marks a heading row
     merged_by_col: dict[int, list[tuple[int, int, int]]] = {}
+    wide: dict[int, int] = {}
     for (r0, c0), (r1, c1) in merged:
         if r1 <= header_idx:
+            continue
+        if r0 == r1 and c1 > c0:
+            wide[r0] = max(wide.get(r0, 0), c1 - c0 + 1)
             continue
         for c in range(c0, c1 + 1):
             if c in mapping:
@@ -315,36 +482,94 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, mappi
         raw[d.name] = [None if v == "" else v for v in col]
         values[d.name] = norm(eff)
         origin[d.name] = src
-    # drop blank spacer rows (nothing in any cell, not under a merge)
-    columns_values = list(values.values())
-    keep = [k for k, cells in enumerate(zip(*columns_values))
-            if covered[k] or any(v is not None for v in cells) or any(v is not None for v in norm(data[k]))]
+    _split_combined(assignments, columns, ltype, values, raw, origin)
+
+    # rows that are not tasks' (blank, section, total, note) are set aside, remembered by class
+    key_idx = next((i for i, d in mapping.items() if d.role == "key"), None)
+    task_idx = next((i for i, d in mapping.items() if d.role == "task"), key_idx if key_idx is not None else 0)
+    key_raw = raw[mapping[key_idx].name] if key_idx is not None else None
+    skipped: dict[int, str] = {}
+    keep = []
+    for k in range(n):
+        if covered[k] or (key_raw is not None and key_raw[k] is not None and not isinstance(key_raw[k], str)):
+            keep.append(k)  # under a merge, or a number typed in the key cell: a task's row
+            continue
+        cls = classify(data[k], key=key_idx, first_text_col=task_idx, wide=wide.get(first + k, 0))
+        if cls is None:
+            keep.append(k)
+        else:
+            skipped[first + 1 + k] = cls
     if len(keep) < n:
         for store in (raw, values, origin):
             for name, col in store.items():
                 store[name] = [col[k] for k in keep]
     rows = [first + 1 + k for k in keep]
-    # a key typed in the row's own cell starts a task; merged or blank keys continue it
-    key = next((d.name for d in mapping.values() if d.role == "key"), None)
-    if key is None:
-        task = list(range(len(rows)))
-    else:
-        task, group = [], -1
-        for k, (v, src) in enumerate(zip(values[key], origin[key])):
-            if group < 0 or (v is not None and src == rows[k]):
-                group += 1
-            task.append(group)
+    task = _group_tasks(mapping, values, origin, rows)
     # task-level values continue down the task where cells were left blank
     for d in mapping.values():
         if d.level != "task":
             continue
         vals, src = values[d.name], origin[d.name]
         for k in range(1, len(rows)):
-            if vals[k] is None and task[k] == task[k - 1]:
+            if task[k] == task[k - 1] and (vals[k] is None or vals[k] == vals[k - 1]):
                 vals[k], src[k] = vals[k - 1], src[k - 1]
     return Ledger(path=path, sheet=sheet, ledger_type=ltype, type_detected=detected, header_row=header_idx + 1,
                   title=title, columns=columns, rows=rows, values=values, raw=raw, origin=origin, task=task,
-                  metadata=metadata)
+                  metadata=metadata, assignments=assignments, unassigned=unassigned, skipped_rows=skipped)
+
+
+def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin: dict[str, list[int]],
+                 rows: list[int]) -> list[int]:
+    """Task group of each row. A key typed in the row's own cell starts a task; merged or blank keys
+    continue it, and so does the same key repeated with the same task text (merged cells undone
+    and filled down so the sheet can be filtered: 序号 2 on three rows is one task)."""
+    key = next((d.name for d in mapping.values() if d.role == "key"), None)
+    if key is None:
+        return list(range(len(rows)))
+    task_col = next((d.name for d in mapping.values() if d.role == "task"), None)
+    tasks = values[task_col] if task_col else None
+    kv, ko = values[key], origin[key]
+    out, group = [], -1
+    for k, (v, src) in enumerate(zip(kv, ko)):
+        if group < 0 or (v is not None and src == rows[k]):
+            repeated = (k > 0 and v == kv[k - 1] and out[-1] >= 0
+                        and (tasks is None or tasks[k] is None or tasks[k] == tasks[k - 1]))
+            if repeated:
+                ko[k] = ko[k - 1]  # the filled-down copy points at the task's first row
+            else:
+                group += 1
+        out.append(group)
+    return out
+
+
+_PHONE_PART = re.compile(r"(?:\(?0\d{2,3}\)?[-\s]?)?\d[\d\s-]{5,}\d(?:\s*(?:转|-)\s*\d{1,6})?")
+
+
+def _split_combined(assignments: dict[int, Assignment], columns: dict[str, LedgerColumn], ltype: LedgerType,
+                    values: dict, raw: dict, origin: dict) -> None:
+    """A 联系人/电话 column holding 「王荣新 39052266」 serves both the contact and the phone column:
+    names stay in the contact values, numbers go to the phone values, both pointing at one cell."""
+    combined = next((a for a in assignments.values() if a.match.role == "contact_phone"
+                     and a.column.role == "contact"), None)
+    phone = ltype.by_role("phone")
+    if combined is None or phone is None or phone.name in columns:
+        return
+    name = combined.column.name
+    columns[phone.name] = LedgerColumn(phone, columns[name].header, columns[name].index)
+    names, numbers = [], []
+    cache: dict[str | None, tuple[str | None, str | None]] = {None: (None, None)}
+    for v in values[name]:
+        if v not in cache:
+            nums = [m.group(0).strip() for m in _PHONE_PART.finditer(v)]
+            rest = _PHONE_PART.sub(" ", v)
+            rest = re.sub(r"[：:，,；;/、]+", " ", rest)
+            cache[v] = (normalize_text(rest), "、".join(nums) or None)
+        a, b = cache[v]
+        names.append(a)
+        numbers.append(b)
+    values[name], values[phone.name] = names, numbers
+    raw[phone.name] = list(raw[name])
+    origin[phone.name] = list(origin[name])
 
 
 def _normaliser():

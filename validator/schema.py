@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .reader import Ledger
     from .units import Registry
 
-WORK_ROLES = ("task", "output")  # a row with either has work someone must answer for
+WORK_ROLES = ("task", "output", "content")  # a row with either has work someone must answer for
 
 
 @dataclass(slots=True)
@@ -96,7 +96,7 @@ def contact_columns(ltype: LedgerType, present: set[str]) -> tuple["ColumnDef | 
         return next((c for c in ltype.columns if c.role == role and c.name in present), None)
 
     phone = first("phone")
-    contact = first("contact") or (first("person") if phone is not None else None)
+    contact = first("contact") or (first("responsible") if phone is not None else None)
     return contact, phone
 
 
@@ -125,7 +125,7 @@ def compile_schema(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
             checks.append(pa.Check(_value_check(col.name, ctx, unit_problems), name=FIELD_CHECK))
         elif col is contact:
             checks.append(pa.Check(_contact_check(ltype, ctx, frame), name=CONTACT_CHECK, ignore_na=False))
-        elif col.role == "person":
+        elif col.role == "responsible":
             checks.append(pa.Check(_value_check(col.name, ctx, name_problems), name=FIELD_CHECK))
         elif col.role == "amount":
             checks.append(pa.Check(_value_check(col.name, ctx, amount_problems), name=FIELD_CHECK))

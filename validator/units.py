@@ -48,6 +48,10 @@ _HARD_RE = re.compile("[" + re.escape(_HARD + _BRACKETS) + "]")
 # What a cell may add after a unit's name: 等 / 等部门 (ignored) and a role word such as 牵头 or
 # 配合 (the prose of notices: 规信处牵头，体改处配合).
 _TRAILING = re.compile(r"(?:等+(?:部门|单位|处室)?|(?:等)?(?:分别)?(?:牵头|配合|负责|参与|协助|协办|主办))$")
+# A note in brackets after a unit is its role in the task or its history, not another unit:
+# 市财政局（牵头）、市医保局（配合）, (配合), （原市卫计委）.
+_ROLE_NOTE = re.compile(r"[（(]\s*(?:(?:牵头|配合|协办|主办|参与|负责|协助|协同|主责|责任)(?:单位|部门|处室)?"
+                        r"|原[^（()）]{1,20}|含[^（()）]{1,20}|已更名[^（()）]{0,20})\s*[)）]")
 _EDGE_PUNCT = "。．.:：·'\"“”‘’ "
 _CUTOFF = 0.6  # difflib similarity below which closest() suggests nothing
 _MAX_JOIN = 4  # how many whitespace-separated parts may be joined back into one name
@@ -222,6 +226,8 @@ class Registry:
         if text is None:
             return []
         text = str(text).translate(_LIGHT)
+        if "（" in text or "(" in text:
+            text = _ROLE_NOTE.sub(" ", text)
         if not text.strip():
             return []
         chunks: list[tuple[str, bool]] = []  # (text, protected)

@@ -74,7 +74,8 @@ def collect_paths(paths: list[Path]) -> list[Path]:
 
 
 def ledger_year(ledger, override: int | None) -> int | None:
-    """The ledger's year: --year, else the _taizhang metadata, else the title."""
+    """The ledger's year: --year, else the _taizhang metadata, else the title, the sheet name or the
+    file name (2019年台账.xlsx), before a deadline without a year is reported as unknown."""
     from .deadlines import infer_year
 
     if override:
@@ -82,7 +83,28 @@ def ledger_year(ledger, override: int | None) -> int | None:
     meta = ledger.metadata.get("year", "")
     if meta.isdigit():
         return int(meta)
-    return infer_year(ledger.title)
+    year = infer_year(ledger.title)
+    if year:
+        return year
+    for text in (ledger.sheet, Path(ledger.path).stem if ledger.path else None):
+        year = _name_year(text)
+        if year:
+            return year
+    return None
+
+
+def _name_year(text: str | None) -> int | None:
+    """A year in a sheet or file name: 2019年… or a bare 2010-2039 (not a row count like 2000)."""
+    import re
+
+    from .deadlines import infer_year
+
+    if not text:
+        return None
+    if "年" in text:
+        return infer_year(text)
+    m = re.search(r"(?<!\d)(20[1-3]\d)(?!\d)", text)
+    return int(m.group(1)) if m else None
 
 
 def resolve_type(options: Options) -> LedgerType | None:
