@@ -9,6 +9,7 @@ there every unknown name is a finding.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .findings import Finding
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 MIN_UNKNOWN = 2  # one unknown unit is a typo to point at, not a missing registry
 EXAMPLES = 3
+# a place named in a title: 瑞金市, 湘阴县, 铜梁区, 辽宁省
+_PLACE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(?:省|市|县|区)")
 
 
 def ledger_units(ledger: "Ledger", registry: "Registry") -> list[str]:
@@ -36,11 +39,27 @@ def ledger_units(ledger: "Ledger", registry: "Registry") -> list[str]:
     return list(seen.values())
 
 
+def elsewhere(title: str, registry: "Registry") -> bool:
+    """The title names a place and none of the registries' places (瑞金市… with 大连市, 天津市 …).
+
+    Then a unit the registries happen to know (市财政局 is also Dalian's) does not make them cover
+    the ledger: its unknown units are a missing registry, not typos.
+    """
+    places = {m.group(1) for m in _PLACE.finditer(title or "")}
+    if not places:
+        return False
+    known = {m.group(1) for u in registry.units for m in [_PLACE.match(u.registry or "")] if m}
+    return not any(p.startswith(k) or k.startswith(p) for p in places for k in known)
+
+
 def uncovered(ledger: "Ledger", registry: "Registry", findings: list[Finding]) -> list[Finding]:
     """`findings` with the unknown-unit ones replaced by one no-unit-registry when most units are unknown."""
     names = ledger_units(ledger, registry)
     unknown = [n for n in names if registry.resolve(n) is None]
-    if len(unknown) < MIN_UNKNOWN or 2 * len(unknown) <= len(names):
+    if not unknown:
+        return findings
+    most = len(unknown) >= MIN_UNKNOWN and 2 * len(unknown) > len(names)
+    if not most and not elsewhere(ledger.title, registry):
         return findings
     col = min((c for c in ledger.columns.values() if c.definition.role in UNIT_ROLES), key=lambda c: c.index)
     examples = "、".join(f"「{n}」" for n in unknown[:EXAMPLES])

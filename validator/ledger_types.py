@@ -64,6 +64,7 @@ class LedgerType:
     sheet: str = "工作台账"
     registry: str | None = None
     area_code: str | None = None
+    keywords: tuple[str, ...] = ()  # words in a ledger's title that name this kind (整改, 督办, 民生实事)
     path: Path | None = field(default=None, compare=False)
 
     def by_role(self, role: str) -> ColumnDef | None:
@@ -114,7 +115,8 @@ def _parse(data: object, path: Path) -> LedgerType:
         name=str(data["name"]), title=str(data.get("title") or data["name"]), columns=tuple(cols),
         description=str(data.get("description") or ""), version=int(data.get("version") or 1),
         sheet=str(data.get("sheet") or "工作台账"), registry=data.get("registry"),
-        area_code=str(data["area_code"]) if data.get("area_code") else None, path=path,
+        area_code=str(data["area_code"]) if data.get("area_code") else None,
+        keywords=tuple(str(k) for k in data.get("keywords") or ()), path=path,
     )
 
 

@@ -287,6 +287,7 @@ def _read_csv(path: Path) -> list[list[Any]]:
 
 
 WEIGHT = {"exact": 2.0, "alias": 1.0, "keyword": 0.75}
+TITLE_BONUS = 3.0  # the title names the type's kind (types' `keywords`)
 
 
 def _find_header(grid: list[list[Any]], wanted: LedgerType | None, overrides: dict[str, str] | None = None,
@@ -305,8 +306,11 @@ def _find_header(grid: list[list[Any]], wanted: LedgerType | None, overrides: di
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
         if sum(1 for v in row if v is not None and v != "" and str(v).strip()) < 2:
             continue
+        above = "".join(str(v) for line in grid[:r] for v in line if v is not None)  # the title
         for t in types:
             score, mapping = _score(t, row, overrides)
+            if any(k in above for k in t.keywords):
+                score += TITLE_BONUS  # 宁海县民生实事项目台账 is a 民生实事 ledger, whatever its columns share
             roles = {a.column.role for a in mapping.values()}
             if len(mapping) < 2 or not roles & {"key", "task"}:
                 continue
