@@ -261,6 +261,40 @@ def units_list(units: UnitsOpt = None) -> None:
         _say(f"{u.name}{extra}  [{u.registry}]\n")
 
 
+@units_app.command("init")
+def units_init(
+    ledger: Annotated[Path, typer.Argument(help="台账文件。The ledger whose units to list.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="名录文件（.csv 或 .yaml）。Registry file to write.")],
+    ledger_type: TypeOpt = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="工作表名称或序号（从 1 起）。")] = None,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """从台账用到的单位生成名录文件，核对后用 --units 传入。Write a registry from a ledger's units.
+
+    示例 / example:
+
+      taizhang units init 整改台账.xlsx -o 单位名录.csv
+    """
+    from taizhang.validator.coverage import ledger_units, registry_rows, registry_text
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.units import Registry
+    from taizhang.validator.validate import Options, resolve_type
+
+    zh = lang == Lang.zh
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        _fail(f"名录文件应为 .csv 或 .yaml：{output}" if zh else f"the registry file must be .csv or .yaml: {output}")
+    _refuse_input_as_output(output, [ledger], lang)
+    with _user_errors(lang, ledger):
+        led = read_ledger(ledger, ledger_type=resolve_type(Options(ledger_type=ledger_type)), sheet=sheet)
+        rows = registry_rows(ledger_units(led, Registry.builtin()))
+        if not rows:
+            _fail(f"{ledger}：台账中没有单位列或单位名称" if zh else f"{ledger}: the ledger names no units")
+        _write_output(registry_text(rows, ".csv" if suffix == ".csv" else ".yaml"), output)
+    _say((f"已写入 {output}：{len(rows)} 个单位。核对后校验时加 --units {output}" if zh else
+          f"wrote {output}: {len(rows)} units. Review it, then validate with --units {output}") + "\n")
+
+
 @units_app.command("check")
 def units_check(
     names: Annotated[list[str], typer.Argument(help="要核对的单位名称（可含多个，用顿号分隔）。")],

@@ -66,3 +66,46 @@ def uncovered(ledger: "Ledger", registry: "Registry", findings: list[Finding]) -
     summary = Finding("no-unit-registry", ledger.sheet, ledger.header_row, col.header, f"{col.letter}{ledger.header_row}",
                       col.header, {"total": len(names), "unknown": len(unknown), "examples": examples})
     return [summary] + [f for f in findings if f.code != "unknown-unit"]
+
+
+_PREFIX = re.compile(r"^(?:市|县|区|镇|省)")
+
+
+def registry_rows(names: list[str]) -> list[tuple[str, list[str]]]:
+    """(name, aliases) rows for a registry file made from a ledger's units, for the office to review.
+
+    A name that is another with its level prefix dropped (卫健局 beside 县卫健局) becomes its alias;
+    everything else is one unit each, in the order the ledger names them.
+    """
+    full = {n: n for n in names}
+    for n in names:
+        short = _PREFIX.sub("", n)
+        if short != n and short in full:
+            full[short] = n
+    rows: dict[str, list[str]] = {}
+    for n in names:
+        if full[n] == n:
+            rows.setdefault(n, [])
+    for n in names:
+        if full[n] != n:
+            rows.setdefault(full[n], []).append(n)
+    return list(rows.items())
+
+
+def registry_text(rows: list[tuple[str, list[str]]], suffix: str) -> str:
+    """The registry file's text: .csv (名称, 别名, 更名为, 更名日期) or .yaml, as `--units` reads them."""
+    if suffix == ".csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["名称", "别名", "更名为", "更名日期"])
+        for name, aliases in rows:
+            writer.writerow([name, "、".join(aliases), "", ""])
+        return "\ufeff" + out.getvalue()  # a BOM: Excel opens UTF-8 CSV correctly only with one
+    import yaml
+
+    doc = {"name": "本地单位名录", "units": [{"name": n, "aliases": a} if a else {"name": n} for n, a in rows]}
+    head = "# 由 taizhang units init 从台账生成：请核对，把同一单位的不同写法合并为别名（aliases），再用 --units 传入。\n"
+    return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

@@ -35,6 +35,10 @@ FIT_SHARE = 0.75  # a built-in type must explain this share of the recognisable 
 # words the header matcher leaves to this module: money, and the people a 督办 / 交办 ledger names
 _AMOUNT = re.compile(r"万元|亿元|投资|金额|资金|经费")
 _RESPONSIBLE = re.compile(r"承办人|办理人|责任人")
+_TASK = re.compile(r"问题|项目名称")
+_PROGRESS = re.compile(r"结果|成效")
+# a deadline proper (办结期限) comes before a date column (交办时间) that only records when
+_DEADLINE = re.compile(r"时限|期限|截止|完成")
 
 
 def header_role(text: object) -> str | None:
@@ -46,6 +50,10 @@ def header_role(text: object) -> str | None:
         return "amount"  # 总投资（万元）, 年度计划投资
     if m.role is None and _RESPONSIBLE.search(m.name):
         return "responsible"
+    if m.role is None and _TASK.search(m.name):
+        return "task"  # 发现问题, 反映问题, 存在问题
+    if m.role is None and _PROGRESS.search(m.name):
+        return "progress"  # 处理结果, 办理结果
     return m.role
 
 
@@ -133,16 +141,21 @@ def generic_profile(row: list[Any]) -> Fit | None:
             continue
         m = match_header(row[i])
         group = "units" if role in ("units", "lead_unit") else role
+        weak = role == "deadline" and not _DEADLINE.search(m.name)
         required = (role == "responsible" and "人" in m.name) or \
-            (role in ("task", "units", "lead_unit", "deadline") and group not in first)
-        first.add(group)
+            (role in ("task", "units", "lead_unit", "deadline") and group not in first and not weak)
+        if not weak:
+            first.add(group)
         col = ColumnDef(name=_unique(m.name, taken), role=role, level="task" if role in TASK_LEVEL else "item",
                         required=required, editable=role in ("progress", "contact", "phone", "responsible"))
         taken.add(col.name)
         mapping[i] = Assignment(i, col, m.how or "keyword", m)
     if not {a.column.role for a in mapping.values()} & {"key", "task"}:
         return None
-    ltype = LedgerType(name=GENERIC, title="通用台账", columns=tuple(mapping[i].column for i in sorted(mapping)),
+    # by_role("deadline") is what roll-up dates an item by: a deadline proper before a mere date
+    order = sorted(mapping, key=lambda i: (mapping[i].column.role == "deadline" and not
+                                           _DEADLINE.search(mapping[i].column.name), i))
+    ltype = LedgerType(name=GENERIC, title="通用台账", columns=tuple(mapping[i].column for i in order),
                        description="没有内置类型与表头相符：按各列的作用检查")
     return Fit(ltype, mapping, "generic", False, len(mapping), len(recognised))
 
