@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .header_roles import Assignment
+from .header_roles import Assignment, match_header
 from .ledger_types import UNIT_ROLES, ColumnDef, LedgerType
 
 GENERIC = "generic"
@@ -43,8 +43,6 @@ _DEADLINE = re.compile(r"时限|期限|截止|完成")
 
 def header_role(text: object) -> str | None:
     """The role a header's words carry (整改时限 -> deadline, 承办科室 -> units), or None."""
-    from .header_roles import match_header
-
     m = match_header(text)
     if m.role is None and _AMOUNT.search(m.name + m.note):
         return "amount"  # 总投资（万元）, 年度计划投资
@@ -99,8 +97,6 @@ def choose(ltype: LedgerType, mapping: dict[int, Assignment], row: list[Any], *,
 
 def settle(fit: Fit, mapping: dict[int, Assignment], headers: list[Any]) -> tuple[LedgerType, dict[int, Assignment]]:
     """The type to check with and its final column mapping (after a second header row, if any)."""
-    from .header_roles import match_header
-
     if not fit.restrict:
         return fit.ledger_type, mapping
     t = fit.ledger_type
@@ -128,7 +124,6 @@ def generic_profile(row: list[Any]) -> Fit | None:
     承办人; not a leader) are required, as in the built-in types; notes and status words are left
     alone.
     """
-    from .header_roles import match_header
 
     recognised = {i: r for i, v in enumerate(row) if (r := header_role(v))}
     if len(recognised) < 3 or not set(recognised.values()) & {"key", "task"}:
@@ -167,19 +162,23 @@ def _unique(name: str, taken: set[str]) -> str:
     return out
 
 
-def type_reason(source: str, ltype: LedgerType, explained: int = 0, recognised: int = 0) -> dict[str, str]:
+def type_reason(fit: Fit, ltype: LedgerType) -> dict[str, str]:
     """Why this type or profile was used, for the report line (zh and en)."""
-    if source == "option":
+    if fit.source == "option":
         return {"zh": "由 --type 指定，缺少的列会报告", "en": "given with --type; missing columns are reported"}
-    if source == "template":
+    if fit.source == "template" and fit.restrict:
+        return {"zh": "由拆分文件的 _taizhang 工作表得知（总台账的类型）；只检查台账已有的列",
+                "en": "from the split file's _taizhang sheet (the master's type); only the columns the ledger has "
+                      "are checked"}
+    if fit.source == "template":
         return {"zh": "由工作簿的 _taizhang 工作表指定，缺少的列会报告",
                 "en": "fixed by the workbook's _taizhang sheet; missing columns are reported"}
     roles = list(dict.fromkeys(c.role for c in ltype.columns))
-    if source == "generic":
+    if fit.source == "generic":
         zh = "、".join(ROLE_NAMES.get(r, (r, r))[0] for r in roles)
         en = ", ".join(ROLE_NAMES.get(r, (r, r))[1] for r in roles)
         return {"zh": f"自动识别：没有内置类型与表头相符，按各列的作用检查（{zh}）",
                 "en": f"detected: no built-in type fits the header; each column is checked for its role ({en})"}
-    return {"zh": f"自动识别：表头可识别的 {recognised} 列中 {explained} 列与该类型相符；只检查台账已有的列",
-            "en": f"detected: {explained} of the {recognised} recognisable header columns fit this type; "
+    return {"zh": f"自动识别：表头可识别的 {fit.recognised} 列中 {fit.explained} 列与该类型相符；只检查台账已有的列",
+            "en": f"detected: {fit.explained} of the {fit.recognised} recognisable header columns fit this type; "
                   "only the columns the ledger has are checked"}

@@ -213,7 +213,7 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
                     fit.source in ("detected", "generic"), metadata)
     ledger.type_source = fit.source
-    ledger.type_reason = type_reason(fit.source, ltype, fit.explained, fit.recognised)
+    ledger.type_reason = type_reason(fit, ltype)
     return ledger
 
 
