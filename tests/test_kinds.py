@@ -50,7 +50,7 @@ def test_a_missing_column_only_when_the_office_fixed_the_type(tmp_path):
     assert [f["code"] for f in doc["files"][0]["findings"] if f["code"] == "missing-column"] == []
     _, doc = _json([str(path), "--type", "supervision"])
     missing = [(f["column"], f["cell"]) for f in doc["files"][0]["findings"] if f["code"] == "missing-column"]
-    assert missing == [("联系电话", "A2")]
+    assert missing == [("承办人", "A2"), ("联系电话", "A2")]
 
 
 def test_the_report_says_which_profile_and_why(tmp_path):

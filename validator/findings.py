@@ -174,7 +174,7 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "no-unit-registry", "warning", "没有覆盖这些单位的名录", "No registry covers these units",
-        "本台账用到的 {total} 个单位中有 {unknown} 个不在任何单位名录中（如 {examples}）：没有名录覆盖本地单位。"
+        "本台账用到的 {total} 个单位中有 {unknown} 个不在任何单位名录中（如{examples}）：没有名录覆盖本地单位。"
         "用 taizhang units init 台账文件 -o 单位名录.csv 生成名录，核对后校验时加 --units 单位名录.csv",
         "{unknown} of the {total} units this ledger names are in no registry (e.g. {examples}): no registry covers "
         "them. Run taizhang units init LEDGER -o units.csv, review the file, then validate with --units units.csv",
