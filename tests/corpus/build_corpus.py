@@ -260,7 +260,13 @@ def build(case: Case, path: Path) -> Path:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="center")
     for i, head in enumerate(case.header, 1):
-        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = max(10, min(30, 2 * len(head) + 4))
+        longest = max([len(str(head))] + [len(str(r[i - 1])) for r in case.rows if i <= len(r) and r[i - 1] is not None])
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = max(8, min(28, 2 * longest + 2))
+    for r in range(2, ws.max_row + 1):
+        ws.row_dimensions[r].height = 45  # wrapped text stays visible: LibreOffice does not fit heights
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
