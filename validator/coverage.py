@@ -62,7 +62,8 @@ def uncovered(ledger: "Ledger", registry: "Registry", findings: list[Finding]) -
     if not most and not elsewhere(ledger.title, registry):
         return findings
     col = min((c for c in ledger.columns.values() if c.definition.role in UNIT_ROLES), key=lambda c: c.index)
-    examples = "、".join(f"「{n}」" for n in unknown[:EXAMPLES])
+    examples = {"zh": "、".join(f"「{n}」" for n in unknown[:EXAMPLES]),
+                "en": ", ".join(f"'{n}'" for n in unknown[:EXAMPLES])}
     summary = Finding("no-unit-registry", ledger.sheet, ledger.header_row, col.header, f"{col.letter}{ledger.header_row}",
                       col.header, {"total": len(names), "unknown": len(unknown), "examples": examples})
     return [summary] + [f for f in findings if f.code != "unknown-unit"]
