@@ -167,6 +167,36 @@ def validate(
         raise typer.Exit(1)
 
 
+class InspectFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def inspect(
+    path: Annotated[Path, typer.Argument(help="台账文件（.xlsx .xlsm .xls .csv）。A ledger file.")],
+    ledger_type: TypeOpt = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="工作表名称或序号（从 1 起）。Sheet name or 1-based index.")] = None,
+    year: YearOpt = None,
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="输出格式 text|json。")] = InspectFormat.text,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """查看台账是如何被读懂的：选了哪张表及原因、表头行、每列的角色及依据、每行的类别。
+
+    认错了列，可在台账的 _taizhang 工作表中加一行「列:表头」=「类型中的列名」（或 - 表示不用），
+    或用 --type 指定自己的 YAML 类型（在 aliases 中写上本台账的表头）。
+
+    示例 / example:
+
+      taizhang inspect examples/000_dalian_2019_reform_ledger.xlsx
+    """
+    from taizhang.validator.inspect import inspect_file, render_text, to_json
+
+    with _user_errors(lang, path):
+        doc = inspect_file(path, ledger_type=ledger_type, sheet=sheet, year=year)
+    _say(to_json(doc) if fmt == InspectFormat.json else render_text(doc, lang.value))
+
+
 @app.command()
 def types(
     name: Annotated[Optional[str], typer.Argument(help="类型名称：列出它的各列。A type name: list its columns.")] = None,

@@ -138,3 +138,16 @@ def test_a_templates_type_is_fixed_so_a_deleted_column_is_missing(tmp_path):
     assert result["type_source"] == "template" and "由工作簿的 _taizhang 工作表指定" in result["type_reason"]
     assert [(f["code"], f["column"]) for f in result["findings"] if f["code"] == "missing-column"] == [
         ("missing-column", "联系电话")]
+
+
+def test_a_phone_column_with_nobody_beside_it_is_still_checked(tmp_path):
+    import dataclasses
+
+    case = dataclasses.replace(
+        CASE["lucheng_supervision"], header=("序号", "督办事项", "承办单位", "办理时限", "联系电话"),
+        rows=((1, "区政府督查通报事项整改", "市容环境卫生管理科", "2019年4月30日", "0577-88960001"),
+              (2, "重要文件贯彻落实", "法制科", "2019年5月底", "0577-8896")))
+    path = build(case, tmp_path / "督办.xlsx")
+    _, doc = _json([str(path)])
+    assert [(f["code"], f["cell"]) for f in doc["files"][0]["findings"]] == [("no-unit-registry", "C2"),
+                                                                           ("invalid-phone", "E4")]

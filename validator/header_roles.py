@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal, NamedTuple, Sequence
 
 from .normalize import normalize_header
 
@@ -85,9 +85,11 @@ SERVES = {
 _NOTE = re.compile(r"[（(【\[〔<＜《][^）)】\]〕>＞》]*[）)】\]〕>＞》]?")
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderMatch:
-    """What a header cell was read as: its role (None: none), how it matched, the note set aside."""
+class HeaderMatch(NamedTuple):
+    """What a header cell was read as: its role (None: none), how it matched, the note set aside.
+
+    A tuple too: `role, how, name, note = match_header(text)`.
+    """
 
     role: str | None
     how: How | None
@@ -155,7 +157,8 @@ class Assignment:
 
 
 def pair_strength(header: Any, column: Any) -> How | None:
-    """How header text fits one column of a type (a ColumnDef): exact, alias, keyword or not."""
+    """How header text fits one column of a type (a ColumnDef): exact (its name), alias (one of its
+    aliases, or a name offices use for its role), keyword (words of its role), or None."""
     m = match_header(header)
     if not m.name:
         return None
@@ -165,7 +168,10 @@ def pair_strength(header: Any, column: Any) -> How | None:
         return "exact"
     if m.name in names[1:] or full in names[1:]:
         return "alias"
-    if m.role is not None and (m.role == column.role or column.role in SERVES.get(m.role, ())):
+    if m.role is not None and m.role == column.role:
+        # a name offices use for the role (协办处室 for 配合部门) is as good as the type's own alias
+        return "alias" if m.how in ("exact", "alias") else "keyword"
+    if m.role is not None and column.role in SERVES.get(m.role, ()):
         return "keyword"
     return None
 

@@ -102,15 +102,21 @@ def settle(fit: Fit, mapping: dict[int, Assignment], headers: list[Any]) -> tupl
     t = fit.ledger_type
     mapping = dict(mapping)
     taken = {a.column.name for a in mapping.values()}
+    has_contact = any(a.column.role == "contact" for a in mapping.values())
     for i, head in enumerate(headers):
         role = header_role(head) if i not in mapping else None
         if role not in CHECKED_ROLES:
             continue
         m = match_header(head)
+        if role == "responsible" and (has_contact or "人" not in m.name):
+            continue  # a leader (责任领导), or a 责任人 beside the 联系人 who answers: kept, left alone
         col = ColumnDef(name=_unique(m.name, taken), role=role, level="item")
         taken.add(col.name)
         mapping[i] = Assignment(i, col, m.how or "keyword", m)
     present = {id(a.column) for a in mapping.values()}
+    phone = t.by_role("phone")
+    if phone is not None and any(a.match.role == "contact_phone" for a in mapping.values()):
+        present.add(id(phone))  # 联系人/电话 in one column: the reader fills the phone column from it
     own = {id(c) for c in t.columns}
     extra = [a.column for _, a in sorted(mapping.items()) if id(a.column) not in own]
     columns = tuple(c for c in t.columns if id(c) in present) + tuple(extra)

@@ -23,13 +23,13 @@ from typing import Any, Iterator
 
 from .filecheck import ReadError, sniff, unreadable
 from .findings import col_letter
-from .header_roles import Assignment, HeaderMatch, assign_columns, match_header
-from .ledger_types import UNIT_ROLES, ColumnDef, LedgerType, builtin_types
+from .header_roles import Assignment, HeaderMatch, match_header
+from .header_row import HEADER_SCAN_ROWS, column_overrides, extra_units, find_header  # noqa: F401 - re-exported
+from .ledger_types import ColumnDef, LedgerType, builtin_types
 from .metadata import META_SHEET
-from .normalize import decode_text, normalize_header, normalize_text
+from .normalize import decode_text, normalize_text
 from .rows import classify
-
-HEADER_SCAN_ROWS = 40
+from .sheet_choice import SHEET_REASONS, active_tab, sheet_order  # noqa: F401 - re-exported
 
 
 @dataclass(slots=True)
@@ -131,8 +131,8 @@ def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[
     if sheet is not None:
         order = [(n, "option") for n in _pick_sheets(names, sheet)]
     else:
-        hidden = {m.name for m in wb.sheets_metadata if "Visible" not in str(m.visible) or m.typ is None}
-        order = sheet_order(names, hidden, _active_tab(path) if kind == "xlsx" else None, skipped)
+        hidden = {m.name for m in wb.sheets_metadata if m.visible != _visible()}
+        order = sheet_order(names, hidden, active_tab(path) if kind == "xlsx" else None, skipped)
     for name, why in order:
         _check_extent(path, name)
         try:
@@ -143,50 +143,6 @@ def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[
             raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
         s = None  # calamine's own copy of the cells is as big as the grid: free it before building
         yield name, grid, merged, metadata, why
-
-
-_INSTRUCTIONS = re.compile(r"说明|须知|填表|填报要求|目录|封面|instruction", re.IGNORECASE)
-SHEET_REASONS = {  # why a sheet was read, or passed over
-    "option": ("--sheet 指定", "named by --sheet"),
-    "only": ("唯一的表", "the only table"),
-    "active": ("活动工作表（打开时显示的那张）", "the active sheet (shown on opening)"),
-    "visible": ("第一张有台账表头的可见工作表", "the first visible sheet with a ledger header"),
-    "instructions": ("填表说明类工作表", "an instructions sheet"),
-    "hidden": ("隐藏工作表（如往年存档）", "a hidden sheet (such as last year's archive)"),
-    "no-header": ("没有台账表头", "no ledger header"),
-}
-
-
-def sheet_order(names: list[str], hidden: set[str], active: int | None,
-                passed: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The order sheets are tried in: the active sheet, the other visible ones, then instructions
-    sheets (填表说明), hidden sheets last: last year's ledger kept hidden is never chosen over the
-    visible one. `--sheet` still picks any sheet."""
-    act = names[active] if active is not None and 0 <= active < len(names) else None
-    names = [n for n in names if n != META_SHEET]
-    first, later, last = [], [], []
-    for n in names:
-        if n in hidden:
-            last.append((n, "hidden"))
-        elif _INSTRUCTIONS.search(n):
-            later.append((n, "instructions"))
-        elif n == act:
-            first.insert(0, (n, "active"))
-        else:
-            first.append((n, "visible"))
-    passed.extend(later + last)
-    return first + later + last
-
-
-def _active_tab(path: Path) -> int | None:
-    """activeTab of workbook.xml: the sheet Excel shows on opening (0 when not written)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            head = zf.read("xl/workbook.xml")[:8192]
-    except (KeyError, OSError, zipfile.BadZipFile):
-        return None
-    m = re.search(rb'activeTab="(\d+)"', head)
-    return int(m.group(1)) if m else 0
 
 
 def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None = None,
@@ -206,7 +162,7 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
         from_template = ledger_type is not None
     # a template fixes its type; a split file only carries its master's (maybe detected) type
     fixed = dict(wanted=wanted, from_template=from_template, restrict=from_template and "master_hash" in metadata)
-    found = _find_header(grid, ledger_type, column_overrides(metadata), fixed)
+    found = find_header(grid, ledger_type, column_overrides(metadata), fixed)
     if found is None:
         return None
     first_header_idx, header_idx, ltype, mapping, texts, fit = found
@@ -215,6 +171,12 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     ledger.type_source = fit.source
     ledger.type_reason = type_reason(fit, ltype)
     return ledger
+
+
+def _visible():
+    from python_calamine import SheetVisibleEnum
+
+    return SheetVisibleEnum.Visible
 
 
 def _open_calamine(path: Path, kind: str):
@@ -286,159 +248,9 @@ def _read_csv(path: Path) -> list[list[Any]]:
         raise unreadable(f"CSV 格式错误（{exc}）", f"malformed CSV ({exc})") from None
 
 
-WEIGHT = {"exact": 2.0, "alias": 1.0, "keyword": 0.75}
-TITLE_BONUS = 3.0  # the title names the type's kind (types' `keywords`)
-
-
-def _find_header(grid: list[list[Any]], wanted: LedgerType | None, overrides: dict[str, str] | None = None,
-                 fixed: dict[str, bool] | None = None):
-    """The header row, the type it fits best and which header column serves which type column.
-
-    Each row in the first HEADER_SCAN_ROWS with two or more texts is tried against each type;
-    the first row that gives a key or task column and one more is the header. Whether the best
-    built-in type is used, restricted to the columns found, or a generic profile compiled from
-    the header's roles is decided in validator.profile.
-    """
-    from .profile import choose, generic_profile, settle
-
-    types = [wanted] if wanted else list(builtin_types().values())
-    best = None
-    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
-        if sum(1 for v in row if v is not None and v != "" and str(v).strip()) < 2:
-            continue
-        above = "".join(str(v) for line in grid[:r] for v in line if v is not None)  # the title
-        for t in types:
-            score, mapping = _score(t, row, overrides)
-            if any(k in above for k in t.keywords):
-                score += TITLE_BONUS  # 宁海县民生实事项目台账 is a 民生实事 ledger, whatever its columns share
-            roles = {a.column.role for a in mapping.values()}
-            if len(mapping) < 2 or not roles & {"key", "task"}:
-                continue
-            if best is None or score > best[0]:
-                best = (score, r, t, mapping)
-        if best is None and wanted is None and (generic := generic_profile(row)) is not None:
-            best = (0.0, r, generic.ledger_type, generic.mapping)
-        if best is not None:
-            break  # the first row that looks like a header is the header
-    if best is None:
-        return None
-    _, r, t, mapping = best
-    fit = choose(t, mapping, grid[r], **(fixed or {"wanted": wanted is not None, "from_template": False,
-                                                    "restrict": False}))
-    last, mapping, headers = _sub_header(grid, r, fit.ledger_type, fit.mapping, overrides)
-    ltype, mapping = settle(fit, mapping, headers)
-    return r, last, ltype, mapping, headers, fit
-
-
-def _score(t: LedgerType, headers: list[Any], overrides: dict[str, str] | None) -> tuple[float, dict[int, Assignment]]:
-    """How well a header row fits type `t`: exact names weigh most, a missing required column costs,
-    so that a 4-column schedule is not mistaken for the 9-column ledger sharing its aliases."""
-    mapping = assign_columns(headers, t.columns)
-    if overrides:
-        mapping = _apply_overrides(headers, t, mapping, overrides)
-    score = sum(WEIGHT[a.how] for a in mapping.values())
-    matched = {id(a.column) for a in mapping.values()}
-    score -= 1.5 * sum(1 for c in t.columns if c.required and id(c) not in matched)
-    return score, mapping
-
-
-def column_overrides(metadata: dict[str, str]) -> dict[str, str]:
-    """A user's own column mapping from the `_taizhang` sheet: rows `列:表头` -> type column name.
-
-    `列:联络员` = `联系人` makes the 联络员 column the contact column; the value `-` leaves a
-    column alone. A wrong guess is fixed in the workbook, without code.
-    """
-    out = {}
-    for k, v in metadata.items():
-        for prefix in ("列:", "列：", "column:"):
-            if k.startswith(prefix):
-                out[normalize_header(k[len(prefix):])] = v.strip()
-    return out
-
-
-def _apply_overrides(headers: list[Any], t: LedgerType, mapping: dict[int, Assignment],
-                     overrides: dict[str, str]) -> dict[int, Assignment]:
-    by_name = {c.name: c for c in t.columns}
-    mapping = dict(mapping)
-    for i, head in enumerate(headers):
-        target = overrides.get(normalize_header(head))
-        if target is None:
-            continue
-        mapping.pop(i, None)
-        col = by_name.get(target) or next((c for c in t.columns if c.role == target), None)
-        if col is None:
-            continue
-        for j in [j for j, a in mapping.items() if a.column is col]:
-            del mapping[j]
-        mapping[i] = Assignment(i, col, "exact", HeaderMatch(col.role, "exact", normalize_header(head), "设置"))
-    return dict(sorted(mapping.items()))
-
-
-def _sub_header(grid: list[list[Any]], r: int, ltype: LedgerType, mapping: dict[int, Assignment],
-                overrides: dict[str, str] | None) -> tuple[int, dict[int, Assignment], list[Any]]:
-    """A two-row header (联系方式 over 联系人 | 联系电话, 责任单位 over 牵头 | 协办).
-
-    Row r+1 is a sub-header when its key (or task) cell is empty and it names roles: data rows
-    always start with (or continue) a task. Its names win over the group heading above them;
-    a bare 牵头 / 协办 is read with the group's name before it. Returns the last header row,
-    the mapping and the header texts by column.
-    """
-    top = list(grid[r])
-    if r + 1 >= len(grid):
-        return r, mapping, top
-    below = grid[r + 1]
-    anchor = next((i for i, a in mapping.items() if a.column.role == "key"),
-                  next((i for i, a in mapping.items() if a.column.role == "task"), None))
-    if anchor is not None and anchor < len(below) and normalize_text(below[anchor]) is not None:
-        return r, mapping, top
-    combined = list(top) + [""] * max(0, len(below) - len(top))
-    group = ""
-    named = False
-    for i in range(len(combined)):
-        above = normalize_text(top[i]) if i < len(top) else None
-        group = above or group
-        sub = normalize_text(below[i]) if i < len(below) else None
-        if sub is None:
-            continue
-        if len(sub) > 20:
-            return r, mapping, top  # a sentence: a data row, not a header
-        if match_header(sub).role is not None:
-            combined[i], named = sub, True
-        elif match_header(group + sub).role is not None:
-            combined[i], named = group + sub, True
-    if not named:
-        return r, mapping, top
-    _, sub_mapping = _score(ltype, combined, overrides)
-    if len(sub_mapping) < len(mapping):
-        return r, mapping, top
-    return r + 1, sub_mapping, combined
-
-
-def _extra_units(headers: list[Any], mapping: dict[int, Assignment], ltype: LedgerType) -> LedgerType:
-    """Co-operating units in any ledger type (a 协办单位 column the type does not define) are units:
-    add them to the type read here, so they are checked against the registry."""
-    extra = []
-    names = {c.name for c in ltype.columns}
-    for i, head in enumerate(headers):
-        if i in mapping or head is None or head == "":
-            continue
-        m = match_header(head)
-        if m.role in ("co_units", "lead_unit", "units") and m.how is not None:
-            name = m.name if m.name not in names else f"{m.name}（{col_letter(i + 1)}）"
-            col = ColumnDef(name=name, role="co_units" if m.role == "co_units" else m.role, aliases=())
-            names.add(name)
-            extra.append(col)
-            mapping[i] = Assignment(i, col, m.how, m)
-    if not extra:
-        return ltype
-    from dataclasses import replace
-
-    return replace(ltype, columns=ltype.columns + tuple(extra))
-
-
 def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assignments, headers, detected,
            metadata) -> Ledger:
-    ltype = _extra_units(headers, assignments, ltype)
+    ltype = extra_units(headers, assignments, ltype)
     assignments = dict(sorted(assignments.items()))
     mapping = {i: a.column for i, a in assignments.items()}
     texts = {i: str(headers[i]).strip() for i in mapping}
@@ -508,14 +320,15 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
             for name, col in store.items():
                 store[name] = [col[k] for k in keep]
     rows = [first + 1 + k for k in keep]
-    task = _group_tasks(mapping, values, origin, rows)
-    # task-level values continue down the task where cells were left blank
+    task, copies = _group_tasks(mapping, values, origin, rows)
+    # task-level values continue down the task where cells were left blank; in a filled-down copy
+    # the same value points at the task's first row, so one fault is one finding
     for d in mapping.values():
         if d.level != "task":
             continue
         vals, src = values[d.name], origin[d.name]
         for k in range(1, len(rows)):
-            if task[k] == task[k - 1] and (vals[k] is None or vals[k] == vals[k - 1]):
+            if task[k] == task[k - 1] and (vals[k] is None or (k in copies and vals[k] == vals[k - 1])):
                 vals[k], src[k] = vals[k - 1], src[k - 1]
     return Ledger(path=path, sheet=sheet, ledger_type=ltype, type_detected=detected, header_row=header_idx + 1,
                   title=title, columns=columns, rows=rows, values=values, raw=raw, origin=origin, task=task,
@@ -523,27 +336,35 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
 
 
 def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin: dict[str, list[int]],
-                 rows: list[int]) -> list[int]:
-    """Task group of each row. A key typed in the row's own cell starts a task; merged or blank keys
-    continue it, and so does the same key repeated with the same task text (merged cells undone
-    and filled down so the sheet can be filtered: 序号 2 on three rows is one task)."""
+                 rows: list[int]) -> tuple[list[int], set[int]]:
+    """Task group of each row, and the positions that are filled-down copies of a task's first row.
+
+    A key typed in the row's own cell starts a task; merged or blank keys continue it, and so does
+    the same key repeated with the same task text (merged cells undone and filled down so the
+    sheet can be filtered: 序号 2 on three rows is one task).
+    """
     key = next((d.name for d in mapping.values() if d.role == "key"), None)
     if key is None:
-        return list(range(len(rows)))
+        return list(range(len(rows))), set()
     task_col = next((d.name for d in mapping.values() if d.role == "task"), None)
     tasks = values[task_col] if task_col else None
     kv, ko = values[key], origin[key]
-    out, group = [], -1
+    out, group, copies = [], -1, set()
+    own_prev = False  # the previous row's key was typed in its own cell (not merged, not blank)
     for k, (v, src) in enumerate(zip(kv, ko)):
-        if group < 0 or (v is not None and src == rows[k]):
-            repeated = (k > 0 and v == kv[k - 1] and out[-1] >= 0
-                        and (tasks is None or tasks[k] is None or tasks[k] == tasks[k - 1]))
+        own = v is not None and src == rows[k]
+        if group < 0 or own:
+            # a copy only when both keys are typed, unmerged, and the task text is the same
+            repeated = (own_prev and v == kv[k - 1]
+                        and (tasks is None or (tasks[k] is not None and tasks[k] == tasks[k - 1])))
             if repeated:
                 ko[k] = ko[k - 1]  # the filled-down copy points at the task's first row
+                copies.add(k)
             else:
                 group += 1
+        own_prev = own
         out.append(group)
-    return out
+    return out, copies
 
 
 _PHONE_PART = re.compile(r"(?:\(?0\d{2,3}\)?[-\s]?)?\d[\d\s-]{5,}\d(?:\s*(?:转|-)\s*\d{1,6})?")

@@ -51,20 +51,29 @@ def classify(row: Sequence[Any], *, key: int | None, first_text_col: int, wide: 
 
     `key` is the key column's index (None without one); `first_text_col` the last column index a
     section heading may start in (the task column); `wide` how many columns a horizontal merge
-    starting in this row spans (0 when none).
+    starting in this row spans (0 when none). Called for every row whose key is not a number, so
+    it looks at the first filled cell before anything else.
     """
     if key is not None and key < len(row) and is_number(row[key]):
         return None
-    cells = [(i, t) for i, v in enumerate(row) if (t := _text(v))]
-    if not cells:
+    first_i, first = -1, ""
+    for i, v in enumerate(row):
+        if v is not None and v != "":
+            t = _text(v)
+            if t:
+                first_i, first = i, t
+                break
+    if first_i < 0:
         return "blank"
-    first_i, first = cells[0]
     compact = re.sub(r"\s+", "", first)
     if _TOTAL.match(compact):
         return "total"
     if _NOTE.match(compact):
         return "note"
-    distinct = {t for _, t in cells}
+    if wide < 3 and first_i > first_text_col and first_i != key:
+        return None  # a sub-item's text right of the task column: no heading starts there
+    cells = [t for v in row[first_i:] if (t := _text(v))]
+    distinct = set(cells)
     if wide >= 3 and len(distinct) == 1:
         return "section"
     if len(distinct) == 1 and first_i <= first_text_col and _SECTION.match(compact):

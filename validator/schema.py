@@ -31,6 +31,7 @@ class Context:
     year: int | None
     registry: "Registry"
     area_code: str | None
+    region: str | None = None  # the registry the ledger's own units come from: suggestions stay in it
     # per-column lookup: normalised cell text -> problems, filled by the checks as they run
     problems: dict[str, dict[Any, list[Problem]]] = field(default_factory=dict)
     row_problems: dict[str, dict[int, list[tuple[str, Problem]]]] = field(default_factory=dict)
@@ -105,7 +106,7 @@ def compile_schema(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
     import pandera.pandas as pa
 
     from .amounts import amount_problems
-    from .contacts import name_problems
+    from .contacts import name_problems, parse_phones
     from .deadlines import parse_deadline
 
     present = set(frame.columns)
@@ -120,11 +121,15 @@ def compile_schema(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
                 return parse_deadline(v, _y).problems
             checks.append(pa.Check(_value_check(col.name, ctx, deadline_problems), name=FIELD_CHECK))
         elif col.role in UNIT_ROLES:
-            def unit_problems(v, _r=ctx.registry, _y=ctx.year):
-                return _r.check(v, _y)
+            def unit_problems(v, _r=ctx.registry, _y=ctx.year, _g=ctx.region):
+                return _r.check(v, _y, _g)
             checks.append(pa.Check(_value_check(col.name, ctx, unit_problems), name=FIELD_CHECK))
         elif col is contact:
             checks.append(pa.Check(_contact_check(ltype, ctx, frame), name=CONTACT_CHECK, ignore_na=False))
+        elif col.role == "phone" and contact is None:  # numbers with nobody named beside them: still dialled
+            def phone_problems(v, _a=ctx.area_code):
+                return parse_phones(v, _a)[1]
+            checks.append(pa.Check(_value_check(col.name, ctx, phone_problems), name=FIELD_CHECK))
         elif col.role == "responsible":
             checks.append(pa.Check(_value_check(col.name, ctx, name_problems), name=FIELD_CHECK))
         elif col.role == "amount":

@@ -124,7 +124,7 @@ class Registry:
         # Names that themselves contain a separator (各区、市、县政府) are cut out before splitting.
         protected = sorted((k for k in lookup if _HARD_RE.search(k)), key=len, reverse=True)
         self._protected = re.compile("|".join(re.escape(k) for k in protected)) if protected else None
-        self._closest: dict[str, str | None] = {}
+        self._closest: dict[tuple[str, str | None], str | None] = {}
         # character -> [(key, how often it occurs in key)], to shortlist candidates for closest()
         chars: dict[str, list[tuple[str, int]]] = {}
         for key in lookup:
@@ -186,20 +186,38 @@ class Registry:
         unit = self.resolve(name)
         return unit.name if unit else name
 
-    def closest(self, name: str) -> str | None:
-        """The known name or alias most like `name` (卫建局 -> 卫健局), or None if nothing is close."""
+    def region_of(self, texts: Iterable[str | None]) -> str | None:
+        """The source registry most of the known names in `texts` belong to (the ledger's own
+        jurisdiction), or None when only one registry is loaded or no name is known."""
+        if len(self._registries) < 2:
+            return None
+        counts: Counter[str] = Counter()
+        for text in set(texts):
+            if not text:
+                continue
+            for n in self.split(text):
+                counts.update(self._sources.get(normalize_name(n), ()))
+        return counts.most_common(1)[0][0] if counts else None
+
+    def closest(self, name: str, region: str | None = None) -> str | None:
+        """The known name or alias most like `name` (卫建局 -> 卫健局), or None if nothing is close.
+
+        With `region` (see region_of) only that registry's names are suggested: a city ledger is
+        never offered a county's unit.
+        """
         key = normalize_name(name or "")
         if not key or not self._lookup:
             return None
-        if key in self._closest:
-            return self._closest[key]
+        if (key, region) in self._closest:
+            return self._closest[(key, region)]
         # Shortlist by shared characters: difflib's ratio 2*M/(a+b) cannot reach the cutoff
         # unless the multiset of shared characters can, and counting those is cheap.
         shared: Counter[str] = Counter()
         for ch, count in Counter(key).items():
             for other, other_count in self._chars.get(ch, ()):
                 shared[other] += min(count, other_count)
-        shortlist = [k for k, m in shared.items() if 2 * m / (len(key) + len(k)) >= _CUTOFF]
+        shortlist = [k for k, m in shared.items() if 2 * m / (len(key) + len(k)) >= _CUTOFF
+                     and (region is None or region in self._sources.get(k, ()))]
         matches = difflib.get_close_matches(key, shortlist, n=3, cutoff=_CUTOFF)
         best = None
         if matches:
@@ -210,7 +228,7 @@ class Registry:
                                      self._display[m] != self._lookup[m].name, len(m), m))
             best = self._display[tied[0]]
         if len(self._closest) < 10_000:
-            self._closest[key] = best
+            self._closest[(key, region)] = best
         return best
 
     # ------------------------------------------------------------------ splitting
@@ -330,8 +348,8 @@ class Registry:
 
     # ------------------------------------------------------------------ checking
 
-    def check(self, text: str | None, year: int | None) -> list[Problem]:
-        """unknown-unit / renamed-unit for each distinct name in the cell."""
+    def check(self, text: str | None, year: int | None, region: str | None = None) -> list[Problem]:
+        """unknown-unit / renamed-unit for each distinct name in the cell (suggestions from `region`)."""
         problems: list[Problem] = []
         seen: set[str] = set()
         for name in self.split(text):
@@ -341,7 +359,7 @@ class Registry:
             seen.add(key)
             unit = self._lookup.get(key)
             if unit is None:
-                suggestion = self.closest(name)
+                suggestion = self.closest(name, region)
                 problems.append(Problem("unknown-unit", {
                     "unit": name,
                     "suggestion": {"zh": f"，是否为「{suggestion}」？", "en": f", did you mean '{suggestion}'?"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from .filecheck import SPREADSHEET_SUFFIXES, ReadError
 from .findings import Finding
-from .ledger_types import LedgerType, LedgerTypeError, get_type
+from .ledger_types import UNIT_ROLES, LedgerType, LedgerTypeError, get_type
 
 LOCK_PREFIX = "~$"
 
@@ -36,6 +36,7 @@ class FileResult:
     year: int | None = None
     findings: list[Finding] = field(default_factory=list)
     error: ReadError | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # lang -> the one-line column summary (see inspect)
 
     @property
     def errors(self) -> int:
@@ -111,21 +112,26 @@ def own_output(path: Path) -> str | None:
 def ledger_year(ledger, override: int | None) -> int | None:
     """The ledger's year: --year, else the _taizhang metadata, else the title, the sheet name or the
     file name (2019年台账.xlsx), before a deadline without a year is reported as unknown."""
+    return year_and_source(ledger, override)[0]
+
+
+def year_and_source(ledger, override: int | None) -> tuple[int | None, str | None]:
+    """(year, where it came from: option | metadata | title | sheet | file), or (None, None)."""
     from .deadlines import infer_year
 
     if override:
-        return override
+        return override, "option"
     meta = ledger.metadata.get("year", "")
     if meta.isdigit():
-        return int(meta)
+        return int(meta), "metadata"
     year = infer_year(ledger.title)
     if year:
-        return year
-    for text in (ledger.sheet, Path(ledger.path).stem if ledger.path else None):
+        return year, "title"
+    for source, text in (("sheet", ledger.sheet), ("file", Path(ledger.path).stem if ledger.path else None)):
         year = _name_year(text)
         if year:
-            return year
-    return None
+            return year, source
+    return None, None
 
 
 def _name_year(text: str | None) -> int | None:
@@ -162,7 +168,9 @@ def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None
     year = ledger_year(ledger, options.year)
     chosen = options.units or ledger.metadata.get("registry") or ltype.registry
     registry = Registry.from_option(chosen)
-    ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code)
+    units = [v for c in ledger.columns.values() if c.definition.role in UNIT_ROLES for v in ledger.values[c.name]]
+    ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code,
+                  region=registry.region_of(units))
     findings = check_columns(ledger) + check_keys(ledger) + check_formulas(ledger) + run_schema(ledger, ctx)
     if not chosen:  # the default registries: say once that none covers a ledger from elsewhere
         findings = uncovered(ledger, registry, findings)
@@ -173,6 +181,7 @@ def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None
 
 def validate_file(path: Path, options: Options) -> FileResult:
     """Read and validate one file; a file that cannot be read comes back with `error` set."""
+    from .inspect import column_summary
     from .reader import read_ledger
     from .units import RegistryError
 
@@ -182,6 +191,7 @@ def validate_file(path: Path, options: Options) -> FileResult:
         result.sheet, result.ledger_type = ledger.sheet, ledger.ledger_type.name
         result.type_detected, result.header_row, result.rows = ledger.type_detected, ledger.header_row, len(ledger)
         result.type_source, result.type_reason = ledger.type_source, ledger.type_reason
+        result.columns = {lang: column_summary(ledger, lang) for lang in ("zh", "en")}
         result.findings, result.year = validate_ledger(ledger, options)
     except ReadError as exc:
         result.error = exc
