@@ -21,7 +21,7 @@ _FAULTS: list[tuple[Any, dict[int, str]]] = [
     (1, {}),
     (2, {1: ""}),  # missing-value: 改革事项
     (3, {}),
-    (3, {1: "推进分级诊疗制度建设"}),  # duplicate-key: another task under the same key
+    (3, {1: "完善分级诊疗制度"}),  # duplicate-key: another task (the same text would be a filled-down copy)
     (6, {}),  # key-sequence (5 expected after the second 3)
     (7, {4: "13月底"}),  # invalid-deadline
     (8, {4: "尽快"}),  # unparsed-deadline
