@@ -289,12 +289,20 @@ def _looks_like_name(name: str) -> bool:
     return bool(_HAN_NAME.match(name)) and name not in _NOT_NAMES and not name.endswith(_NOT_NAME_ENDINGS)
 
 
+def name_problems(text: str | None) -> list[Problem]:
+    """invalid-contact-name for each name in a responsible-person cell that is not a person's name
+    (a post beside a name, 王强（副局长）, is part of that name: see split_names)."""
+    names = split_names(text)
+    return [Problem("invalid-contact-name", {"name": n}) for n in dict.fromkeys(names) if not _looks_like_name(n)]
+
+
 def check_contact(contact: str | None, phone: str | None, *, has_work: bool,
-                  area_code: str | None) -> list[tuple[str, Problem]]:
+                  area_code: str | None, phone_column: bool = True) -> list[tuple[str, Problem]]:
     """Problems of one row's contact and phone cells, each tagged "contact" or "phone".
 
     A row with work and neither contact nor phone gets both missing-contact and missing-phone:
-    both cells need filling, and each finding points at its own cell.
+    both cells need filling, and each finding points at its own cell. A ledger with no phone
+    column at all is told so once (missing-column, when its type has one), not on every row.
     """
     names = split_names(contact)
     phone_text = cell_text(phone)
@@ -304,13 +312,13 @@ def check_contact(contact: str | None, phone: str | None, *, has_work: bool,
     if not names:
         if has_work:
             out.append(("contact", Problem("missing-contact")))
-            if phone_empty:
+            if phone_empty and phone_column:
                 out.append(("phone", Problem("missing-phone")))
     else:
         for name in dict.fromkeys(names):
             if not _looks_like_name(name):
                 out.append(("contact", Problem("invalid-contact-name", {"name": name})))
-        if phone_empty:
+        if phone_empty and phone_column:
             out.append(("phone", Problem("missing-phone")))
     out.extend(("phone", p) for p in phone_problems)
     if len(names) > 1 and phones and len(phones) != len(names):
@@ -318,4 +326,4 @@ def check_contact(contact: str | None, phone: str | None, *, has_work: bool,
     return out
 
 
-__all__ = ["Phone", "split_names", "parse_phones", "check_contact"]
+__all__ = ["Phone", "split_names", "parse_phones", "check_contact", "name_problems"]

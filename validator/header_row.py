@@ -20,33 +20,47 @@ from .normalize import normalize_header, normalize_text
 HEADER_SCAN_ROWS = 40
 
 WEIGHT = {"setting": 2.0, "exact": 2.0, "alias": 1.0, "keyword": 0.75}
+TITLE_BONUS = 3.0  # the title names the type's kind (types' `keywords`)
 
 
-def find_header(grid: list[list[Any]], wanted: LedgerType | None, overrides: dict[str, str] | None = None):
+def find_header(grid: list[list[Any]], wanted: LedgerType | None, overrides: dict[str, str] | None = None,
+                fixed: dict[str, bool] | None = None):
     """The header row, the type it fits best and which header column serves which type column.
 
     Each row in the first HEADER_SCAN_ROWS with two or more texts is tried against each type;
-    the first row that gives a key or task column and one more is the header.
+    the first row that gives a key or task column and one more is the header. Whether the best
+    built-in type is used, restricted to the columns found, or a generic profile compiled from
+    the header's roles is decided in validator.profile (`fixed`: how the office chose the type).
     """
+    from .profile import choose, generic_profile, settle
+
     types = [wanted] if wanted else list(builtin_types().values())
     best = None
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
         if sum(1 for v in row if v is not None and v != "" and str(v).strip()) < 2:
             continue
+        above = "".join(str(v) for line in grid[:r] for v in line if v is not None)  # the title
         for t in types:
             score, mapping = _score(t, row, overrides)
             roles = {a.column.role for a in mapping.values()}
             if len(mapping) < 2 or not roles & {"key", "task"}:
                 continue
+            if any(k in above for k in t.keywords):
+                score += TITLE_BONUS  # 宁海县民生实事项目台账 is a 民生实事 ledger, whatever its columns share
             if best is None or score > best[0]:
                 best = (score, r, t, mapping)
+        if best is None and wanted is None and (generic := generic_profile(row)) is not None:
+            best = (0.0, r, generic.ledger_type, generic.mapping)
         if best is not None:
             break  # the first row that looks like a header is the header
     if best is None:
         return None
     _, r, t, mapping = best
-    last, mapping, headers = _sub_header(grid, r, t, mapping, overrides)
-    return r, last, t, mapping, headers, wanted is None
+    fit = choose(t, mapping, grid[r], **(fixed or {"wanted": wanted is not None, "from_template": False,
+                                                    "restrict": False}))
+    last, mapping, headers = _sub_header(grid, r, fit.ledger_type, fit.mapping, overrides)
+    ltype, mapping = settle(fit, mapping, headers)
+    return r, last, ltype, mapping, headers, fit
 
 
 def _score(t: LedgerType, headers: list[Any], overrides: dict[str, str] | None) -> tuple[float, dict[int, Assignment]]:

@@ -65,6 +65,8 @@ class Ledger:
     task: list[int]  # task group number of each row (0-based)
     metadata: dict[str, str] = field(default_factory=dict)
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
+    type_source: str = "detected"  # option | template | detected | generic (see validator.profile)
+    type_reason: dict[str, str] = field(default_factory=dict)  # why, in zh and en, for the report
     # how it was understood (for `taizhang inspect` and the report's summary)
     assignments: dict[int, Assignment] = field(default_factory=dict)  # 0-based column -> type column
     unassigned: dict[int, HeaderMatch] = field(default_factory=dict)  # header columns kept and left alone
@@ -151,15 +153,24 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     0-based ((r0, c0), (r1, c1)) ranges when known; without them, blank task-level cells are
     still filled down within each task.
     """
+    from .profile import type_reason
+
     metadata = metadata or {}
+    wanted, from_template = ledger_type is not None, False
     if ledger_type is None and metadata.get("type"):
         ledger_type = builtin_types().get(metadata["type"])
-    found = find_header(grid, ledger_type, column_overrides(metadata))
+        from_template = ledger_type is not None
+    # a template fixes its type; a split file only carries its master's (maybe detected) type
+    fixed = dict(wanted=wanted, from_template=from_template, restrict=from_template and "master_hash" in metadata)
+    found = find_header(grid, ledger_type, column_overrides(metadata), fixed)
     if found is None:
         return None
-    first_header_idx, header_idx, ltype, mapping, texts, detected = found
-    return _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts, detected,
-                  metadata)
+    first_header_idx, header_idx, ltype, mapping, texts, fit = found
+    ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
+                    fit.source in ("detected", "generic"), metadata)
+    ledger.type_source = fit.source
+    ledger.type_reason = type_reason(fit, ltype)
+    return ledger
 
 
 def _visible():

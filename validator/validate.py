@@ -29,6 +29,8 @@ class FileResult:
     sheet: str | None = None
     ledger_type: str | None = None
     type_detected: bool = False
+    type_source: str | None = None  # option | template | detected | generic
+    type_reason: dict[str, str] = field(default_factory=dict)
     header_row: int | None = None
     rows: int = 0
     year: int | None = None
@@ -50,6 +52,8 @@ class FileResult:
             "sheet": self.sheet,
             "ledger_type": self.ledger_type,
             "type_detected": self.type_detected,
+            "type_source": self.type_source,
+            "type_reason": self.type_reason.get(lang, ""),
             "header_row": self.header_row,
             "rows": self.rows,
             "year": self.year,
@@ -155,17 +159,21 @@ def resolve_type(options: Options) -> LedgerType | None:
 
 def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None]:
     """All findings for a ledger already read, sorted by row and column."""
+    from .coverage import uncovered
     from .schema import Context, run_schema
     from .structure import check_columns, check_formulas, check_keys
     from .units import Registry
 
     ltype = ledger.ledger_type
     year = ledger_year(ledger, options.year)
-    registry = Registry.from_option(options.units or ledger.metadata.get("registry") or ltype.registry)
+    chosen = options.units or ledger.metadata.get("registry") or ltype.registry
+    registry = Registry.from_option(chosen)
     units = [v for c in ledger.columns.values() if c.definition.role in UNIT_ROLES for v in ledger.values[c.name]]
     ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code,
                   region=registry.region_of(units))
     findings = check_columns(ledger) + check_keys(ledger) + check_formulas(ledger) + run_schema(ledger, ctx)
+    if not chosen:  # the default registries: say once that none covers a ledger from elsewhere
+        findings = uncovered(ledger, registry, findings)
     order = {c.header: c.index for c in ledger.columns.values()}
     findings.sort(key=lambda f: (f.row or 0, order.get(f.column or "", 0), f.code))
     return findings, year
@@ -182,6 +190,7 @@ def validate_file(path: Path, options: Options) -> FileResult:
         ledger = read_ledger(path, ledger_type=resolve_type(options), sheet=options.sheet)
         result.sheet, result.ledger_type = ledger.sheet, ledger.ledger_type.name
         result.type_detected, result.header_row, result.rows = ledger.type_detected, ledger.header_row, len(ledger)
+        result.type_source, result.type_reason = ledger.type_source, ledger.type_reason
         result.columns = {lang: column_summary(ledger, lang) for lang in ("zh", "en")}
         result.findings, result.year = validate_ledger(ledger, options)
     except ReadError as exc:
