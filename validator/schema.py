@@ -87,8 +87,9 @@ def _contact_check(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
 
 def compile_schema(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
     """The pandera schema for `ltype`, restricted to the columns present in `frame`."""
-    import pandera.pandas as pa
+    from .pandera_import import pandera_pandas
 
+    pa = pandera_pandas()
     from .deadlines import parse_deadline
 
     present = set(frame.columns)
