@@ -23,7 +23,10 @@ def _colour(c: Any) -> str | None:
 
 
 def _font(f: Any) -> tuple:
-    return (f.name, float(f.sz or 11), bool(f.b), bool(f.i), f.u or None, _colour(f.color))
+    colour = _colour(f.color)
+    if colour == "theme1":  # the theme's text colour: what a font with no colour shows
+        colour = None
+    return (f.name, float(f.sz or 11), bool(f.b), bool(f.i), f.u or None, colour)
 
 
 def _fill(f: Any) -> tuple | None:
@@ -42,6 +45,21 @@ def _value(v: Any) -> Any:
     if hasattr(v, "date") and callable(v.date) and getattr(v, "hour", 1) == 0 and getattr(v, "minute", 1) == 0:
         return v.date()
     return v
+
+
+def _widths(ws: Any) -> dict[str, float]:
+    """Column widths by letter; a <col> element may span several columns."""
+    from openpyxl.utils import get_column_letter
+
+    out = {}
+    for key, dim in ws.column_dimensions.items():
+        if dim.width:
+            first, last = (dim.min or 0), (dim.max or 0)
+            for col in range(first, last + 1) if first and last else ():
+                out[get_column_letter(col)] = round(dim.width, 2)
+            if not (first and last):
+                out[key] = round(dim.width, 2)
+    return out
 
 
 def snapshot(path: Path, folder_free: str | None = None) -> dict[str, Any]:
@@ -73,26 +91,28 @@ def snapshot(path: Path, folder_free: str | None = None) -> dict[str, Any]:
             for rule in rng.rules:
                 dxf = rule.dxf
                 cf.append((str(rng.sqref), rule.type, rule.operator, tuple(rule.formula or ()),
-                           _colour(dxf.fill.fgColor) if dxf and dxf.fill else None,
+                           _colour(dxf.fill.bgColor) if dxf and dxf.fill else None,  # what a dxf fill shows
                            _colour(dxf.font.color) if dxf and dxf.font else None, bool(dxf and dxf.font and dxf.font.b)))
         charts = []
         for ch in ws._charts:
             series = [(s.val.numRef.f if s.val and s.val.numRef else None,
                        s.cat.numRef.f if s.cat and s.cat.numRef else (s.cat.strRef.f if s.cat and s.cat.strRef else None))
                       for s in ch.series]
+            series = [tuple(ref.replace("'", "") if ref else ref for ref in pair) for pair in series]
             charts.append((ch.tagname, ch.type, ch.grouping, series))
         out[ws.title] = {
             "cells": cells,
             "merged": sorted(str(m) for m in ws.merged_cells.ranges),
-            "widths": {k: round(v.width, 2) for k, v in ws.column_dimensions.items() if v.width},
-            "heights": {k: round(v.height, 2) for k, v in ws.row_dimensions.items() if v.height},
+            "widths": _widths(ws),
+            # Excel keeps row heights in whole pixels (0.75 pt): 26 pt and 26.25 pt are one height
+            "heights": {k: round(v.height / 0.75) * 0.75 for k, v in ws.row_dimensions.items() if v.height},
             "conditional": sorted(cf),
             "freeze": ws.freeze_panes,
             "print_titles": ws.print_title_rows,
             "print_area": ws.print_area,
             "filter": ws.auto_filter.ref,
-            "page": (ws.page_setup.orientation, str(ws.page_setup.paperSize), ws.page_setup.fitToWidth,
-                     ws.page_setup.fitToHeight),
+            "page": (ws.page_setup.orientation, str(ws.page_setup.paperSize), ws.page_setup.fitToWidth or 1,
+                     1 if ws.page_setup.fitToHeight is None else ws.page_setup.fitToHeight),  # absent = 1
             "footer": ws.oddFooter.center.text,
             "charts": charts,
         }
