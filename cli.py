@@ -584,6 +584,13 @@ def merge(
     raise typer.Exit(result.exit_code(strict))
 
 
+# collection rounds (taizhang.rounds): `taizhang round ...` and `taizhang history`, in cli_rounds.py
+from taizhang.cli_rounds import history as _history, round_app  # noqa: E402
+
+app.add_typer(round_app, name="round")
+app.command("history")(_history)
+
+
 def main() -> None:
     import os
 
