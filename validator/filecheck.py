@@ -55,6 +55,9 @@ class ReadError(Exception):
             text += f"（原始信息：{self.detail}）" if lang == "zh" else f" (original message: {self.detail})"
         return text
 
+    def __reduce__(self):  # back from a worker process (validate --jobs) with all three fields
+        return (type(self), (self.code, self.zh, self.en))
+
 
 def unreadable(zh: str, en: str, detail: str = "") -> ReadError:
     return ReadError("unreadable-file", zh, en, detail)
@@ -70,6 +73,7 @@ class FileKind:
     skipped: tuple[str, ...] = ()  # sheets no reader here understands (Excel 4 macro sheets)
     odd_targets: tuple[str, ...] = ()  # legal sheet targets calamine cannot follow (`../xl/...`)
     strings: str = ""  # zip member of the shared strings, when its uniqueCount must not be trusted
+    active: str | None = None  # the sheet Excel shows on opening (workbook.xml activeTab)
 
     @property
     def needs_repair(self) -> bool:
@@ -305,9 +309,14 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
         sheets: dict[str, str] = {}
         skipped = []
         odd = []
+        order = []
+        active_tab = 0  # Excel leaves activeTab out when the first sheet is active
         for s in ET.fromstring(data).iter():
+            if _local(s.tag) == "workbookView" and (s.get("activeTab") or "").isdigit():
+                active_tab = int(s.get("activeTab"))
             if _local(s.tag) != "sheet":
                 continue
+            order.append(s.get("name", ""))
             rid = next((v for k, v in s.attrib.items() if _local(k) == "id"), "")
             typ, target = rels.get(rid, ("", ""))
             name = s.get("name", "")
@@ -324,7 +333,7 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
         raise unreadable("工作簿结构（workbook.xml 或关系文件）格式错误", "the workbook's structure (workbook.xml or its "
                          "relationships) is malformed", f"{type(exc).__name__}: {exc}"[:200]) from None
     return FileKind("xlsx", names.get(workbook, workbook), sheets, tuple(skipped), tuple(odd),
-                    _untrusted_strings(zf, names, rels))
+                    _untrusted_strings(zf, names, rels), order[active_tab] if active_tab < len(order) else None)
 
 
 _UNIQUE_COUNT = re.compile(rb'uniqueCount="(\d+)"')
