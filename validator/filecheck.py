@@ -310,10 +310,10 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
         skipped = []
         odd = []
         order = []
-        active_tab = 0  # Excel leaves activeTab out when the first sheet is active
+        active_tab = None  # the first workbook view's; Excel leaves it out when the first sheet is active
         for s in ET.fromstring(data).iter():
-            if _local(s.tag) == "workbookView" and (s.get("activeTab") or "").isdigit():
-                active_tab = int(s.get("activeTab"))
+            if _local(s.tag) == "workbookView" and active_tab is None:
+                active_tab = int(s.get("activeTab")) if (s.get("activeTab") or "").isdigit() else 0
             if _local(s.tag) != "sheet":
                 continue
             order.append(s.get("name", ""))
@@ -333,7 +333,7 @@ def _package(zf: zipfile.ZipFile, names: dict[str, str]) -> FileKind:
         raise unreadable("工作簿结构（workbook.xml 或关系文件）格式错误", "the workbook's structure (workbook.xml or its "
                          "relationships) is malformed", f"{type(exc).__name__}: {exc}"[:200]) from None
     return FileKind("xlsx", names.get(workbook, workbook), sheets, tuple(skipped), tuple(odd),
-                    _untrusted_strings(zf, names, rels), order[active_tab] if active_tab < len(order) else None)
+                    _untrusted_strings(zf, names, rels), order[active_tab or 0] if (active_tab or 0) < len(order) else None)
 
 
 _UNIQUE_COUNT = re.compile(rb'uniqueCount="(\d+)"')
