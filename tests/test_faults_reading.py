@@ -245,7 +245,7 @@ def test_escapes_and_non_utf8_names_never_reach_the_terminal_raw(tmp_path, fmt):
     assert done.returncode in (0, 1), done.stderr
     assert b"\x1b" not in done.stdout and b"\x07" not in done.stdout and done.stderr == b""
     text = done.stdout.decode("utf-8")  # valid UTF-8 whatever the file name's bytes
-    assert "未知局" in text  # the finding about the unit cell is there, its escape made visible
+    assert "pwned" in text  # the findings about the hostile cells are there, their escapes made visible
     if fmt == "json":
         (result,) = json.loads(text)["files"]
         assert "/in/\\xff\\xfe台\x1b[31m.csv" in result["path"]
@@ -415,3 +415,20 @@ def test_merge_goes_on_when_one_submission_cannot_be_read(tmp_path):
     assert "巨大.xlsx：" in text and "内存超出上限" in text
     assert openpyxl.load_workbook(out).active["G3"].value == "已完成，见附件。"
     assert all(p.read_bytes() == data for p, data in before.items())
+
+
+def test_the_worker_reads_relative_paths_from_the_callers_folder(tmp_path, monkeypatch):
+    """One worker serves many reads: it must see the folder (and environment) the caller has now,
+    not the one it had when the worker was forked."""
+    import shutil
+
+    from taizhang.validator.reader import read_ledger
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    shutil.copy(EX003, tmp_path / "a" / "台账.xlsx")
+    shutil.copy(DATA.parent.parent / "examples" / "000_dalian_2019_reform_ledger.xlsx", tmp_path / "b" / "台账.xlsx")
+    monkeypatch.chdir(tmp_path / "a")
+    assert len(read_ledger(Path("台账.xlsx"))) == 40
+    monkeypatch.chdir(tmp_path / "b")
+    assert len(read_ledger(Path("台账.xlsx"))) == 12

@@ -46,17 +46,14 @@ class ReadError(Exception):
         super().__init__(zh)
         self.code, self.zh, self.en, self.detail = code, zh, en, detail
 
-    def __reduce__(self):  # pickles whole (a worker process, a process pool sends it back)
-        return ReadError, (self.code, self.zh, self.en, self.detail)
-
     def message(self, lang: str = "zh") -> str:
         text = self.zh if lang == "zh" else self.en
         if self.detail:
             text += f"（原始信息：{self.detail}）" if lang == "zh" else f" (original message: {self.detail})"
         return text
 
-    def __reduce__(self):  # back from a worker process (validate --jobs) with all three fields
-        return (type(self), (self.code, self.zh, self.en))
+    def __reduce__(self):  # back from a worker process (validate --jobs, isolate) with every field
+        return (type(self), (self.code, self.zh, self.en, self.detail))
 
 
 def unreadable(zh: str, en: str, detail: str = "") -> ReadError:

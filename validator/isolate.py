@@ -60,8 +60,8 @@ class _Worker:
 
     def ask(self, produce: Produce, args: tuple) -> bool:
         """Send a job; False when it cannot be pickled (a local function)."""
-        try:
-            data = pickle.dumps((produce, args))
+        try:  # with the caller's folder and environment: relative paths and settings as it sees them
+            data = pickle.dumps((produce, args, os.getcwd(), dict(os.environ)))
         except (pickle.PicklingError, AttributeError, TypeError):
             return False
         self.conn.send_bytes(data)
@@ -148,8 +148,12 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
         _limit_memory()
         while True:
             if job is None:
-                job = pickle.loads(conn.recv_bytes())
-            produce, args = job
+                produce, args, cwd, env = pickle.loads(conn.recv_bytes())
+                os.chdir(cwd)
+                os.environ.clear()
+                os.environ.update(env, RUST_BACKTRACE="0", RUST_LIB_BACKTRACE="0")
+            else:
+                produce, args = job
             job = None
             _run(conn, produce, args)
     except (EOFError, OSError):
