@@ -93,7 +93,7 @@ def paint_plan(book: Any, sheet: Any, plan: dict[str, Any], report_sheet: Any,
             first = _link_formula(targets[i], row[0]) if i in targets else row[0]
             table.append([first, *row[1:]])
         report_sheet["A1"].value = table
-        report_sheet["A1"].resize(1, len(report["header"])).color = HEADER_FILL
+        report_sheet.range((1, 1), (1, len(report["header"]))).color = HEADER_FILL
         noted = {n["cell"] for n in notes}
         marks = [MARKS_HEADER] + [
             [sheet.name, cell, before.get(cell, ""), previous_notes.get(cell, ""),

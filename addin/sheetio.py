@@ -154,8 +154,8 @@ def paint(book: Any, sheet: Any, colors: dict[str, str | None], count: WriteCoun
     count = count or WriteCount()
     kind = engine_kind(book)
     if kind == "rich":
-        for anchor, matrix, painted in _matrices(colors):
-            sheet.range(anchor).resize(len(matrix), len(matrix[0])).set_colors(matrix)
+        for (r0, c0), matrix, painted in _matrices(colors):  # corners, not resize(): that reads the sheet
+            sheet.range((r0, c0), (r0 + len(matrix) - 1, c0 + len(matrix[0]) - 1)).set_colors(matrix)
             count.writes += 1
             count.cells += painted
         return count
@@ -172,9 +172,8 @@ def paint(book: Any, sheet: Any, colors: dict[str, str | None], count: WriteCoun
     return count
 
 
-def _matrices(colors: dict[str, str | None]) -> Iterable[tuple[str, list[list[Any]], int]]:
+def _matrices(colors: dict[str, str | None]) -> Iterable[tuple[tuple[int, int], list[list[Any]], int]]:
     """Colour matrices for Range.set_colors: row bands of the cells' columns, each ≤ MAX_MATRIX cells."""
-    from taizhang.validator.findings import col_letter
     from taizhang.validator.marks import split_a1
 
     by_row: dict[int, dict[int, str | None]] = {}
@@ -199,7 +198,7 @@ def _matrices(colors: dict[str, str | None]) -> Iterable[tuple[str, list[list[An
             for c, color in by_row[r].items():
                 matrix[r - band[0]][c - c0] = color
                 painted += 1
-        yield f"{col_letter(c0)}{band[0]}", matrix, painted
+        yield (band[0], c0), matrix, painted
 
 
 def previous_fills(book: Any, sheet: Any, addresses: list[str]) -> dict[str, str]:
