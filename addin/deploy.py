@@ -75,7 +75,12 @@ def startup_dir(env: Mapping[str, str] | None = None, platform: str | None = Non
 
 
 def ansi_codepage(platform: str | None = None) -> str:
-    """The code page VBA reads text files in: the system's ANSI code page on Windows (cp936 in China)."""
+    """The code page VBA reads text files in: the system's ANSI code page on Windows (cp936 in China).
+
+    TAIZHANG_CODEPAGE overrides it (a PC whose Excel runs under another locale than the system's).
+    """
+    if os.environ.get("TAIZHANG_CODEPAGE"):
+        return os.environ["TAIZHANG_CODEPAGE"]
     if is_windows(platform) and sys.platform.startswith("win"):
         import locale
 
@@ -156,10 +161,10 @@ def write_config(path: Path, values: dict[str, str | None], codepage: str) -> Pa
 
 def interpreter_for_excel(executable: str, platform: str | None = None) -> str:
     """pythonw.exe beside python.exe on Windows: no console window flashes on each click."""
-    if is_windows(platform):
-        p = PureWindowsPath(executable)
-        if p.name.lower() == "python.exe" and Path(str(p.with_name("pythonw.exe"))).exists():
-            return str(p.with_name("pythonw.exe"))
+    if is_windows(platform) and PureWindowsPath(executable).name.lower() == "python.exe":
+        sibling = os.path.join(os.path.dirname(executable), "pythonw.exe")
+        if os.path.exists(sibling):
+            return sibling
     return executable
 
 
@@ -177,8 +182,6 @@ def install(xlam: Path, *, python: str | None = None, service_url: str | None = 
             env: Mapping[str, str] | None = None, platform: str | None = None,
             codepage: str | None = None) -> Installed:
     """Copy `xlam` into the start-up folder and point its config at `python` (this one by default)."""
-    from taizhang.ledgerops.safe_write import write_atomic
-
     platform = platform or sys.platform
     codepage = codepage or ansi_codepage(platform)
     xlam = Path(xlam)
@@ -186,8 +189,13 @@ def install(xlam: Path, *, python: str | None = None, service_url: str | None = 
         raise RuntimeError(f"找不到加载项文件：{xlam}")
     target = startup_dir(env, platform) / XLAM_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = xlam.read_bytes()
-    write_atomic(target, lambda tmp: Path(tmp).write_bytes(data))
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(xlam.read_bytes())
+    try:
+        os.replace(tmp, target)
+    except PermissionError:  # Excel holds an add-in it has loaded
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"Excel 正在使用 {target}，请先关闭所有 Excel 窗口再安装。") from None
     interpreter = portable_path(interpreter_for_excel(python or sys.executable, platform), env) \
         if is_windows(platform) else (python or sys.executable)
     key = "INTERPRETER_WIN" if is_windows(platform) else "INTERPRETER_MAC"
