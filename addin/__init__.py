@@ -3,8 +3,10 @@
 Written once against the xlwings `Book` API, so the same functions serve the desktop ribbon
 add-in (RunPython, COM engine) and xlwings' remote engine (Office.js / tests). No rule lives
 here: each entry point reads the workbook in bulk, calls the core packages and paints the
-result. On the remote engine every Range access copies the whole sheet, so reads are one bulk
-read and writes are blocks.
+result. On the remote engine every Range access copies the whole sheet and through COM every call
+is a round trip to Excel, so reads are one bulk read and writes are blocks (addin/sheetio.py); 校验
+goes through the grid contract every spreadsheet client shares (validator/grid.py, marks.py), or
+through a running `taizhang serve` (addin/warm.py). Each click is logged (addin/clicklog.py).
 
 Entry points: validate, clear, split, merge, rollup, settings, help; `ribbon_dispatch(tag)` is
 what the .xlam's single VBA callback calls with the button's tag.
@@ -17,15 +19,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-REPORT_SHEET = "校验结果"
-from .checking import MARKS_SHEET  # noqa: E402  (the hidden sheet of fills and notes before 校验)
+from taizhang.validator.marks import HEADER_FILL, REPORT_HEADER, REPORT_SHEET
+
+from .checking import MARKS_SHEET
+from .sheetio import grid as _grid, sheet_names as _sheet_names
+
 SETTINGS_SHEET = "设置"
 ROLLUP_SHEET = "汇总"
 OVERDUE_SHEET = "逾期清单"
-REPORT_HEADER = ["单元格", "列", "值", "级别", "代码", "问题", "建议"]
 ROLLUP_HEADER = ["责任单位", "事项", "已完成", "推进中", "未启动", "持续实施", "逾期"]
 OVERDUE_HEADER = ["行", "责任单位", "节点日期", "逾期天数", "联系人", "联系电话"]
-HEADER_FILL = "#DDEBF7"
 TITLE = "台账"
 SETTINGS_DEFAULTS = (
     ("总表文件", "", "磁盘上的总台账（空 = 本工作簿；通过 xlwings Server 使用时填写服务器可访问的路径）"),
@@ -42,9 +45,6 @@ class AddinError(Exception):
 
 
 # --------------------------------------------------------------------------- reading
-
-from .sheetio import grid as _grid, sheet_names as _sheet_names  # noqa: E402
-
 
 def _metadata(book: Any) -> dict[str, str]:
     from taizhang.validator.metadata import META_SHEET

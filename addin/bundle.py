@@ -22,14 +22,13 @@ from __future__ import annotations
 import email.parser
 import hashlib
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .xlam import XLAM_NAME, build_xlam
+from .xlam import build_xlam
 
 PYTHONS = ("3.11", "3.12", "3.13")
 WINDOWS = "win_amd64"
@@ -208,8 +207,3 @@ def write_scripts(out: Path) -> None:
     for name, text in (("install", INSTALL_PS1), ("uninstall", UNINSTALL_PS1)):
         (out / f"{name}.ps1").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
         (out / f"{name}.cmd").write_bytes(CMD.format(name=name).encode("ascii"))
-
-
-def copy_xlam_only(src: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copyfile(src, dest / XLAM_NAME))

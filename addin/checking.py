@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from taizhang.validator.marks import HEADER_FILL
+
 from . import sheetio
 from .sheetio import KEEP_NOTE, WriteCount
 
 MARKS_SHEET = "_taizhang_marks"
-MARKS_HEADER = ["工作表", "单元格", "原填充色", "原批注", "已加批注"]
+MARKS_HEADER = ["工作表", "单元格或区域", "原填充色", "原批注", "已加批注"]
 NOTE_LIMIT = 300  # notes beyond this many cells would cost one Excel call each; the report lists all
-HEADER_FILL = "#DDEBF7"
 
 
 class LedgerNotFound(Exception):
@@ -82,10 +83,12 @@ def paint_plan(book: Any, sheet: Any, plan: dict[str, Any], report_sheet: Any,
         before = sheetio.previous_fills(book, sheet, addresses)
         previous_notes = {n["cell"]: sheetio.previous_note(sheet[n["cell"]]) for n in notes}
         count = sheetio.paint(book, sheet, colors)
-        written = 0
+        written, noted = 0, set()
         for n in notes:
-            if previous_notes[n["cell"]] != KEEP_NOTE and sheetio.add_note(sheet[n["cell"]], n["text"]):
+            before_note = previous_notes[n["cell"]]
+            if before_note != KEEP_NOTE and sheetio.add_note(sheet[n["cell"]], n["text"], exists=before_note != ""):
                 written += 1
+                noted.add(n["cell"])
         report = plan["report"]
         targets = {link["row"]: link["target"] for link in report["links"]}
         table = [report["header"]]
@@ -94,14 +97,25 @@ def paint_plan(book: Any, sheet: Any, plan: dict[str, Any], report_sheet: Any,
             table.append([first, *row[1:]])
         report_sheet["A1"].value = table
         report_sheet.range((1, 1), (1, len(report["header"]))).color = HEADER_FILL
-        noted = {n["cell"] for n in notes}
-        marks = [MARKS_HEADER] + [
-            [sheet.name, cell, before.get(cell, ""), previous_notes.get(cell, ""),
-             "是" if cell in noted and previous_notes.get(cell) != KEEP_NOTE else ""]
-            for cell in colors]
-        if len(marks) > 1:
-            marks_sheet_factory()["A1"].value = marks
+        if colors:
+            marks_sheet_factory()["A1"].value = [MARKS_HEADER] + _marks_rows(sheet.name, colors, before,
+                                                                             previous_notes, noted)
     return count, written
+
+
+def _marks_rows(sheet: str, colors: dict[str, str], before: dict[str, str], notes: dict[str, str],
+                noted: set[str]) -> list[list[str]]:
+    """What 清除标记 needs, compactly: one row per packed address of cells that had the same fill
+    before (usually none), then one row per cell whose note we wrote, with the note it had."""
+    from taizhang.validator.marks import pack_addresses
+
+    by_previous: dict[str, list[str]] = {}
+    for cell in colors:
+        by_previous.setdefault(before.get(cell, ""), []).append(cell)
+    rows = [[sheet, address, previous, "", ""]
+            for previous, cells in by_previous.items() for address in pack_addresses(cells)]
+    rows += [[sheet, cell, before.get(cell, ""), notes.get(cell, ""), "是"] for cell in colors if cell in noted]
+    return rows
 
 
 def _link_formula(target: str, text: str) -> str:
@@ -121,7 +135,8 @@ def restore_marks(book: Any, rows: list[list[Any]]) -> WriteCount:
     with sheetio.ScreenFrozen(book):
         for name, marks in by_sheet.items():
             sheet = book.sheets[name]
-            sheetio.paint(book, sheet, {str(r[1]): (str(r[2]) if r[2] else None) for r in marks}, count)
+            colors = {cell: (str(r[2]) if r[2] else None) for r in marks for cell in sheetio.expand(str(r[1]))}
+            sheetio.paint(book, sheet, colors, count)
             for r in marks:
                 old_note = str(r[3]) if len(r) > 3 and r[3] else ""
                 added = len(r) <= 4 or str(r[4] or "") == "是"  # marks sheets before 0.2 noted every cell

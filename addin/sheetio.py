@@ -49,16 +49,6 @@ def engine_kind(book: Any) -> str:
 
 # --------------------------------------------------------------------------- reading
 
-def _json_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
-
-
 def _block(raw: Any, rows: int, cols: int) -> list[list[Any]]:
     """xlwings gives a scalar for one cell and a flat list for one row: always a rectangle."""
     if rows == 1 and cols == 1 and not isinstance(raw, (list, tuple)):
@@ -71,20 +61,33 @@ def _block(raw: Any, rows: int, cols: int) -> list[list[Any]]:
 
 
 def read_request(book: Any, sheet: Any, meta_rows: list[list[Any]] | None = None) -> dict[str, Any]:
-    """The grid request (validator/grid.py) for `sheet`: one bulk read of its used range."""
+    """The grid request (validator/grid.py) for `sheet`: one bulk read of its used range.
+
+    Values stay as the engine gives them (dates as datetime through COM; the remote engine's own
+    payload rectangle, dates as ISO strings): validate_grid takes both, warm.py serialises them.
+    """
     from taizhang.validator.findings import col_letter
 
+    com = engine_kind(book) == "com"
     used = sheet.used_range
-    rows, cols = used.shape
-    values = [[_json_cell(v) for v in row] for row in _block(used.options(ndim=2).value, rows, cols)]
-    request: dict[str, Any] = {"sheet": sheet.name, "top_left": f"{col_letter(used.column)}{used.row}",
-                               "values": values, "file_name": book.name}
+    if com:
+        rows, cols = used.shape
+        values = _block(used.options(ndim=2).value, rows, cols)
+        top_left = f"{col_letter(used.column)}{used.row}"
+    else:  # the payload already is the rectangle from A1: no per-cell conversion by the engine
+        values = [list(row) for row in sheet.api["values"]]
+        rows, cols, top_left = len(values), max((len(r) for r in values), default=0), "A1"
+    request: dict[str, Any] = {"sheet": sheet.name, "top_left": top_left, "values": values, "file_name": book.name}
     formulas = _formulas(used, rows, cols)
     if formulas is not None:
         request["formulas"] = formulas
-    merged = merged_areas(used, values)
+    merged = merged_areas(used, values) if com else []  # the remote engine reads merges only asynchronously
     if merged:
         request["merged"] = merged
+    return _with_extras(request, meta_rows)
+
+
+def _with_extras(request: dict[str, Any], meta_rows: list[list[Any]] | None) -> dict[str, Any]:
     if meta_rows:
         request["meta_rows"] = meta_rows
     return request
@@ -120,7 +123,7 @@ def merged_areas(used: Any, values: list[list[Any]]) -> list[str]:
             if column.MergeCells is False:
                 continue
             for i in range(len(values) - 1):
-                if values[i][j] == "" or values[i + 1][j] != "":
+                if values[i][j] in ("", None) or values[i + 1][j] not in ("", None):
                     continue
                 area = column.Cells(i + 1, 1).MergeArea
                 if area.Cells.Count > 1:
@@ -274,10 +277,15 @@ def previous_note(rng: Any) -> str:
         return KEEP_NOTE
 
 
-def add_note(rng: Any, text: str) -> bool:
-    """A note on the cell where the client supports notes (desktop Excel, xlwings Lite)."""
+def add_note(rng: Any, text: str, exists: bool | None = None) -> bool:
+    """A note on the cell where the client supports notes (desktop Excel, xlwings Lite).
+
+    `exists=False` when the caller already knows the cell has no note: one call less per cell.
+    """
     try:
-        if rng.note is not None:
+        if exists is False:
+            rng.add_note(text)
+        elif rng.note is not None:
             rng.note.text = text
         else:
             rng.add_note(text)

@@ -12,6 +12,7 @@ Only the standard library is used here: this runs in the short-lived process Exc
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import urllib.error
@@ -29,11 +30,18 @@ def service_url(config: dict[str, str] | None = None) -> str:
     return url.strip().rstrip("/")
 
 
+def _iso(value: Any) -> str:
+    """Dates read through COM travel as ISO strings, which the grid contract reads back as dates."""
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def validate_remote(url: str, request: dict[str, Any], timeout: float = TIMEOUT) -> dict[str, Any] | None:
     """{"file": ..., "marks": ...} from the service at `url`, or None when it does not answer well."""
     if not url.startswith(("http://", "https://")):
         return None
-    body = json.dumps(request, ensure_ascii=False).encode("utf-8")
+    body = json.dumps(request, ensure_ascii=False, default=_iso).encode("utf-8")
     req = urllib.request.Request(url + GRID_PATH, data=body, method="POST",
                                  headers={"Content-Type": "application/json; charset=utf-8"})
     try:
