@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 MAX_MATRIX = 10_000  # cells per Range.set_colors call (xlwings' own limit)
+_PLAIN = (str, int, float, bool, type(None), _dt.datetime, _dt.date)  # what validate_grid takes as it is
 
 
 @dataclass
@@ -72,7 +73,8 @@ def read_request(book: Any, sheet: Any, meta_rows: list[list[Any]] | None = None
     used = sheet.used_range
     if com:
         rows, cols = used.shape
-        values = _block(used.options(ndim=2).value, rows, cols)
+        values = [[v if isinstance(v, _PLAIN) else str(v) for v in row]  # a time-only cell becomes its text
+                  for row in _block(used.options(ndim=2).value, rows, cols)]
         top_left = f"{col_letter(used.column)}{used.row}"
     else:  # the payload already is the rectangle from A1: no per-cell conversion by the engine
         values = [list(row) for row in sheet.api["values"]]
