@@ -97,6 +97,7 @@ def paint_plan(book: Any, sheet: Any, plan: dict[str, Any], report_sheet: Any,
             table.append([first, *row[1:]])
         report_sheet["A1"].value = table
         report_sheet.range((1, 1), (1, len(report["header"]))).color = HEADER_FILL
+        report_sheet.range((1, 1), (len(table), len(report["header"]))).columns.autofit()  # one call
         if colors:
             marks_sheet_factory()["A1"].value = [MARKS_HEADER] + _marks_rows(sheet.name, colors, before,
                                                                              previous_notes, noted)

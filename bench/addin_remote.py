@@ -31,7 +31,7 @@ def make_payload(xlsx: Path, out: Path, client: str = "officejs") -> Path:
 
 
 def main(payload_path: str) -> int:
-    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # PolyForm Noncommercial, see README
+    os.environ["XLWINGS_LICENSE_KEY"] = os.environ.get("XLWINGS_LICENSE_KEY") or "noncommercial"  # PolyForm NC, see README
     payload = json.loads(Path(payload_path).read_text(encoding="utf-8"))
     from xlwings_payload import import_xlwings_remote
 

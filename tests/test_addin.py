@@ -442,3 +442,21 @@ def test_buttons_use_the_warm_service_and_fall_back_when_it_does_not_answer(xw, 
         {k: v for k, v in warm.items() if k != "via"}
     assert fills(tmp_path / "warm.xlsx") == fills(tmp_path / "local.xlsx")
     assert set(fills(tmp_path / "warm.xlsx")) >= {"H11", "I11", "H13", "I13"}
+
+
+def test_report_links_show_their_cells_when_another_program_opens_the_workbook(xw, tmp_path):
+    """The HYPERLINK formulas of 校验结果 compute to the cell names in LibreOffice, as in Excel."""
+    import lo
+
+    out = tmp_path / "validated.xlsx"
+    click(xw, "validate", EX000, out)
+    report_only = openpyxl.load_workbook(out)
+    for name in report_only.sheetnames:
+        if name != "校验结果":
+            del report_only[name]
+    report_only.save(tmp_path / "report.xlsx")
+    text = lo.pdf_text(lo.to_pdf(tmp_path / "report.xlsx", tmp_path))
+    import re
+
+    cells = [line.split()[0] for line in text.splitlines() if re.match(r"\s*[A-Z]+\d+\s", line)]
+    assert cells == ["H11", "I11", "H13", "I13"] and "HYPERLINK" not in text
