@@ -10,7 +10,8 @@ Python, so it is tested: no admin rights, nothing outside the user's own folders
   Windows), never UTF-8. So the file is written in that code page, and a path under the user's
   folders is written with %LOCALAPPDATA% / %USERPROFILE% in place of C:\\Users\\张三\\..., which
   xlwings expands through WScript.Shell in Unicode: the line itself stays ASCII and cannot be
-  misread whatever the code page.
+  misread whatever the code page. ADD_WORKBOOK_TO_PYTHONPATH is False: taizhang lives in
+  site-packages, and a ledger's folder put first on sys.path could only shadow it.
 - Each click logs one line to %LOCALAPPDATA%\\taizhang\\logs\\addin.log (see addin/clicklog.py).
 """
 
@@ -25,7 +26,7 @@ from typing import Mapping
 
 from .xlam import PROJECT_NAME, XLAM_NAME
 
-CONFIG_KEYS_OWNED = ("INTERPRETER_WIN", "INTERPRETER_MAC", "SERVICE_URL")
+CONFIG_KEYS_OWNED = ("INTERPRETER_WIN", "INTERPRETER_MAC", "SERVICE_URL", "ADD_WORKBOOK_TO_PYTHONPATH")
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -199,7 +200,8 @@ def install(xlam: Path, *, python: str | None = None, service_url: str | None = 
     interpreter = portable_path(interpreter_for_excel(python or sys.executable, platform), env) \
         if is_windows(platform) else (python or sys.executable)
     key = "INTERPRETER_WIN" if is_windows(platform) else "INTERPRETER_MAC"
-    values: dict[str, str | None] = {key: interpreter}
+    # RunPython would put the ledger's folder first on sys.path: a stray .py there must not shadow anything
+    values: dict[str, str | None] = {key: interpreter, "ADD_WORKBOOK_TO_PYTHONPATH": "False"}
     if service_url is not None:
         values["SERVICE_URL"] = service_url or None
     conf = write_config(config_path(env), values, codepage)

@@ -96,7 +96,7 @@ def test_install_keeps_other_settings_and_reads_an_old_utf8_config(windows, xlam
     deploy.install(xlam_file, python=r"C:\Py311\python.exe", service_url="http://127.0.0.1:8765", codepage="cp936")
     assert conf.read_bytes().decode("cp936").splitlines() == [
         '"LICENSE_KEY","noncommercial"', '"INTERPRETER_WIN","C:\\Py311\\python.exe"',
-        '"SERVICE_URL","http://127.0.0.1:8765"']
+        '"ADD_WORKBOOK_TO_PYTHONPATH","False"', '"SERVICE_URL","http://127.0.0.1:8765"']
 
 
 def test_a_path_the_code_page_cannot_hold_is_refused_with_a_chinese_message(windows, xlam_file):
