@@ -94,7 +94,7 @@ def paint_plan(book: Any, sheet: Any, plan: dict[str, Any], report_sheet: Any,
         table = [report["header"]]
         for i, row in enumerate(report["rows"], start=2):
             first = _link_formula(targets[i], row[0]) if i in targets else row[0]
-            table.append([first, *row[1:]])
+            table.append([first, *(_as_text(v) for v in row[1:])])
         report_sheet["A1"].value = table
         report_sheet.range((1, 1), (1, len(report["header"]))).color = HEADER_FILL
         report_sheet.range((1, 1), (len(table), len(report["header"]))).columns.autofit()  # one call
@@ -117,6 +117,11 @@ def _marks_rows(sheet: str, colors: dict[str, str], before: dict[str, str], note
             for previous, cells in by_previous.items() for address in pack_addresses(cells)]
     rows += [[sheet, cell, before.get(cell, ""), notes.get(cell, ""), "是"] for cell in colors if cell in noted]
     return rows
+
+
+def _as_text(value: Any) -> Any:
+    """A value like "=A3" (the formula-in-cell finding shows the formula) stays text in the report."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
 def _link_formula(target: str, text: str) -> str:

@@ -331,6 +331,9 @@ def test_formula_in_cell_is_marked_like_the_cli_when_the_engine_offers_formulas(
 
     cli = {(f.code, f.cell) for f in validate_file(bench_ledger, Options()).findings}
     assert codes == cli and any(code == "formula-in-cell" for code, _ in codes)
+    # the formula a finding quotes is shown as text, never run inside the report
+    shown = [r[2].value for r in report.iter_rows(min_row=2) if r[4].value == "formula-in-cell"]
+    assert shown and all(v.startswith("'=") for v in shown)
 
 
 def test_clear_restores_the_recorded_fills_grouped_by_colour(xw, tmp_path):
