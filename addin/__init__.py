@@ -167,6 +167,8 @@ def validate(book: Any) -> dict[str, Any]:
             msg += f"\n（批注只加在前 {NOTE_LIMIT} 个单元格上，完整清单见「{REPORT_SHEET}」。）"
     else:
         msg = f"校验通过：{counts['rows']} 行，没有发现问题。"
+    if answer["file"].get("header_row"):  # a wrong guess is seen at once (the warm service sends no column roles)
+        msg += f"\n\n表头第 {answer['file']['header_row']} 行" + (f"，{answer['columns']}" if answer.get("columns") else "")
     book.app.alert(msg, title=f"{TITLE} · 校验", buttons="ok", mode="critical" if errors else "info")
     return counts
 

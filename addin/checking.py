@@ -59,14 +59,17 @@ def validate_book(book: Any, own_sheets: tuple[str, ...], meta_rows: list[list[A
 
 
 def _validate_here(request: dict[str, Any]) -> dict[str, Any]:
-    from taizhang.validator.grid import GridError, validate_grid
+    """The service's answer, computed here; plus "columns", each column's role (for the alert)."""
+    from taizhang.validator.grid import GridError, validate_grid_ledger
+    from taizhang.validator.inspect import column_summary
     from taizhang.validator.validate import Options
 
     try:
-        result, plan = validate_grid(request, Options())
+        result, plan, ledger = validate_grid_ledger(request, Options())
     except GridError as exc:
         raise ValueError(exc.message("zh")) from None
-    return {"file": result.to_dict(), "marks": plan.to_dict() if plan else None}
+    return {"file": result.to_dict(), "marks": plan.to_dict() if plan else None,
+            "columns": column_summary(ledger) if ledger is not None else ""}
 
 
 def paint_plan(book: Any, sheet: Any, plan: dict[str, Any], report_sheet: Any,

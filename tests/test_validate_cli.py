@@ -236,16 +236,22 @@ def test_every_rule_renders_with_real_values(lang):
         assert not any(mark in r.stdout for mark in ("{", "}", "〈", "〉", "<cell>", "<value>")), (code, r.stdout)
 
 
-def test_a_missing_required_or_contact_column_is_an_error(tmp_path):
+def test_a_missing_column_is_an_error_only_when_the_type_was_fixed(tmp_path):
     import openpyxl
 
     wb = openpyxl.load_workbook(EX000)
     wb.active.delete_cols(8, 2)  # 联系人, 联系电话
     path = tmp_path / "no-contacts.xlsx"
     wb.save(path)
+    # detected: the columns the ledger has define what is checked
     code, doc = _json([str(path)])
+    assert [f["code"] for f in doc["files"][0]["findings"] if f["code"] == "missing-column"] == []
+    assert doc["files"][0]["type_source"] == "detected" and "只检查台账已有的列" in doc["files"][0]["type_reason"]
+    # fixed with --type: a column the type has and the ledger lacks is missing
+    code, doc = _json([str(path), "--type", "reform-ledger"])
     missing = [(f["code"], f["column"], f["cell"]) for f in doc["files"][0]["findings"] if f["code"] == "missing-column"]
     assert code == 1 and missing == [("missing-column", "联系人", "A2"), ("missing-column", "联系电话", "A2")]
+    assert "由 --type 指定" in doc["files"][0]["type_reason"]
     # forcing the wrong type no longer hides every check
     code, doc = _json([str(EX003), "--type", "reform-ledger"])
     assert code == 1 and {f["column"] for f in doc["files"][0]["findings"]} == {"重要成果形式", "联系人", "联系电话"}

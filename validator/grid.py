@@ -134,6 +134,13 @@ def validate_grid(request: dict[str, Any], options: Options, lang: Lang = "zh") 
     Raises GridError for a malformed request; a sheet with no ledger header comes back as a
     FileResult with `error` set, like an unreadable file.
     """
+    result, plan, _ledger = validate_grid_ledger(request, options, lang)
+    return result, plan
+
+
+def validate_grid_ledger(request: dict[str, Any], options: Options,
+                         lang: Lang = "zh") -> tuple[FileResult, MarksPlan | None, Any]:
+    """validate_grid, plus the Ledger it read (None when none): for callers that describe its columns."""
     from .reader import metadata_from_rows, read_grid
 
     sheet = str(request.get("sheet") or "Sheet1")
@@ -147,13 +154,13 @@ def validate_grid(request: dict[str, Any], options: Options, lang: Lang = "zh") 
                            metadata=metadata)
     except ReadError as exc:
         result.error = exc
-        return result, None
+        return result, None, None
     if ledger is None:
         result.error = ReadError("header-not-found", f"工作表「{sheet}」中找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
                                  f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in sheet '{sheet}'")
-        return result, None
+        return result, None, None
     ledger.formulas = formulas
     result.ledger_type, result.type_detected = ledger.ledger_type.name, ledger.type_detected
     result.header_row, result.rows = ledger.header_row, len(ledger)
     result.findings, result.year = validate_ledger(ledger, options)
-    return result, plan_marks(result.findings, sheet, lang)
+    return result, plan_marks(result.findings, sheet, lang), ledger
