@@ -20,7 +20,6 @@ Requires-Dist is scanned for Windows-only requirements until none is missing.
 from __future__ import annotations
 
 import email.parser
-import hashlib
 import re
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .deploy import sha256
 from .xlam import build_xlam
 
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -145,14 +145,6 @@ def build_bundle(out: Path, *, pythons: tuple[str, ...] = PYTHONS, platform: str
     lines = [f"{sha256(p)}  {p.relative_to(out).as_posix()}" for p in [xlam, *bundle.wheels]]
     (out / "SHA256SUMS.txt").write_text("\n".join(lines) + "\n", encoding="ascii")
     return bundle
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _pip(args: list[str]) -> str:
