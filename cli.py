@@ -131,6 +131,7 @@ def validate(
     lang: LangOpt = Lang.zh,
     strict: Annotated[bool, typer.Option("--strict", help="有警告也返回 1。Warnings fail too.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件而不是屏幕。Write to a file.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="同时校验的进程数（多个文件时；0 = CPU 核数）。Processes.")] = 1,
 ) -> None:
     """校验台账：必填项、序号、完成时限、责任单位、联系人与电话。
 
@@ -141,9 +142,11 @@ def validate(
       taizhang validate examples/000_dalian_2019_reform_ledger.xlsx
 
       taizhang validate 台账/ --format junit -o report.xml
+
+      taizhang validate 报送/ --jobs 0          # 每个 CPU 核一个进程
     """
     from taizhang.validator.report import render, summary
-    from taizhang.validator.validate import Options, collect_paths, validate_file
+    from taizhang.validator.validate import Options, collect_paths, validate_files
 
     from taizhang.validator.metadata import OUTPUT_TYPES
 
@@ -157,7 +160,7 @@ def validate(
     if not files:
         _fail("没有找到要校验的表格文件。" if lang == Lang.zh else "No spreadsheet files found.")
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units, area_code=area_code)
-    results = [validate_file(p, options) for p in files]
+    results = validate_files(files, options, jobs)
     with _user_errors(lang):
         _write_output(render(results, fmt.value, lang.value), output)
     s = summary(results)

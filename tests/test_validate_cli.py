@@ -286,3 +286,24 @@ def test_addin_build_to_a_file_path_respects_excel_locks(tmp_path):
     before = target.read_bytes()
     r = runner.invoke(app, ["addin", "build", "-o", str(target)])
     assert r.exit_code == 2 and "Excel" in r.stderr and target.read_bytes() == before
+
+
+def test_jobs_gives_the_serial_report_in_the_same_order(tmp_path):
+    """--jobs shares files out to processes; the report is the serial one, byte for byte,
+    bad files included (their error travels back from the worker with its code and both texts)."""
+    import shutil
+
+    for i, src in enumerate([EX000, EX002, EX003, EX000_CSV, EX000]):
+        shutil.copy(src, tmp_path / f"{i}-{src.name}")
+    (tmp_path / "坏.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    serial = runner.invoke(app, ["validate", str(tmp_path), "--format", "json"])
+    parallel = runner.invoke(app, ["validate", str(tmp_path), "--format", "json", "--jobs", "2"])
+    assert serial.exit_code == parallel.exit_code == 2
+    assert parallel.stdout == serial.stdout
+    doc = json.loads(parallel.stdout)
+    assert [f["error"]["code"] for f in doc["files"] if f["error"]] == ["unreadable-file"]
+    en = runner.invoke(app, ["validate", str(tmp_path / "坏.xlsx"), str(tmp_path / f"0-{EX000.name}"), "-j", "2",
+                             "--lang", "en"])
+    serial_en = runner.invoke(app, ["validate", str(tmp_path / "坏.xlsx"), str(tmp_path / f"0-{EX000.name}"),
+                                    "--lang", "en"])
+    assert en.stdout == serial_en.stdout and "坏.xlsx: " in en.stdout

@@ -103,11 +103,12 @@ def contact_columns(ltype: LedgerType, present: set[str]) -> tuple["ColumnDef | 
 
 def compile_schema(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
     """The pandera schema for `ltype`, restricted to the columns present in `frame`."""
-    import pandera.pandas as pa
-
     from .amounts import amount_problems
     from .contacts import name_problems, parse_phones
     from .deadlines import parse_deadline
+    from .pandera_import import pandera_pandas
+
+    pa = pandera_pandas()
 
     present = set(frame.columns)
     contact, _ = contact_columns(ltype, present)

@@ -85,6 +85,34 @@ def collect_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = No
     return out
 
 
+def validate_files(paths: list[Path], options: Options, jobs: int = 1) -> list[FileResult]:
+    """validate_file on each path, results in the order given.
+
+    With `jobs` > 1 (0 = one per CPU) the files are shared out to that many processes: each file
+    is independent, and reading and checking are CPU-bound, so a folder of submissions scales
+    with the cores. A worker that dies takes only its own files: they come back as errors.
+    """
+    jobs = (os.cpu_count() or 1) if jobs == 0 else jobs
+    jobs = max(1, min(jobs, len(paths)))
+    if jobs == 1:
+        return [validate_file(p, options) for p in paths]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from itertools import repeat
+
+    if multiprocessing.get_start_method() == "fork":  # workers inherit the loaded engine, not import it again
+        from . import reader, schema  # noqa: F401
+        from .pandera_import import pandera_pandas
+
+        pandera_pandas()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(validate_file, paths, repeat(options), chunksize=max(1, len(paths) // (jobs * 4))))
+    except BrokenProcessPool:  # a worker killed from outside (OOM killer): fall back to one process
+        return [validate_file(p, options) for p in paths]
+
+
 def own_output(path: Path) -> str | None:
     """The `type` of a report taizhang wrote (see metadata.OUTPUT_TYPES), None for anything else.
 
