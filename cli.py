@@ -580,7 +580,9 @@ def serve(
         check_exposure(host, password)
     except SettingsError as exc:
         _fail(str(exc))
-    settings = Settings(data_dir=(data or default_data_dir()).expanduser(), db_url=db, admin_password=password,
+    if data is None:  # the demo's round never lands among an office's real ones
+        data = default_data_dir() / "demo" if demo else default_data_dir()
+    settings = Settings(data_dir=data.expanduser(), db_url=db, admin_password=password,
                         max_upload=max_upload_mb * (DEFAULT_MAX_UPLOAD // 50), cors_origins=list(cors_origin or []),
                         https=ssl_certfile is not None)
     run(settings, host, port, demo=demo, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
