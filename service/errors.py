@@ -24,6 +24,10 @@ _ROUND_STATUS = {"not-found": 404, "token": 404, "closed": 409, "late": 409, "no
                  "nothing-to-merge": 409, "db-unavailable": 503}
 
 
+def round_status_code(code: str) -> int:
+    return _ROUND_STATUS.get(code, 422)
+
+
 def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
@@ -73,7 +77,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RoundError)
     async def round_error(request: Request, exc: RoundError) -> Response:
-        return failure(request, _ROUND_STATUS.get(exc.code, 422), exc.message(_lang(request)), exc.code)
+        return failure(request, round_status_code(exc.code), exc.message(_lang(request)), exc.code)
 
     @app.exception_handler(LedgerOpError)
     async def ledger_op(request: Request, exc: LedgerOpError) -> Response:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
-from ..rendering import XLSX, done, download, page
+from ..errors import round_status_code
+from ..rendering import XLSX, done, download, page, wants_json
 from ..uploads import store as store_upload, workspace
 
 router = APIRouter(tags=["处室 department"])
@@ -73,11 +74,10 @@ def upload(request: Request, token: str, file: Annotated[UploadFile, File(descri
     except SubmissionRejected as exc:
         lang = "en" if request.query_params.get("lang") == "en" else "zh"
         error = {"code": exc.code, "message": exc.message(lang), "cells": exc.cells}
-        if request.url.path.startswith("/api/"):
-            from fastapi.responses import JSONResponse
-
-            return JSONResponse({"error": error}, status_code=422)
-        return page(request, "department.html", _view(request, token, error), 422)
+        status = round_status_code(exc.code)
+        if wants_json(request):
+            return JSONResponse({"error": error}, status_code=status)
+        return page(request, "department.html", _view(request, token, error), status)
     data = sub.to_dict()
     data.pop("file")
     return done(request, f"/d/{token}", data)
