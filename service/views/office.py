@@ -272,7 +272,27 @@ def history(request: Request, round_id: int,
                            cell=cell or None, column=column or None, department=department or None)
     return page(request, "history.html", {
         "round": rnd.to_dict(), "query": {"cell": cell or "", "column": column or "", "department": department or ""},
-        "changes": [c.to_dict() for c in changes], "events": [e.to_dict() for e in events(store, round_id)]})
+        "changes": [c.to_dict() for c in changes], "events": [_event(e) for e in events(store, round_id)]})
+
+
+EVENT_LABELS = {"round-created": "创建轮次", "submitted": "上传报送", "submission-refused": "上传未接收",
+                "round-merged": "合并", "rolled-up": "汇总", "token-revoked": "收回链接", "token-reissued": "重新生成链接",
+                "round-closed": "结束轮次", "late-allowed": "允许逾期补报", "late-refused": "停止接收补报"}
+
+
+def _event(event: Any) -> dict[str, Any]:
+    """An event-log entry with a Chinese label and a short note made from its counts (never cell contents)."""
+    d = event.to_dict()
+    x = d["detail"]
+    d["label"] = EVENT_LABELS.get(d["action"], d["action"])
+    notes = {"round-created": lambda: f"{x.get('departments')} 个处室，截止 {x.get('due')}",
+             "submitted": lambda: f"{x.get('original_name')}：{x.get('rows')} 行，{x.get('errors')} 个错误，{x.get('warnings')} 个警告",
+             "submission-refused": lambda: f"原因：{x.get('reason')}",
+             "round-merged": lambda: f"{x.get('submissions')} 份报送，写入 {x.get('applied')} 处，冲突 {x.get('conflicts')} 处，"
+                                     f"锁定列 {x.get('rejected')} 处",
+             "rolled-up": lambda: f"截至 {x.get('as_of')}"}
+    d["note"] = notes[d["action"]]() if d["action"] in notes else ""
+    return d
 
 
 @router.post("/rounds/{round_id}/departments/{department_id}/revoke", include_in_schema=False, dependencies=Office)

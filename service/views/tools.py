@@ -44,6 +44,17 @@ def _save(request: Request, upload: UploadFile, folder: Path, stem: str) -> Stor
     return store(upload.file, upload.filename, folder, stem, _settings(request).max_upload)
 
 
+def validate_upload(request: Request, file: UploadFile, options: Any) -> Any:
+    """validate_file on the upload stored under a server name; the result's path is the client's file name."""
+    from taizhang.validator.validate import validate_file
+
+    with workspace(_settings(request).data_dir) as folder:
+        stored = _save(request, file, folder, "upload")
+        result = validate_file(stored.path, options)
+    result.path = Path(stored.name)
+    return result
+
+
 @router.post("/validate", summary="校验上传的台账（同 taizhang validate --format json）")
 def validate(request: Request, file: Annotated[UploadFile, File(description="台账文件 .xlsx .xlsm .xls .csv")],
              ledger_type: TypeQ = None, sheet: SheetQ = None, year: YearQ = None, units: UnitsQ = None,
@@ -54,13 +65,8 @@ def validate(request: Request, file: Annotated[UploadFile, File(description="台
     The header `X-Taizhang-Exit-Code` carries the CLI's exit code (0 clean, 1 errors, 2 unreadable).
     """
     from taizhang.validator.report import render, summary
-    from taizhang.validator.validate import validate_file
 
-    options = validate_options(ledger_type, sheet, year, units, area_code)
-    with workspace(_settings(request).data_dir) as folder:
-        stored = _save(request, file, folder, "upload")
-        result = validate_file(stored.path, options)
-    result.path = Path(stored.name)
+    result = validate_upload(request, file, validate_options(ledger_type, sheet, year, units, area_code))
     s = summary([result])
     code = 2 if s["unreadable"] else 1 if (s["errors"] or (strict and s["warnings"])) else 0
     return Response(render([result], "json", lang.value), media_type="application/json",
