@@ -54,6 +54,11 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
+def _note(message: str) -> None:
+    """A remark for the person at the terminal, on stderr so machine formats on stdout stay clean."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
 def _fail(message: str, code: int = 2) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
     raise typer.Exit(code)
@@ -140,7 +145,14 @@ def validate(
     from taizhang.validator.report import render, summary
     from taizhang.validator.validate import Options, collect_paths, validate_file
 
-    files = collect_paths(paths)
+    from taizhang.validator.metadata import OUTPUT_TYPES
+
+    skipped: list[tuple[Path, str]] = []
+    files = collect_paths(paths, skipped)
+    for path, kind in skipped:
+        what = OUTPUT_TYPES[kind][0 if lang == Lang.zh else 1]
+        _note(f"跳过 {path}：这是 taizhang 生成的{what}，不是台账（直接指定该文件仍可校验）" if lang == Lang.zh else
+              f"skipped {path}: a {what} written by taizhang, not a ledger (name the file to validate it anyway)")
     _refuse_input_as_output(output, files, lang)
     if not files:
         _fail("没有找到要校验的表格文件。" if lang == Lang.zh else "No spreadsheet files found.")
@@ -180,17 +192,31 @@ def rules(
     lang: LangOpt = Lang.zh,
 ) -> None:
     """列出所有问题代码，或查看一条规则的说明。Print the finding catalogue."""
-    from taizhang.validator.findings import FILE_ERRORS, RULES
+    from taizhang.validator.findings import FILE_ERROR_DOCS, FILE_ERRORS, RULES
 
     zh = lang == Lang.zh
+    labels = ("做什么", "为什么", "示例", "应改为") if zh else ("What", "Why", "Example", "Instead")
+    if code in FILE_ERRORS:
+        why_zh, why_en, sample, fix_zh, fix_en = FILE_ERROR_DOCS[code]
+        title = FILE_ERRORS[code][0 if zh else 1]
+        _say((f"{code}（文件级错误，退出码 2）" if zh else f"{code} (file error, exit code 2) ") + f"{title}\n"
+             f"  {labels[0]}: " + ("整个文件无法校验，只给出一行说明，同一次调用中的其他文件照常校验" if zh else
+                                   "the whole file cannot be checked: one line, the other files are still checked")
+             + f"\n  {labels[1]}: {why_zh if zh else why_en}\n  {labels[2]}: {sample}\n"
+               f"  {labels[3]}: {fix_zh if zh else fix_en}\n")
+        return
     if code:
+        from taizhang.validator.rule_examples import example_findings
+
         rule = RULES.get(code)
         if rule is None:
-            _fail(f"没有规则「{code}」。可用：{'、'.join(RULES)}" if zh else f"No rule '{code}'.")
-        labels = ("做什么", "为什么", "示例", "应改为") if zh else ("What", "Why", "Example", "Instead")
+            known = "、".join([*RULES, *FILE_ERRORS]) if zh else ", ".join([*RULES, *FILE_ERRORS])
+            _fail(f"没有规则「{code}」。可用：{known}" if zh else f"No rule '{code}'. Known: {known}")
+        example = example_findings().get(code)
+        shown = example.message(lang.value) if example else rule.sample(lang.value)
         severity = ("错误" if rule.severity == "error" else "警告") if zh else rule.severity
         _say((f"{rule.code}（{severity}）" if zh else f"{rule.code} ({severity}) ") + f"{rule.title(lang.value)}\n"
-             f"  {labels[0]}: {rule.sample(lang.value)}\n"
+             f"  {labels[0]}: {shown}\n"
              f"  {labels[1]}: {rule.why_zh if zh else rule.why_en}\n"
              f"  {labels[2]}: {rule.example}\n"
              f"  {labels[3]}: {rule.fix_zh if zh else rule.fix_en}\n")
@@ -494,19 +520,22 @@ def split(
 def merge(
     master: Annotated[Path, typer.Argument(help="总台账（基准）。Master ledger (the base).")],
     inputs: Annotated[list[Path], typer.Argument(help="报送文件或文件夹。Submissions: files or folders.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="合并结果 .xlsx（可与总台账相同：先自动备份）。")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="合并结果 .xlsx（与总台账相同时须加 --in-place）。")],
     report: Annotated[Optional[Path], typer.Option("--report", help="写出 JSON 报告。JSON report.")] = None,
     accept_new_rows: Annotated[bool, typer.Option("--accept-new-rows", help="把报送中新增的行加入其任务。Add new rows.")] = False,
+    in_place: Annotated[bool, typer.Option("--in-place", help="允许 -o 与总台账相同：替换总台账，先自动备份。")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="合并结果中任何校验错误都返回 1（默认只看本次修改的单元格）。")] = False,
     ledger_type: TypeOpt = None,
     lang: LangOpt = Lang.zh,
 ) -> None:
-    """合并报送：按单元格三方合并，原文件不改动。
+    """合并报送：按单元格三方合并，输入文件不改动（除非 --in-place）。
 
     行按序号和内容对应（不按位置）。可编辑列的修改直接应用（值不合规也应用，并标红列入 findings）；
     锁定列的修改不应用；两份报送把同一格改成不同的值为冲突，保留原值并列出各方提议。
     输出中修改过的格为浅绿，冲突为橙色并附批注，另有「合并记录」「冲突」工作表。
 
-    退出码：0 无需处理；1 有冲突、未应用的修改、跳过的文件或校验错误；2 未合并（总台账无法读取、输出被占用、用法错误）。
+    退出码：0 无需处理；1 有冲突、未应用的修改、跳过的文件，或本次修改的单元格有校验错误（--strict：结果中任何校验错误）；
+    2 未合并（总台账无法读取、输出被占用、用法错误）。
 
     示例 / examples:
 
@@ -514,7 +543,11 @@ def merge(
     """
     from taizhang.ledgerops.merge import merge_ledgers
 
-    _refuse_input_as_output(output, inputs, lang)  # OUT may be MASTER (backed up first), never a submission
+    _refuse_input_as_output(output, inputs, lang)  # OUT may be MASTER (with --in-place), never a submission
+    if not in_place and output.resolve() == master.resolve():
+        _fail("输出与总台账是同一个文件：加 --in-place 确认替换总台账（会先自动备份），或用 -o 指定新文件；未合并。"
+              if lang == Lang.zh else "OUT is the master itself: add --in-place to replace it (a backup is kept "
+              "first), or choose another -o; nothing merged.")
     _refuse_input_as_output(report, [master, *inputs], lang)
     for target in (output, report):  # both are written at the end: find out now that they cannot be
         _require_writable_folder(target, lang)
@@ -545,7 +578,7 @@ def merge(
         if bar:
             bar["p"].stop()
     _say(result.summary_text(lang.value))
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(result.exit_code(strict))
 
 
 @app.command()

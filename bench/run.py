@@ -58,7 +58,7 @@ TARGETS = {  # id: (description, limit, comparison)
     "linear": ("validate 100,000 rows ÷ validate 20,000 rows", 5.5, "<="),
     "memory": ("validate 100,000 rows peak memory (MB)", 400.0, "<="),
     "merge": ("merge 50 × 2,000-row submissions (s)", 10.0, "<"),
-    "help": ("`taizhang --help` ÷ `python -c \"import typer\"`", 1.5, "<="),
+    "help": ("`taizhang --help` ÷ `python -c \"import typer\"`", 1.3, "<="),
     "addin": ("add-in 校验 via xlwings' remote engine ÷ CLI validate, 2,000 rows", 1.5, "<="),
 }
 

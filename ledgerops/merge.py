@@ -72,9 +72,15 @@ class MergeResult:
         return sum(1 for f in self.findings if f.severity == "error")
 
     @property
-    def exit_code(self) -> int:
-        """0 nothing to attend to; 1 conflicts, rejected changes, skipped files or error findings."""
-        return 1 if (self.conflicts or self.rejected or self.skipped or self.errors) else 0
+    def changed_errors(self) -> int:
+        """Error findings in cells this merge wrote: what the merge itself brought in."""
+        return sum(1 for f in self.findings if f.severity == "error" and f.cell in self.changed_cells)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 nothing to attend to; 1 conflicts, rejected changes, skipped files or errors in cells this
+        merge changed (with `strict`, errors anywhere in OUT, as the master may have had them before)."""
+        errors = self.errors if strict else self.changed_errors
+        return 1 if (self.conflicts or self.rejected or self.skipped or errors) else 0
 
     def summary_text(self, lang: str = "zh", limit: int = 10) -> str:
         """The short summary the terminal shows (and the add-in may show); at most `limit` lines a list."""

@@ -136,7 +136,7 @@ def test_rules_and_types_commands():
 
 def test_help_does_not_import_pandas():
     """`taizhang --help` must start like typer alone: the heavy libraries load only in commands."""
-    code = ("import sys, cli\n"
+    code = ("import sys\nfrom taizhang import cli\n"
             "try:\n    cli.app(['validate', '--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('pandas', 'pandera', 'numpy', 'openpyxl', 'python_calamine') if m in sys.modules]\n"
             "print('HEAVY', heavy)")
@@ -217,7 +217,23 @@ def test_merge_with_a_mistyped_submission_path_merges_nothing(tmp_path):
 
 def test_rules_shows_a_readable_sample_message():
     r = runner.invoke(app, ["rules", "missing-contact"])
-    assert "〈单元格〉 未填写联系人" in r.stdout and "{cell}" not in r.stdout
+    assert "做什么: H13 未填写联系人（本行有任务或成果，须明确联系人）" in r.stdout and "{cell}" not in r.stdout
+    r = runner.invoke(app, ["rules", "invalid-phone", "--lang", "en"])
+    assert "What: '3905222' is not a valid phone number: wrong number of digits" in r.stdout
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_rule_renders_with_real_values(lang):
+    """Each code, finding and file error alike, is documented with no placeholder left."""
+    from taizhang.validator.findings import FILE_ERRORS, RULES
+
+    for code in [*RULES, *FILE_ERRORS]:
+        r = runner.invoke(app, ["rules", code, "--lang", lang])
+        assert r.exit_code == 0, (code, r.output)
+        labels = ("做什么", "为什么", "示例", "应改为") if lang == "zh" else ("What", "Why", "Example", "Instead")
+        lines = r.stdout.splitlines()
+        assert [line.split(":")[0].strip() for line in lines[1:]] == list(labels), (code, r.stdout)
+        assert not any(mark in r.stdout for mark in ("{", "}", "〈", "〉", "<cell>", "<value>")), (code, r.stdout)
 
 
 def test_a_missing_required_or_contact_column_is_an_error(tmp_path):

@@ -177,6 +177,41 @@ FILE_ERRORS: Mapping[str, tuple[str, str]] = {
     "internal-error": ("taizhang 内部错误", "taizhang internal error"),
 }
 
+# What `taizhang rules CODE` says of each file error: (why zh, why en, example, fix zh, fix en).
+FILE_ERROR_DOCS: Mapping[str, tuple[str, str, str, str, str]] = {
+    "unreadable-file": (
+        "文件损坏、设有打开密码、不是表格（如改了扩展名的文档）或大得可疑时，无法安全读取。",
+        "A damaged, password-protected, non-spreadsheet or suspiciously large file cannot be read safely.",
+        "邮件附件只下载了一半的 台账.xlsx",
+        "在 Excel 或 WPS 中打开并另存为 .xlsx；去掉打开密码；确认发来的是台账本身。",
+        "Open it in Excel or WPS and save it as .xlsx again; remove the opening password; check it is the ledger.",
+    ),
+    "header-not-found": (
+        "找不到表头，就不知道哪一列是责任单位、哪一列是完成时限，无法检查。",
+        "Without a header row nothing tells which column holds units or deadlines.",
+        "表头被删除，或表头写成了「事项一」「事项二」",
+        "恢复表头行（序号、改革事项、责任单位、完成时限……），或用 --sheet 指定台账所在的工作表。",
+        "Restore the header row (序号, 改革事项, 责任单位, 完成时限 ...), or pick the sheet with --sheet.",
+    ),
+    "sheet-not-found": (
+        "--sheet 指定的工作表在文件中不存在。", "The sheet named with --sheet is not in the file.",
+        "--sheet 台账 而工作表名为「工作台账」", "用文件中实际的工作表名称或序号（从 0 开始）。",
+        "Use the sheet's real name or its 0-based number.",
+    ),
+    "unknown-type": (
+        "--type 给出的台账类型既不是内置类型，也不是可读取的 YAML 文件。",
+        "The --type given is neither a built-in type nor a readable YAML file.",
+        "--type reform（应为 reform-ledger）", "运行 taizhang types 查看内置类型，或给出类型定义文件的路径。",
+        "Run taizhang types for the built-in types, or give the path of a type file.",
+    ),
+    "internal-error": (
+        "taizhang 自身的缺陷；只影响这一个文件，其他文件照常校验。",
+        "A bug in taizhang; only this file is affected, the others are still checked.",
+        "taizhang 内部错误（KeyError: …）", "设置 TAIZHANG_DEBUG=1 重新运行，把输出和文件（如可提供）报告给维护者。",
+        "Run again with TAIZHANG_DEBUG=1 and report the output (and the file, if you can) to the maintainers.",
+    ),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

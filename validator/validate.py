@@ -57,16 +57,51 @@ class FileResult:
         }
 
 
-def collect_paths(paths: list[Path]) -> list[Path]:
-    """Expand folders into the spreadsheets they hold; Excel lock files (~$x.xlsx) are skipped."""
+def collect_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """Expand folders into the spreadsheets they hold; Excel lock files (~$x.xlsx) are skipped.
+
+    With `skipped`, taizhang's own reports found in a folder (roll-up workbooks) are left out
+    and listed there with what they are: CI that validates every spreadsheet of a repository
+    must not fail on committed outputs. A file named explicitly is always validated.
+    """
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SPREADSHEET_SUFFIXES
-                              and not f.name.startswith(LOCK_PREFIX)))
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.suffix.lower() not in SPREADSHEET_SUFFIXES or f.name.startswith(LOCK_PREFIX):
+                    continue
+                kind = own_output(f) if skipped is not None else None
+                if kind is None:
+                    out.append(f)
+                else:
+                    skipped.append((f, kind))
         elif not p.name.startswith(LOCK_PREFIX):
             out.append(p)
     return out
+
+
+def own_output(path: Path) -> str | None:
+    """The `type` of a report taizhang wrote (see metadata.OUTPUT_TYPES), None for anything else.
+
+    Cheap for ordinary ledgers: only workbooks listing a `_taizhang` sheet are opened.
+    """
+    import zipfile
+
+    from .metadata import META_SHEET, OUTPUT_TYPES
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if f'name="{META_SHEET}"'.encode() not in zf.read("xl/workbook.xml"):
+                return None
+        import python_calamine as pc
+
+        from .reader import metadata_from_rows
+
+        rows = pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
+        kind = metadata_from_rows(rows).get("type")
+    except Exception:  # anything unusual is left for validate to report
+        return None
+    return kind if kind in OUTPUT_TYPES else None
 
 
 def ledger_year(ledger, override: int | None) -> int | None:
