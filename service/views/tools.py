@@ -132,6 +132,7 @@ def split(request: Request, file: Annotated[UploadFile, File(description="总台
 def merge(request: Request, master: Annotated[UploadFile, File(description="总台账（基准）")],
           files: Annotated[list[UploadFile], File(description="报送文件，可多个")],
           accept_new_rows: Annotated[bool, Query(description="把报送中新增的行加入其任务。")] = False,
+          strict: Annotated[bool, Query(description="合并结果中任何校验错误都算（只影响 exit_code）。")] = False,
           ledger_type: TypeQ = None, lang: LangQ = Lang.zh, fmt: FormatQ = OutFormat.json) -> Response:
     """The merged master and the `--report` JSON. Submissions are stored as 报送01.xlsx, 报送02.xlsx…:
     `sources` maps those names (used in the report and the workbook's 合并记录) to the uploaded names."""
@@ -150,7 +151,7 @@ def merge(request: Request, master: Annotated[UploadFile, File(description="总�
         report = json.loads(report_path.read_text(encoding="utf-8"))
         report.update(master=base.name, out=out.name)
         return _answer(report, [(out.name, out)], fmt, "合并结果",
-                       {"sources": sources, "exit_code": result.exit_code,
+                       {"sources": sources, "exit_code": result.exit_code(strict),
                         "summary": result.summary_text(lang.value).rstrip("\n")})
 
 
