@@ -621,6 +621,13 @@ def serve(
     run(settings, host, port, demo=demo, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 
 
+# collection rounds (taizhang.rounds): `taizhang round ...` and `taizhang history`, in cli_rounds.py
+from taizhang.cli_rounds import history as _history, round_app  # noqa: E402
+
+app.add_typer(round_app, name="round")
+app.command("history")(_history)
+
+
 def main() -> None:
     import os
 

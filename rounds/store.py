@@ -46,6 +46,16 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
+def default_data_dir() -> Path:
+    """TAIZHANG_DATA, else the user's data folder (%LOCALAPPDATA%\\taizhang, ~/.local/share/taizhang)."""
+    if os.environ.get("TAIZHANG_DATA"):
+        return Path(os.environ["TAIZHANG_DATA"])
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "taizhang"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "taizhang"
+
+
 def engine_url(data_dir: Path, url: str | None) -> str:
     """The SQLAlchemy URL: SQLite in the data folder by default; postgresql:// uses psycopg 3."""
     if not url:

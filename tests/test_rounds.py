@@ -17,7 +17,8 @@ import openpyxl
 import pytest
 
 from conftest import EX000
-from taizhang.rounds import (Store, SubmissionRejected, TokenInvalid, cell_history, chase_list, chase_text,
+from pgserver import db_url, postgres  # noqa: F401  (fixtures: every store test runs on SQLite and PostgreSQL)
+from taizhang.rounds import (RoundError, Store, SubmissionRejected, TokenInvalid, cell_history, chase_list, chase_text,
                              create_round, department_by_token, download_for_department, events, get_round,
                              merge_round, next_round, reissue_token, revoke_token, rollup_round, round_status,
                              set_allow_late, submit)
@@ -48,8 +49,8 @@ def cell(path: Path, ref: str):
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "data")
+def store(tmp_path, db_url):
+    s = Store.open(tmp_path / "data", db_url)
     yield s
     s.close()
 
@@ -69,8 +70,9 @@ def test_whole_round(store, tmp_path):
     assert ybj.rows == [10, 11, 12, 13] and wjw.rows == list(range(3, 15))
     tokens = [d.token for d in rnd.departments]
     assert len(set(tokens)) == 3 and all(len(t) == 43 for t in tokens)
-    db = (store.data_dir / "taizhang.db").read_bytes() + (store.data_dir / "taizhang.db-wal").read_bytes()
-    assert not any(t.encode() in db for t in tokens), "tokens are stored hashed only"
+    with store.read() as conn:  # every text the database holds about departments
+        stored = json.dumps([list(r) for r in conn.exec_driver_sql("SELECT * FROM departments")], default=str)
+    assert not any(t in stored for t in tokens), "tokens are stored hashed only"
 
     # a department opens its link: only itself, only its rows
     opened, dept = department_by_token(store, ybj.token)
@@ -158,6 +160,9 @@ def test_whole_round(store, tmp_path):
     assert get_round(store, rnd.id).state == "closed" and rnd2.previous_id == rnd.id and rnd2.ledger_id == rnd.id
     with pytest.raises(TokenInvalid):
         department_by_token(store, ybj.token)
+    with pytest.raises(RoundError) as exc:
+        next_round(store, rnd.id, "又一轮", date.today() + timedelta(days=30))
+    assert exc.value.zh == "「2019年第二季度」已有下一轮「2019年第三季度」"
     ybj2 = rnd2.department("市医保局")
     own2 = download_for_department(store, rnd2.id, ybj2.id)
     assert cell(own2, "G3") == G10_ROUND1
@@ -206,11 +211,11 @@ def test_tokens_revoke_and_reissue(store, tmp_path):
     assert [e.action for e in events(store, rnd.id)][-2:] == ["token-revoked", "token-reissued"]
 
 
-def test_store_reopens_and_keeps_everything(tmp_path):
+def test_store_reopens_and_keeps_everything(tmp_path, db_url):
     data = tmp_path / "data"
-    with Store.open(data) as s:
+    with Store.open(data, db_url) as s:
         rnd = new_round(s, tmp_path)
-    with Store.open(data) as s:
+    with Store.open(data, db_url) as s:
         again = get_round(s, rnd.id)
         assert [d.name for d in again.departments] == ["市卫生健康委", "市市场监管局", "市医保局"]
         assert again.master_name == "2019年卫生健康工作台账.xlsx"
