@@ -247,6 +247,15 @@ def test_whole_round_in_a_browser(server, browser, tmp_path):
     assert findings_on_page(d)[0] == ("H11", "H11 未填写联系人（本行有任务或成果，须明确联系人）")
     shot(d, "11-check")
 
+    # the API docs: swagger-ui from the service itself (the browser has no CDN to reach)
+    d.get(server + "/docs")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(d, 30).until(lambda drv: len(css(drv, ".opblock")) >= 5)
+    paths = [e.text for e in css(d, ".opblock-summary-path")]
+    assert "/api/v1/grid/validate" in paths and "/api/v1/validate" in paths
+    shot(d, "12-docs")
+
     check_merged_master(merged)
     check_rollup(rolled, merged, tmp_path)
 

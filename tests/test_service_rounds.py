@@ -259,3 +259,18 @@ def test_pages_render_for_the_office(client, tmp_path):
     refused = client.post("/rounds", data={"name": "第三季度", "due": "2030-09-26"},
                           files={"master": ("台账.xlsx", EX000.read_bytes(), XLSX)})
     assert refused.status_code == 403 and "CSRF" in refused.text
+
+
+def test_demo_round_prints_working_links(tmp_path):
+    from taizhang.service.config import Settings
+    from taizhang.service.demo import create_demo
+
+    with service_client(tmp_path / "data", password=None) as client:
+        text = create_demo(client.app.state.rounds, Settings(data_dir=tmp_path / "data"), "http://127.0.0.1:8765")
+        lines = text.splitlines()
+        assert lines[0] == "已创建示例报送轮次《示例：2019年第二季度》（总台账 examples/000，按责任单位分发给 3 个处室）。"
+        assert lines[1] == "  改革办：http://127.0.0.1:8765/rounds/1（本机访问无需密码）"
+        links = dict(line.strip().split("：", 1) for line in lines[2:])
+        assert list(links) == ["市卫生健康委", "市市场监管局", "市医保局"]
+        view = client.get(links["市医保局"].replace("http://127.0.0.1:8765", "") + "?format=json").json()
+        assert view["department"]["rows"] == [10, 11, 12, 13]

@@ -8,6 +8,7 @@ Every route here depends on `require_office`: logged in, and CSRF-checked when c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -20,6 +21,7 @@ from ..rendering import XLSX, done, download, page
 from ..uploads import store as store_upload, workspace
 
 router = APIRouter(tags=["改革办 office"])
+log = logging.getLogger("taizhang.service")
 Office = [Depends(auth.require_office)]
 ACTOR = "改革办"
 SPLIT_CHOICES = {"": "默认（按台账类型：责任单位）", "责任单位": "责任单位", "联系人": "联系人", "牵头单位": "牵头单位",
@@ -71,8 +73,11 @@ def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     await auth.check_csrf(request)
+    client = request.client.host if request.client else "?"
     if await auth.login(request, password):
+        log.info("office login from %s", client)
         return RedirectResponse(_safe_next(next), status_code=303)
+    log.warning("failed office login from %s", client)
     return page(request, "login.html", {"next": _safe_next(next), "error": "密码不正确。"}, 401)
 
 
