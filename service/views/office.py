@@ -24,7 +24,7 @@ router = APIRouter(tags=["改革办 office"])
 log = logging.getLogger("taizhang.service")
 Office = [Depends(auth.require_office)]
 ACTOR = "改革办"
-SPLIT_CHOICES = {"": "默认（按台账类型：责任单位）", "责任单位": "责任单位", "联系人": "联系人", "牵头单位": "牵头单位",
+SPLIT_CHOICES = {"": "默认（有多个责任单位时按单位，否则按联系人）", "责任单位": "责任单位", "联系人": "联系人", "牵头单位": "牵头单位",
                  "牵头部门": "牵头部门"}
 
 

@@ -111,7 +111,7 @@ def _answer(report: dict[str, Any], files: list[tuple[str, Path]], fmt: OutForma
 
 @router.post("/split", summary="分发：每个单位一个文件（同 taizhang split）")
 def split(request: Request, file: Annotated[UploadFile, File(description="总台账")],
-          by: Annotated[Optional[str], Query(description="按哪一列分发；默认联系人列，没有则责任单位列。")] = None,
+          by: Annotated[Optional[str], Query(description="按哪一列分发；默认：台账写了多个责任单位时按责任单位，否则按联系人（同 taizhang split）。")] = None,
           ledger_type: TypeQ = None, lang: LangQ = Lang.zh, fmt: FormatQ = OutFormat.zip) -> Response:
     """The department workbooks `taizhang split` writes, and its result (paths as file names)."""
     from taizhang.ledgerops.split import split_ledger
