@@ -2,7 +2,8 @@
 against `taizhang serve` started as its own process: the office creates the round, two departments
 upload (one with errors, fixed and uploaded again), the office sees the status, merges, rolls up,
 downloads the master and the roll-up, which are then checked cell by cell. Every page is saved as
-a screenshot in docs/screenshots/ (the README's illustrations).
+a screenshot in tests/out/screenshots/; the README's illustrations in docs/screenshots/ are these,
+remade with `TAIZHANG_SCREENSHOTS=docs/screenshots python -m pytest tests/test_service_browser.py`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if not os.environ.get("TAIZHANG_CI"):  # in CI (.ci/run installs them) a missing
     pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
                                     reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
 from selenium import webdriver  # noqa: E402
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / os.environ.get("TAIZHANG_SCREENSHOTS", "tests/out/screenshots")
 
 
 def _free_port() -> int:
