@@ -131,6 +131,7 @@ def validate(
     lang: LangOpt = Lang.zh,
     strict: Annotated[bool, typer.Option("--strict", help="有警告也返回 1。Warnings fail too.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件而不是屏幕。Write to a file.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="同时校验的进程数（多个文件时；0 = CPU 核数）。Processes.")] = 1,
 ) -> None:
     """校验台账：必填项、序号、完成时限、责任单位、联系人与电话。
 
@@ -141,9 +142,11 @@ def validate(
       taizhang validate examples/000_dalian_2019_reform_ledger.xlsx
 
       taizhang validate 台账/ --format junit -o report.xml
+
+      taizhang validate 报送/ --jobs 0          # 每个 CPU 核一个进程
     """
     from taizhang.validator.report import render, summary
-    from taizhang.validator.validate import Options, collect_paths, validate_file
+    from taizhang.validator.validate import Options, collect_paths, validate_files
 
     from taizhang.validator.metadata import OUTPUT_TYPES
 
@@ -157,7 +160,7 @@ def validate(
     if not files:
         _fail("没有找到要校验的表格文件。" if lang == Lang.zh else "No spreadsheet files found.")
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units, area_code=area_code)
-    results = [validate_file(p, options) for p in files]
+    results = validate_files(files, options, jobs)
     with _user_errors(lang):
         _write_output(render(results, fmt.value, lang.value), output)
     s = summary(results)
@@ -167,23 +170,67 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command()
-def types(lang: LangOpt = Lang.zh) -> None:
-    """列出内置台账类型及其列。List the built-in ledger types."""
-    from taizhang.validator.ledger_types import builtin_types
+class InspectFormat(str, Enum):
+    text = "text"
+    json = "json"
 
-    for t in builtin_types().values():
-        _say(f"{t.name}  {t.title}  (v{t.version})\n  {t.description}\n")
-        for c in t.columns:
-            flags = [c.role]
-            if c.required:
-                flags.append("必填" if lang == Lang.zh else "required")
-            if c.editable:
-                flags.append("可编辑" if lang == Lang.zh else "editable")
-            if c.level == "task":
-                flags.append("任务级" if lang == Lang.zh else "task-level")
-            alias = (f"  {'别名' if lang == Lang.zh else 'aliases'}: {'、'.join(c.aliases)}") if c.aliases else ""
-            _say(f"    - {c.name} [{', '.join(flags)}]{alias}\n")
+
+@app.command()
+def inspect(
+    path: Annotated[Path, typer.Argument(help="台账文件（.xlsx .xlsm .xls .csv）。A ledger file.")],
+    ledger_type: TypeOpt = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="工作表名称或序号（从 1 起）。Sheet name or 1-based index.")] = None,
+    year: YearOpt = None,
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="输出格式 text|json。")] = InspectFormat.text,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """查看台账是如何被读懂的：选了哪张表及原因、表头行、每列的角色及依据、每行的类别。
+
+    认错了列，可在台账的 _taizhang 工作表中加一行「列:表头」=「类型中的列名」（或 - 表示不用），
+    或用 --type 指定自己的 YAML 类型（在 aliases 中写上本台账的表头）。
+
+    示例 / example:
+
+      taizhang inspect examples/000_dalian_2019_reform_ledger.xlsx
+    """
+    from taizhang.validator.inspect import inspect_file, render_text, to_json
+
+    with _user_errors(lang, path):
+        doc = inspect_file(path, ledger_type=ledger_type, sheet=sheet, year=year)
+    _say(to_json(doc) if fmt == InspectFormat.json else render_text(doc, lang.value))
+
+
+@app.command()
+def types(
+    name: Annotated[Optional[str], typer.Argument(help="类型名称：列出它的各列。A type name: list its columns.")] = None,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """列出内置台账类型，每个一行；给出名称时列出该类型的各列。List the built-in ledger types."""
+    from taizhang.validator.ledger_types import LedgerTypeError, builtin_types, get_type
+
+    zh = lang == Lang.zh
+    if name is None:
+        for t in builtin_types().values():
+            _say(f"{t.name:<18} {t.title}：{t.description}\n")
+        _say("\n" + ("taizhang types 名称 查看各列；未声明类型的台账按各列的作用检查（通用台账）。" if zh else
+                      "taizhang types NAME lists its columns; a ledger of no declared type is checked by its columns' roles.")
+             + "\n")
+        return
+    try:
+        t = get_type(name)
+    except LedgerTypeError as exc:
+        _fail(str(exc))
+    _say(f"{t.name}  {t.title}  (v{t.version})\n  {t.description}\n")
+    for c in t.columns:
+        flags = [c.role]
+        if c.required:
+            flags.append("必填" if zh else "required")
+        if c.editable:
+            flags.append("可编辑" if zh else "editable")
+        if c.level == "task":
+            flags.append("任务级" if zh else "task-level")
+        alias = (f"  {'别名' if zh else 'aliases'}: {'、'.join(c.aliases)}") if c.aliases else ""
+        _say(f"    - {c.name} [{', '.join(flags)}]{alias}\n")
 
 
 @app.command()
@@ -271,6 +318,40 @@ def units_list(units: UnitsOpt = None) -> None:
         if u.renamed_to:
             extra += f"  已更名为 {u.renamed_to}（{u.renamed_on}）"
         _say(f"{u.name}{extra}  [{u.registry}]\n")
+
+
+@units_app.command("init")
+def units_init(
+    ledger: Annotated[Path, typer.Argument(help="台账文件。The ledger whose units to list.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="名录文件（.csv 或 .yaml）。Registry file to write.")],
+    ledger_type: TypeOpt = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="工作表名称或序号（从 1 起）。")] = None,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """从台账用到的单位生成名录文件，核对后用 --units 传入。Write a registry from a ledger's units.
+
+    示例 / example:
+
+      taizhang units init 整改台账.xlsx -o 单位名录.csv
+    """
+    from taizhang.validator.coverage import ledger_units, registry_rows, registry_text
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.units import Registry
+    from taizhang.validator.validate import Options, resolve_type
+
+    zh = lang == Lang.zh
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        _fail(f"名录文件应为 .csv 或 .yaml：{output}" if zh else f"the registry file must be .csv or .yaml: {output}")
+    _refuse_input_as_output(output, [ledger], lang)
+    with _user_errors(lang, ledger):
+        led = read_ledger(ledger, ledger_type=resolve_type(Options(ledger_type=ledger_type)), sheet=sheet)
+        rows = registry_rows(ledger_units(led, Registry.builtin()))
+        if not rows:
+            _fail(f"{ledger}：台账中没有单位列或单位名称" if zh else f"{ledger}: the ledger names no units")
+        _write_output(registry_text(rows, ".csv" if suffix == ".csv" else ".yaml"), output)
+    _say((f"已写入 {output}：{len(rows)} 个单位。核对后校验时加 --units {output}" if zh else
+          f"wrote {output}: {len(rows)} units. Review it, then validate with --units {output}") + "\n")
 
 
 @units_app.command("check")

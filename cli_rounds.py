@@ -7,8 +7,6 @@ no rule lives here.
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +23,12 @@ DbOpt = Annotated[Optional[str], typer.Option(
     "--db", envvar="TAIZHANG_DB", help="数据库地址，如 postgresql://user@host/db；默认数据文件夹中的 SQLite。")]
 ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="操作人（写入事件记录）。Who does this.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="输出格式 text|json。")]
+
+
+def _json(doc: Any) -> str:
+    import json
+
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
 def _say(text: str) -> None:
@@ -71,6 +75,8 @@ def _date(text: str, option: str):
 
 
 def _copy_out(src: Path, dst: Path) -> None:
+    import shutil
+
     from taizhang.ledgerops.safe_write import write_atomic
 
     write_atomic(dst, lambda tmp: shutil.copyfile(src, tmp))
@@ -99,7 +105,7 @@ def round_create(
     with _store(data, db) as store:
         rnd = create_round(store, master, name, day, actor, split_by=by, allow_late=allow_late)
     if fmt == "json":
-        _say(json.dumps(rnd.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(rnd.to_dict()))
         return
     lines = [f"已新建报送轮次 {rnd.id}《{rnd.name}》：按「{rnd.split_by}」分发给 {len(rnd.departments)} 个处室，截止 {rnd.due}",
              "各处室的报送令牌（只显示这一次）："]
@@ -118,7 +124,7 @@ def round_list(data: DataOpt = None, db: DbOpt = None, fmt: FormatOpt = "text") 
     with _store(data, db, must_exist=True) as store:
         rounds = list_rounds(store)
     if fmt == "json":
-        _say(json.dumps([r.to_dict() for r in rounds], ensure_ascii=False, indent=2) + "\n")
+        _say(_json([r.to_dict() for r in rounds]))
         return
     if not rounds:
         _say("还没有报送轮次。\n")
@@ -139,8 +145,7 @@ def round_status_cmd(
         status = round_status(store, round_id)
         chase = chase_text(store, round_id)
     if fmt == "json":
-        _say(json.dumps({"round": rnd.to_dict(), "departments": [s.to_dict() for s in status], "chase": chase},
-                        ensure_ascii=False, indent=2) + "\n")
+        _say(_json({"round": rnd.to_dict(), "departments": [s.to_dict() for s in status], "chase": chase}))
         return
     lines = [f"《{rnd.name}》截止 {rnd.due}"]
     for s in status:
@@ -189,7 +194,7 @@ def round_submit(
         dept = get_round(store, round_id).department(department)
         sub = submit(store, round_id, dept.id, file, file.name)
     if fmt == "json":
-        _say(json.dumps(sub.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(sub.to_dict()))
     else:
         lines = [f"已接收 {dept.name} 的报送 {file.name}：{sub.rows} 行，{sub.errors} 个错误，{sub.warnings} 个警告"]
         lines += [f"  {f['cell'] or '':>6}  {f['message']}" for f in sub.findings]
@@ -206,7 +211,7 @@ def round_merge(
 ) -> None:
     """合并本轮各处室最新的报送（三方合并，规则同 taizhang merge），逐格记录修改。
 
-    退出码：0 无需处理；1 有冲突、未应用的修改或校验错误；2 未合并。
+    退出码：0 无需处理；1 有冲突、未应用的修改或本次修改的单元格有校验错误；2 未合并。
     """
     from taizhang.rounds import merge_round
 
@@ -215,11 +220,10 @@ def round_merge(
         if output is not None:
             _copy_out(store.file_path(out.merged_file), output)
     if fmt == "json":
-        _say(json.dumps(out.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(out.to_dict()))
     else:
         _say(out.summary_zh + (f"  合并后的总台账已另存为：{output}\n" if output else ""))
-    s = out.report["summary"]
-    raise typer.Exit(1 if (s["conflicts"] or s["rejected"] or s["skipped"] or s["errors"]) else 0)
+    raise typer.Exit(1 if out.needs_attention else 0)
 
 
 @round_app.command("rollup")
@@ -254,11 +258,60 @@ def round_next(
     with _store(data, db, must_exist=True) as store:
         rnd = next_round(store, round_id, name, day, actor)
     if fmt == "json":
-        _say(json.dumps(rnd.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _say(_json(rnd.to_dict()))
         return
     lines = [f"已新建报送轮次 {rnd.id}《{rnd.name}》（接续第 {round_id} 轮），截止 {rnd.due}", "各处室的报送令牌（只显示这一次）："]
     lines += [f"  {d.id:>4}  {d.name}  {d.token}" for d in rnd.departments]
     _say("\n".join(lines) + "\n")
+
+
+@round_app.command("reissue")
+def round_reissue(
+    round_id: Annotated[int, typer.Argument(help="轮次编号。")],
+    department: Annotated[str, typer.Argument(help="处室名称。Department.")],
+    data: DataOpt = None, db: DbOpt = None, actor: ActorOpt = None,
+) -> None:
+    """给处室重发报送令牌（旧令牌立即失效），例如令牌丢失或误发时。"""
+    from taizhang.rounds import get_round, reissue_token
+
+    with _store(data, db, must_exist=True) as store:
+        dept = get_round(store, round_id).department(department)
+        token = reissue_token(store, round_id, dept.id, actor)
+    _say(f"{dept.name} 的新报送令牌（只显示这一次，旧令牌已失效）：{token}\n")
+
+
+@round_app.command("allow-late")
+def round_allow_late(
+    round_id: Annotated[int, typer.Argument(help="轮次编号。")],
+    off: Annotated[bool, typer.Option("--off", help="不再接收逾期报送。")] = False,
+    data: DataOpt = None, db: DbOpt = None, actor: ActorOpt = None,
+) -> None:
+    """截止后仍接收报送（补报）；--off 恢复拒收。"""
+    from taizhang.rounds import get_round, set_allow_late
+
+    with _store(data, db, must_exist=True) as store:
+        set_allow_late(store, round_id, not off, actor)
+        rnd = get_round(store, round_id)
+    _say(f"《{rnd.name}》{'不再' if off else '截止后仍'}接收报送。\n")
+
+
+@round_app.command("log")
+def round_log(
+    round_id: Annotated[Optional[int], typer.Argument(help="轮次编号；省略时显示全部。")] = None,
+    data: DataOpt = None, db: DbOpt = None, fmt: FormatOpt = "text",
+) -> None:
+    """事件记录：谁在何时做了什么（新建、报送、拒收、合并、令牌……），不含单元格内容。"""
+    from taizhang.rounds import events
+
+    with _store(data, db, must_exist=True) as store:
+        log = events(store, round_id)
+    if fmt == "json":
+        _say(_json([e.to_dict() for e in log]))
+        return
+    for e in log:
+        when = e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        detail = "  ".join(f"{k}={v}" for k, v in e.detail.items() if v not in (None, ""))
+        _say(f"{when}  第 {e.round_id or '-'} 轮  {e.actor or '-'}  {e.action}  {detail}\n")
 
 
 def history(
@@ -268,6 +321,7 @@ def history(
     cell: Annotated[Optional[str], typer.Option("--cell", help="单元格，如 H11。")] = None,
     row: Annotated[Optional[int], typer.Option("--row", help="行号。")] = None,
     column: Annotated[Optional[str], typer.Option("--column", help="列字母（G）或列名（推进情况）。")] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="与 --round、--cell 同用：沿这一行查看本台账各轮的修改（其上新增行使行号变动时仍对得上）。")] = False,
     db: DbOpt = None, fmt: FormatOpt = "text",
 ) -> None:
     """谁在何时把哪个单元格从什么改成了什么（每次合并逐格记录）。
@@ -277,12 +331,19 @@ def history(
       taizhang history 台账数据/ --cell G10
 
       taizhang history 台账数据/taizhang.db --round 2 --column 推进情况 --format json
-    """
-    from taizhang.rounds import cell_history, render_history
 
+      taizhang history 台账数据/ --round 3 --cell G16 --follow
+    """
+    from taizhang.rounds import cell_history, follow_cell, render_history
+
+    if follow and (round_id is None or cell is None):
+        _fail("--follow 需要同时给出 --round 和 --cell")
     with _store(source, db, must_exist=True) as store:
-        changes = cell_history(store, round_id, cell=cell, row=row, column=column, ledger_id=ledger)
+        if follow:
+            changes = follow_cell(store, round_id, cell)
+        else:
+            changes = cell_history(store, round_id, cell=cell, row=row, column=column, ledger_id=ledger)
     if fmt == "json":
-        _say(json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=2) + "\n")
+        _say(_json([c.to_dict() for c in changes]))
     else:
         _say(render_history(changes))

@@ -17,6 +17,7 @@ submissions are only read.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -384,6 +385,8 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
             formula = formulas.get(so[s]) if formulas else None
             if formula is None and text == bv[b]:
                 continue  # the common case: unchanged
+            if formula is None and same_date_other_form(bv[b], text, base):
+                continue  # 9月30日 turned into a date cell by WPS or LibreOffice: unchanged
             own = so[s] == srows[s]
             if task_level and (not own or text is None):
                 # a filled-down or merged task value is proposed by its own row; a blank one is
@@ -403,6 +406,23 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
                     continue  # left as issued: not this department's change
             slot = cells.setdefault((bo[b], name), {})
             slot.setdefault(source, _Proposal(source, value, text))
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def same_date_other_form(old: str | None, new: str | None, base: "Ledger") -> bool:
+    """Whether `new` is the date `old` names, written in another form: the text 9月30日 that WPS or
+    LibreOffice turned into a date cell (read as 2019-09-30) is the same cell, not an edit."""
+    if not old or not new or (_ISO_DATE.match(old) is None) == (_ISO_DATE.match(new) is None):
+        return False
+    from taizhang.validator.deadlines import parse_deadline
+    from taizhang.validator.validate import ledger_year
+
+    year = ledger_year(base, None)
+    a, b = parse_deadline(old, year), parse_deadline(new, year)
+    dates = [[m.date for m in d.milestones] for d in (a, b)]
+    return len(dates[0]) == 1 and dates[0] == dates[1] and dates[0][0] is not None
 
 
 def _new_rows(base: "Ledger", sub: "Ledger", match: Any, source: str) -> list[_NewRow]:

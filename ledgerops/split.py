@@ -196,13 +196,14 @@ def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None
     from openpyxl.cell.cell import MergedCell
     from openpyxl.styles import Protection
 
-    area.layout([(ledger.rows[p], "values") for p in positions])
+    plan, at = _plan_with_sections(ledger, positions)
+    area.layout(plan)
     first = area.first_row
     task_cols = [(n, c.index) for n, c in ledger.columns.items() if c.definition.level == "task"]
     editable = [c.index for c in ledger.columns.values() if c.definition.editable]
     last_group = None
     for i, p in enumerate(positions):
-        row = first + i
+        row = first + at[i]
         if ledger.task[p] != last_group:
             last_group = ledger.task[p]
             for name, idx in task_cols:
@@ -224,6 +225,28 @@ def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None
     # departments may resize, insert and delete rows; locked cells still cannot be typed over
     prot.formatColumns = prot.formatRows = prot.insertRows = prot.deleteRows = False
     prot.sort = prot.autoFilter = False
+
+
+def _plan_with_sections(ledger: Any, positions: list[int]) -> tuple[list[tuple[int, str]], list[int]]:
+    """The rows to write: the department's rows, each section heading (二、…) kept above the first of
+    them it heads, and the footnotes (注：…, 填报人) under the table. Returns the plan and, for each
+    position, its index in the plan."""
+    sections = sorted(r for r, c in ledger.skipped_rows.items() if c == "section")
+    last_row = ledger.rows[-1] if ledger.rows else 0
+    notes = sorted(r for r, c in ledger.skipped_rows.items() if c == "note" and r > last_row)
+    plan: list[tuple[int, str]] = []
+    at: list[int] = []
+    previous = 0
+    for p in positions:
+        row = ledger.rows[p]
+        heading = [s for s in sections if previous < s < row]
+        if heading:
+            plan.append((heading[-1], "values"))
+        at.append(len(plan))
+        plan.append((row, "values"))
+        previous = row
+    plan.extend((r, "values") for r in notes)
+    return plan, at
 
 
 def _row_keys(prints: list[str]) -> dict[str, str]:

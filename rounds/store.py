@@ -177,8 +177,12 @@ class Store:
     # ------------------------------------------------------------------ setup
 
     def _create_schema(self) -> None:
-        schema.metadata.create_all(self.engine, checkfirst=True)
+        """Tables and version in one transaction; service workers opening a new database at once queue
+        (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock) instead of racing to create them."""
         with self.write() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8765014)")
+            schema.metadata.create_all(conn, checkfirst=True)
             found = conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar()
             if found is None:
                 conn.execute(schema.schema_version.insert().values(version=schema.SCHEMA_VERSION, applied_at=utcnow()))

@@ -22,6 +22,13 @@ from .store import Store, utcnow
 from .tokens import new_token, token_hash
 
 
+def display_name(original_name: str | None, default: str = "上传文件") -> str:
+    """A client's file name kept as metadata: its last part, printable characters only, at most 200."""
+    name = Path(str(original_name or "").replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable()).strip()[:200]
+    return name or default
+
+
 # ---------------------------------------------------------------------------- reading
 
 def get_round(store: Store, round_id: int) -> Round:
@@ -72,7 +79,7 @@ def create_round(store: Store, master: Path, name: str, due: date, by: str | Non
     from taizhang.validator.filecheck import ReadError, sniff
 
     master = Path(master)
-    shown = master_name or master.name
+    shown = display_name(master_name or master.name, "总台账.xlsx")
     name = " ".join(str(name).split())
     if not name:
         raise RoundError("bad-name", "请填写报送轮次的名称", "the round needs a name")

@@ -54,6 +54,17 @@ def test_round_headless(tmp_path):
     assert (change["department"], change["old"], change["new"], change["column"]) == ("市医保局", None, "3905", "联系电话")
     r = run("history", data, "--round", "1")
     assert "I11（联系电话）  市医保局修改：「（空）」→「3905」" in r.output
+    r = run("history", data, "--round", "1", "--cell", "I11", "--follow", "--format", "json")
+    assert [c["cell"] for c in json.loads(r.output)] == ["I11"]
+    assert run("history", data, "--follow").output.strip() == "--follow 需要同时给出 --round 和 --cell"
+
+    r = run("round", "reissue", "1", "市医保局", "--data", data, "--actor", "体改处")
+    assert r.exit_code == 0 and r.output.startswith("市医保局 的新报送令牌（只显示这一次，旧令牌已失效）：")
+    assert run("round", "allow-late", "1", "--data", data).output == "《2019年第二季度》截止后仍接收报送。\n"
+    r = run("round", "log", "1", "--data", data, "--format", "json")
+    assert [e["action"] for e in json.loads(r.output)] == ["round-created", "submitted", "round-merged",
+                                                           "token-reissued", "late-allowed"]
+    assert "3905" not in run("round", "log", "--data", data).output
 
 
 def test_history_without_database(tmp_path):

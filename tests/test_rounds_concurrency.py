@@ -99,3 +99,15 @@ def test_twenty_departments_at_once_processes(tmp_path):
     store = Store.open(tmp_path / "data")
     check_all_stored(store, rnd, uploads, ids)
     store.close()
+
+
+def _open_and_count(data: str, url: str | None) -> int:
+    with Store.open(Path(data), url) as store, store.read() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM schema_version").scalar()
+
+
+def test_many_workers_open_a_new_database_at_once(tmp_path, db_url):
+    """Service workers starting together on an empty database: one creates the tables, none fails."""
+    with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("fork")) as pool:
+        counts = list(pool.map(_open_and_count, [str(tmp_path / "data")] * 6, [db_url] * 6))
+    assert counts == [1] * 6

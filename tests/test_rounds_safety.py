@@ -59,13 +59,19 @@ def test_upload_over_the_size_cap(tmp_path, opened):
     assert exc.value.code == "too-large" and exc.value.zh == "大文件.xlsx：文件过大（50.0 MB，上限 50 MB）"
 
 
+def own_file_filled(store: Store, rnd, dept, path, progress: str):
+    """The department's file with 推进情况 of its first row filled in."""
+    wb = openpyxl.load_workbook(download_for_department(store, rnd.id, dept.id))
+    wb["工作台账"]["G3"] = progress
+    wb.save(path)
+    return path
+
+
 def test_client_names_never_become_paths(tmp_path, opened):
     store, rnd = opened
     dept = rnd.department("市医保局")
-    wb = openpyxl.load_workbook(download_for_department(store, rnd.id, dept.id))
-    wb["工作台账"]["G3"] = "已完成。"
-    wb.save(tmp_path / "up.xlsx")
-    sub = submit(store, rnd.id, dept.id, tmp_path / "up.xlsx", "..\\..\\..\\Windows\\win.ini.xlsx")
+    own_file_filled(store, rnd, dept, tmp_path / "up.xlsx", "已完成。")
+    sub = submit(store, rnd.id, dept.id, tmp_path / "up.xlsx", "..\\..\\..\\Windows\\win\n.ini.xlsx")
     assert sub.original_name == "win.ini.xlsx"
     assert store.file_path(sub.file).parent.parent == store.files_dir
     assert not (tmp_path / "Windows").exists() and not (store.data_dir.parent / "win.ini.xlsx").exists()
@@ -75,10 +81,7 @@ def test_crash_mid_merge_loses_nothing(tmp_path, opened):
     """Kill -9 a `taizhang round merge` while it works: the round is as before, and merges cleanly after."""
     store, rnd = opened
     dept = rnd.department("市医保局")
-    wb = openpyxl.load_workbook(download_for_department(store, rnd.id, dept.id))
-    wb["工作台账"]["G3"] = "已完成追溯系统建设。"
-    wb.save(tmp_path / "up.xlsx")
-    submit(store, rnd.id, dept.id, tmp_path / "up.xlsx", "up.xlsx")
+    submit(store, rnd.id, dept.id, own_file_filled(store, rnd, dept, tmp_path / "up.xlsx", "已完成追溯系统建设。"), "up.xlsx")
     files_before = stored_files(store)
     cmd = [sys.executable, "-c", "from taizhang.cli import main; main()", "round", "merge", str(rnd.id),
            "--data", str(store.data_dir)]

@@ -164,6 +164,28 @@ _RULES: tuple[Rule, ...] = (
         "A unit, a number or a remark in the contact column does not name a person.",
         "办公室", "写具体联系人姓名。", "Write the person's name.",
     ),
+    Rule(
+        "invalid-amount", "error", "金额不是数字", "Amount is not a number",
+        "「{column}」应填写数字，{cell} 为「{value}」", "'{column}' takes a number but {cell} holds '{value}'",
+        "投资、资金等金额列要合计；写成“约500”“待定”或换了单位（1.2亿）的格，Excel 求和时会被悄悄跳过。",
+        "Amount columns are summed; text such as 约500, 待定 or another unit (1.2亿) is silently skipped by Excel.",
+        "总投资（万元）填“约500”", "填写以表头单位（如万元）计的数字，如 500 或 1200.5；没有则留空。",
+        "Write a number in the header's unit (e.g. 万元), such as 500 or 1200.5; leave it empty if there is none.",
+    ),
+    Rule(
+        "no-unit-registry", "warning", "没有覆盖这些单位的名录", "No registry covers these units",
+        "本台账用到的 {total} 个单位中有 {unknown} 个不在任何单位名录中（如{examples}）：没有名录覆盖本地单位。"
+        "用 taizhang units init 台账文件 -o 单位名录.csv 生成名录，核对后校验时加 --units 单位名录.csv",
+        "{unknown} of the {total} units this ledger names are in no registry (e.g. {examples}): no registry covers "
+        "them. Run taizhang units init LEDGER -o units.csv, review the file, then validate with --units units.csv",
+        "内置名录只覆盖示例中的城市；其他地方的台账几乎每个单位都“未知”，逐个报告只会淹没真正的问题。",
+        "The built-in registries cover the example cities only; elsewhere nearly every unit is unknown, and one "
+        "finding per unit would bury the real problems.",
+        "某县整改台账的 县住建局、县水利局……都不在内置名录中",
+        "用 taizhang units init 从台账生成名录文件，核对（合并同一单位的不同写法为别名）后用 --units 传入。",
+        "Generate a registry with taizhang units init, review it (make other spellings of one unit aliases), "
+        "and pass it with --units.",
+    ),
 )
 
 RULES: Mapping[str, Rule] = {r.code: r for r in _RULES}

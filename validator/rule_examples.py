@@ -21,7 +21,7 @@ _FAULTS: list[tuple[Any, dict[int, str]]] = [
     (1, {}),
     (2, {1: ""}),  # missing-value: 改革事项
     (3, {}),
-    (3, {}),  # duplicate-key
+    (3, {1: "完善分级诊疗制度"}),  # duplicate-key: another task (the same text would be a filled-down copy)
     (6, {}),  # key-sequence (5 expected after the second 3)
     (7, {4: "13月底"}),  # invalid-deadline
     (8, {4: "尽快"}),  # unparsed-deadline
@@ -35,6 +35,9 @@ _FAULTS: list[tuple[Any, dict[int, str]]] = [
     (16, {}),  # formula-in-cell, planted below
 ]
 _FORMULA = "=CONCATENATE(H3,\"进展\")"
+_PROJECT_HEADER = ["序号", "项目名称", "总投资（万元）", "责任单位", "计划完成时间"]
+_PROJECT_ROWS = [[1, "设置超限检测点", "约500", "镇治超站", "2019年12月底"],
+                 [2, "背街小巷改造", 800, "镇规划建设办", "2019年10月底"]]
 
 
 def _grid(title: str, header: list[str], rows: list[list[Any]]) -> list[list[Any]]:
@@ -55,6 +58,8 @@ def _samples() -> list[tuple[list[list[Any]], str | None, dict[tuple[int, int], 
         (_grid("2019年全面深化改革工作台账", _HEADER, rows), None, {(formula_row, 7): _FORMULA}),
         (_grid("全面深化改革工作台账", _HEADER, no_year), None, {}),  # deadline-year-unknown
         (_grid("2019年全面深化改革工作台账", _HEADER[:-1], no_phone), "reform-ledger", {}),  # missing-column
+        # invalid-amount, and no-unit-registry: a town's units that no built-in registry lists
+        (_grid("白地市镇2019年重点项目推进台账", _PROJECT_HEADER, _PROJECT_ROWS), None, {}),
     ]
 
 
