@@ -200,6 +200,17 @@ export async function help(host) {
   await host.alert(HELP, `${TITLE} · 帮助`);
 }
 
+const FLOWS = { split: "分发", merge: "合并报送", rollup: "汇总" };
+
+// 分发 / 合并报送 / 汇总 work on files (the master, the departments' returns), which a JS add-in
+// cannot read from disk: the service's round pages do them, so the button says where.
+async function onTheService(host, storage, action) {
+  const { service } = await readSettings(host, storage);
+  const message = `${FLOWS[action]}在台账服务的网页上进行（报送轮次：分发给各处室、收取报送、合并、汇总）：\n${service.replace(/\/+$/, "")}/`;
+  await host.alert(message, `${TITLE} · ${FLOWS[action]}`);
+  return { message };
+}
+
 // Run one ribbon action; every problem reaches the user as a Chinese message, never a stack.
 export async function run(action, host, storage, options = {}) {
   try {
@@ -207,7 +218,7 @@ export async function run(action, host, storage, options = {}) {
     if (action === "clear") return await clear(host);
     if (action === "settings") return await settings(host, storage, options.askToken);
     if (action === "help") return await help(host);
-    if (["split", "merge", "rollup"].includes(action) && options.flows) return await options.flows(action);
+    if (["split", "merge", "rollup"].includes(action)) return await onTheService(host, storage, action);
     throw new AddinError(`此按钮在本加载项中不可用：${action}`);
   } catch (exc) {
     const known = exc instanceof AddinError || exc instanceof ServiceError;

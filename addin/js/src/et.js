@@ -3,7 +3,7 @@
 // fills are multi-area Range("…") addresses. Addresses are built from Row / Column numbers,
 // never read back with .Address (a parameterised property in VBA).
 
-import { a1, areaAddress, bgr, expandAddress, hexOfBgr, packAddresses, quoteSheet, splitA1 } from "./address.js";
+import { a1, areaAddress, bgr, expandAddress, hexOfBgr, packAddresses, quoteSheet } from "./address.js";
 
 const XL_NONE = -4142; // xlColorIndexNone / xlNone
 const XL_SHEET_HIDDEN = 0; // xlSheetHidden (the user can unhide it, as with the Excel add-in)
@@ -17,41 +17,43 @@ export function etHost(app, { alert } = {}) {
   const book = () => app.ActiveWorkbook;
   const sheet = (name) => book().Worksheets.Item(name);
 
-  function mergedAreas(ws, used) {
-    // MergeCells is true / false for a uniform range and null for a mixed one: split mixed
-    // column blocks in halves until each piece is uniform, so a sheet costs about
-    // (merged areas x log rows) calls, not one per cell.
-    const seen = new Set(), out = [];
+  function mergedAreas(ws, used, values) {
+    // Every cell of a merged area but its top-left reads as empty, so only runs of empty cells
+    // can lie in one. A run is probed with MergeCells (false: no merge there; null: mixed, split
+    // in halves) and each merged area found with one MergeArea call.
+    const out = [];
     if (used.MergeCells === false) return out;
     const top = used.Row, left = used.Column;
-    const bottom = top + used.Rows.Count - 1, right = left + used.Columns.Count - 1;
-    const visit = (col, r0, r1) => {
-      const rng = ws.Range(areaAddress(r0, col, r1, col));
-      const m = rng.MergeCells;
+    const covered = new Set();
+    const empty = (v) => v === null || v === undefined || v === "";
+    const visit = (col, r0, r1) => { // mixed runs are split in halves until uniform
+      while (r0 <= r1 && covered.has(`${r0},${col}`)) r0++;
+      if (r0 > r1) return;
+      const m = ws.Range(areaAddress(r0, col, r1, col)).MergeCells;
       if (m === false) return;
       if (m === true || r0 === r1) {
-        for (let r = r0; r <= r1;) {
-          const known = out.map((a) => a.split(":")).find(([from, to]) => covers(from, to || from, r, col));
-          if (known) { r = Math.max(r + 1, splitA1(known[1] || known[0])[0] + 1); continue; }
-          const area = ws.Range(a1(r, col)).MergeArea;
-          const ar = area.Row, ac = area.Column, nr = area.Rows.Count, nc = area.Columns.Count;
-          const address = areaAddress(ar, ac, ar + nr - 1, ac + nc - 1);
-          if (nr * nc > 1 && !seen.has(address)) { seen.add(address); out.push(address); }
-          r = Math.max(r + 1, ar + nr);
-        }
+        const area = ws.Range(a1(r0, col)).MergeArea;
+        const ar = area.Row, ac = area.Column, nr = area.Rows.Count, nc = area.Columns.Count;
+        if (nr * nc > 1) out.push(areaAddress(ar, ac, ar + nr - 1, ac + nc - 1));
+        for (let x = ar; x < ar + nr; x++) for (let y = ac; y < ac + nc; y++) covered.add(`${x},${y}`);
+        if (m === true) visit(col, ar + nr, r1); // the rest of the run lies in further areas
         return;
       }
       const mid = Math.floor((r0 + r1) / 2);
       visit(col, r0, mid);
       visit(col, mid + 1, r1);
     };
-    for (let c = left; c <= right; c++) visit(c, top, bottom);
+    const width = Math.max(0, ...values.map((r) => r.length));
+    for (let j = 0; j < width; j++) {
+      for (let i = 0; i < values.length; i++) {
+        if (!empty(values[i][j])) continue;
+        let k = i;
+        while (k + 1 < values.length && empty(values[k + 1][j])) k++;
+        visit(left + j, top + i, top + k);
+        i = k;
+      }
+    }
     return out;
-  }
-
-  function covers(from, to, r, c) {
-    const [r0, c0] = splitA1(from), [r1, c1] = splitA1(to);
-    return r >= r0 && r <= r1 && c >= c0 && c <= c1;
   }
 
   function numberFormats(ws, used, values) {
@@ -109,7 +111,7 @@ export function etHost(app, { alert } = {}) {
       const formats = numberFormats(ws, used, values);
       const formulas = grid(used.Formula).map((r) => r.map((f) => (typeof f === "string" && f.startsWith("=") ? f : "")));
       const request = { top_left: a1(used.Row, used.Column), values, number_formats: formats,
-                        merged: mergedAreas(ws, used) };
+                        merged: mergedAreas(ws, used, values) };
       if (formulas.some((r) => r.some((f) => f))) request.formulas = formulas;
       return request;
     },

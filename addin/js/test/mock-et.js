@@ -58,6 +58,16 @@ class MockSheet {
   }
 
   cell(r, c) { return this.cells.get(KEY(r, c)); }
+  mergedIndex() { // cell -> its merged area (merges never change in these tests)
+    if (!this._mergedIndex) {
+      this._mergedIndex = new Map();
+      for (const area of this.merged) {
+        const [r0, c0, r1, c1] = area;
+        for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) this._mergedIndex.set(KEY(r, c), area);
+      }
+    }
+    return this._mergedIndex;
+  }
   touch(r, c) {
     let cell = this.cells.get(KEY(r, c));
     if (!cell) { cell = {}; this.cells.set(KEY(r, c), cell); }
@@ -154,7 +164,7 @@ class MockRange {
     this.app.log(`${this.tag}.NumberFormat = "${v}"`);
     for (const [r, c] of this.each()) this.sheet.touch(r, c).nf = v;
   }
-  areaOf(r, c) { return this.sheet.merged.find(([r0, c0, r1, c1]) => r >= r0 && r <= r1 && c >= c0 && c <= c1); }
+  areaOf(r, c) { return this.sheet.mergedIndex().get(KEY(r, c)); }
   get MergeCells() {
     this.app.log(`${this.tag}.MergeCells`);
     return uniform([...this.each()].map(([r, c]) => Boolean(this.areaOf(r, c))));
