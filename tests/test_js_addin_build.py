@@ -113,7 +113,8 @@ console.log(JSON.stringify({{ load: context.OnAddinLoad({{}}), help: await conte
 
 
 def test_addin_build_officejs_writes_the_manifest_for_the_service(tmp_path: Path) -> None:
-    done = cli("addin", "build", "--officejs", "--url", "http://10.0.0.5:8765", "-o", str(tmp_path))
+    done = cli("addin", "build", "--officejs", "--url", "http://10.0.0.5:8765", "--office-js",
+               "http://10.0.0.5:8765/static/office/office.js", "-o", str(tmp_path))
     assert done.returncode == 0, done.stderr
     root = fromstring((tmp_path / MANIFEST_NAME).read_bytes())
     ns = {"o": "http://schemas.microsoft.com/office/appforoffice/1.1"}
@@ -127,6 +128,7 @@ def test_addin_build_officejs_writes_the_manifest_for_the_service(tmp_path: Path
     for label in ("校验", "清除标记", "分发", "合并报送", "汇总", "设置", "帮助"):
         assert f">{label}</button>" in pane
     assert '<script src="js/taizhang-officejs.js"></script>' in pane
+    assert '<script src="http://10.0.0.5:8765/static/office/office.js"></script>' in pane
     assert (tmp_path / "addin" / "officejs" / "js" / "taizhang-officejs.js").stat().st_size > 5000
 
 
