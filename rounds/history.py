@@ -21,11 +21,14 @@ _LETTERS = re.compile(r"^[A-Za-z]{1,3}$")
 
 
 def cell_history(store: Store, round_id: int | None = None, *, cell: str | None = None, row: int | None = None,
-                 column: str | None = None, ledger_id: int | None = None, department: str | None = None) -> list[Change]:
-    """Applied changes, oldest first, narrowed by round (or ledger chain), cell ("G11"), row, column, department.
+                 column: str | None = None, ledger_id: int | None = None, department: str | None = None,
+                 row_key: str | None = None) -> list[Change]:
+    """Applied changes, oldest first, narrowed by round (or ledger chain), cell ("G11"), row, column,
+    department or row fingerprint.
 
     `column` is a letter ("G") or a header as the ledger shows it ("推进情况"). Row and cell are
-    the master's as merged in that round.
+    the master's as merged in that round (rows added in a merge move the rows below them; see
+    `follow_cell` for one cell through every round).
     """
     c = t.changes
     q = (sa.select(c, t.rounds.c.name.label("round_name"))
@@ -37,20 +40,18 @@ def cell_history(store: Store, round_id: int | None = None, *, cell: str | None 
     if ledger_id is not None:
         q = q.where(t.rounds.c.ledger_id == ledger_id)
     if cell:
-        m = _CELL.match(cell.strip())
-        if m is None:
-            from .errors import RoundError
-
-            raise RoundError("bad-cell", f"单元格地址无效：{cell}（应如 G11）", f"invalid cell address {cell} (like G11)")
+        m = _parse_cell(cell)
         q = q.where(c.c.cell == m.group(1).upper() + m.group(2))
     if row is not None:
         q = q.where(c.c.row == row)
     if department:
         q = q.where(c.c.department == department)
+    if row_key:
+        q = q.where(c.c.row_key == row_key)
     with store.read() as conn:
         rows = conn.execute(q.order_by(c.c.at, c.c.id)).mappings().all()
     out = [Change(r["round_id"], r["round_name"], r["merge_id"], r["department"], r["file_sha256"], as_utc(r["at"]),
-                  r["cell"], r["row"], r["column"], r["old"], r["new"], r["kind"]) for r in rows]
+                  r["cell"], r["row"], r["column"], r["old"], r["new"], r["kind"], r["row_key"]) for r in rows]
     if column:
         wanted = column.strip()
         if _LETTERS.match(wanted):
@@ -58,6 +59,30 @@ def cell_history(store: Store, round_id: int | None = None, *, cell: str | None 
         else:
             out = [ch for ch in out if ch.column == wanted]
     return out
+
+
+def follow_cell(store: Store, round_id: int, cell: str) -> list[Change]:
+    """Every change, in every round of the ledger, to the cell at `cell` of round `round_id`'s master
+    (merged if merged): its row is followed by fingerprint, so rows added above it in between
+    do not lose its history."""
+    from .merging import master_row_keys
+    from .workflow import get_round
+
+    m = _parse_cell(cell)
+    rnd = get_round(store, round_id)
+    key = master_row_keys(store.file_path(rnd.merged_file or rnd.master_file), rnd.ledger_type).get(int(m.group(2)))
+    if key is None:  # not a data row of the ledger: only what was recorded at that address
+        return cell_history(store, round_id, cell=cell)
+    return cell_history(store, ledger_id=rnd.ledger_id, row_key=key, column=m.group(1))
+
+
+def _parse_cell(cell: str) -> re.Match[str]:
+    m = _CELL.match(cell.strip())
+    if m is None:
+        from .errors import RoundError
+
+        raise RoundError("bad-cell", f"单元格地址无效：{cell}（应如 G11）", f"invalid cell address {cell} (like G11)")
+    return m
 
 
 def events(store: Store, round_id: int | None = None, *, limit: int | None = None) -> list[Event]:

@@ -62,9 +62,11 @@ def merge_round(store: Store, round_id: int, by: str | None = None, *, accept_ne
         report = result.to_dict("zh")
         report_file = work / "report.json"
         report_file.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        row_keys = master_row_keys(out, rnd.ledger_type)
         out_key = store.put_file(out, "xlsx", move=True)
         report_key = store.put_file(report_file, "json", move=True)
         summary_zh, summary_en = result.summary_text("zh"), result.summary_text("en")
+        written = set(result.changed_cells)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     summary_zh = summary_zh.replace(str(out), rnd.master_name)
@@ -78,7 +80,7 @@ def merge_round(store: Store, round_id: int, by: str | None = None, *, accept_ne
             round_id=round_id, current=True, merged_at=now, merged_by=by, out_file=out_key, report_file=report_key,
             applied=len(result.applied), rejected=len(result.rejected), conflicts=len(result.conflicts),
             new_rows=len(result.new_rows))).inserted_primary_key[0]
-        rows = list(_change_rows(report, source_of, names, letters))
+        rows = [dict(r, row_key=row_keys.get(r["row"])) for r in _change_rows(report, source_of, names, letters, written)]
         if rows:
             conn.execute(t.changes.insert(), [dict(r, merge_id=merge_id, round_id=round_id, at=now) for r in rows])
         conn.execute(t.rounds.update().where(t.rounds.c.id == round_id)
@@ -91,6 +93,17 @@ def merge_round(store: Store, round_id: int, by: str | None = None, *, accept_ne
     return MergeOutcome(round_id, merge_id, out_key, report, summary_zh, summary_en, merged, missing)
 
 
+def master_row_keys(path: Path, ledger_type: str) -> dict[int, str]:
+    """Excel row -> fingerprint (key and locked text) in a merged master: the row's identity in
+    every later round, however rows above it move."""
+    from taizhang.ledgerops.matching import fingerprints
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.validate import Options, resolve_type
+
+    ledger = read_ledger(path, ledger_type=resolve_type(Options(ledger_type=ledger_type)))
+    return dict(zip(ledger.rows, fingerprints(ledger)))
+
+
 def _letters(store: Store, rnd: Any) -> dict[str, tuple[str, str]]:
     """Column name (the type's) -> (letter, header) in the master, for the cells of added rows."""
     from .submit import issued_master
@@ -100,8 +113,9 @@ def _letters(store: Store, rnd: Any) -> dict[str, tuple[str, str]]:
 
 
 def _change_rows(report: dict[str, Any], source_of: dict[str, tuple[int, str]], names: dict[int, str],
-                 letters: dict[str, tuple[str, str]]):
-    """One history row per applied cell and per department that proposed it; added rows cell by cell."""
+                 letters: dict[str, tuple[str, str]], written: set[str]):
+    """One history row per applied cell and per department that proposed it; added rows cell by cell
+    (the cells merge wrote: a row joining a task leaves the task's merged cells to the task)."""
     def who(source: str) -> tuple[int | None, str, str | None]:
         dept_id, sha = source_of.get(source, (None, None))
         return dept_id, names.get(dept_id, source) if dept_id is not None else source, sha
@@ -116,8 +130,8 @@ def _change_rows(report: dict[str, Any], source_of: dict[str, tuple[int, str]], 
             continue
         dept_id, dept, sha = who(n["source"])
         for name, value in n["values"].items():
-            if name in letters:
-                letter, header = letters[name]
+            letter, header = letters.get(name, ("", ""))
+            if f"{letter}{n['row']}" in written:
                 yield {"department_id": dept_id, "department": dept, "file_sha256": sha,
                        "cell": f"{letter}{n['row']}", "row": n["row"], "column": header, "old": None,
                        "new": value, "kind": "new-row"}
@@ -155,7 +169,7 @@ def rollup_round(store: Store, round_id: int, as_of: date | None = None, by: str
     try:
         stem = Path(rnd.master_name).stem
         source = rnd.merged_file or rnd.master_file
-        master = work / safe_filename(stem, Path(source).suffix)
+        master = work / rnd.master_download_name  # the roll-up's row links name the master by this
         shutil.copyfile(store.file_path(source), master)
         previous = None
         if prev is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Mapping
 
 from .store import as_utc
@@ -18,6 +19,14 @@ STATE_LABELS = {"open": "收集中", "merged": "已合并", "closed": "已结束
 
 def _iso(value: datetime | date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _as_dict(obj: Any, *times: str) -> dict[str, Any]:
+    """A dataclass as JSON-ready dict: its time fields as ISO 8601 text."""
+    d = asdict(obj)
+    for name in times:
+        d[name] = _iso(d[name])
+    return d
 
 
 @dataclass(slots=True)
@@ -80,6 +89,13 @@ class Round:
                    json.loads(r["unassigned_rows"] or "[]"), r["merged_file"], as_utc(r["merged_at"]),
                    r["rollup_file"], as_utc(r["created_at"]), r["created_by"], departments or [])
 
+    @property
+    def master_download_name(self) -> str:
+        """The name to serve the (merged) master under: the roll-up's row links point at this name."""
+        from taizhang.ledgerops.xlsx_out import safe_filename
+
+        return safe_filename(Path(self.master_name).stem, Path(self.merged_file or self.master_file).suffix)
+
     def department(self, name_or_id: str | int) -> Department:
         from .errors import NotFound
 
@@ -92,7 +108,8 @@ class Round:
         return {"id": self.id, "ledger_id": self.ledger_id, "previous_id": self.previous_id, "name": self.name,
                 "due": self.due.isoformat(), "allow_late": self.allow_late, "state": self.state,
                 "state_label": STATE_LABELS.get(self.state, self.state), "ledger_type": self.ledger_type,
-                "split_by": self.split_by, "master_name": self.master_name, "unassigned_rows": self.unassigned_rows,
+                "split_by": self.split_by, "master_name": self.master_name,
+                "master_download_name": self.master_download_name, "unassigned_rows": self.unassigned_rows,
                 "merged": self.merged_file is not None, "merged_at": _iso(self.merged_at),
                 "created_at": _iso(self.created_at), "created_by": self.created_by,
                 "departments": [d.to_dict() for d in self.departments]}
@@ -123,10 +140,7 @@ class Submission:
         return self.file.split(".", 1)[0]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["submitted_at"] = _iso(self.submitted_at)
-        d["sha256"] = self.sha256
-        return d
+        return dict(_as_dict(self, "submitted_at"), sha256=self.sha256)
 
 
 @dataclass(slots=True)
@@ -144,9 +158,7 @@ class DepartmentStatus:
     original_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["submitted_at"] = _iso(self.submitted_at)
-        return d
+        return _as_dict(self, "submitted_at")
 
 
 @dataclass(slots=True)
@@ -165,11 +177,10 @@ class Change:
     old: str | None
     new: str | None
     kind: str  # applied | new-row
+    row_key: str | None = None  # the row's fingerprint: follows the row when rows above it move
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["at"] = _iso(self.at)
-        return d
+        return _as_dict(self, "at")
 
 
 @dataclass(slots=True)
@@ -183,9 +194,7 @@ class Event:
     detail: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["at"] = _iso(self.at)
-        return d
+        return _as_dict(self, "at")
 
 
 @dataclass(slots=True)
@@ -212,6 +221,13 @@ class MergeOutcome:
     @property
     def rejected(self) -> int:
         return len(self.report["rejected"])
+
+    @property
+    def needs_attention(self) -> bool:
+        """Conflicts, rejected changes, skipped files or errors in cells this merge wrote (as `taizhang merge` exits 1)."""
+        s = self.report["summary"]
+        brought = sum(1 for f in self.report["findings"] if f["severity"] == "error" and f.get("changed"))
+        return bool(s["conflicts"] or s["rejected"] or s["skipped"] or brought)
 
     def to_dict(self) -> dict[str, Any]:
         return {"round_id": self.round_id, "merge_id": self.merge_id, "merged_departments": self.merged_departments,

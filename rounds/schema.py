@@ -96,6 +96,7 @@ changes = sa.Table(
     sa.Column("at", TS, nullable=False),
     sa.Column("cell", sa.String(20), nullable=False, index=True),
     sa.Column("row", sa.Integer, nullable=False),
+    sa.Column("row_key", sa.String(16), nullable=True, index=True),  # the row's fingerprint: same row in every round
     sa.Column("column", sa.Text, nullable=False),  # the header as the ledger shows it
     sa.Column("old", sa.Text, nullable=True),
     sa.Column("new", sa.Text, nullable=True),

@@ -46,6 +46,16 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
+def default_data_dir() -> Path:
+    """TAIZHANG_DATA, else the user's data folder (%LOCALAPPDATA%\\taizhang, ~/.local/share/taizhang)."""
+    if os.environ.get("TAIZHANG_DATA"):
+        return Path(os.environ["TAIZHANG_DATA"])
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "taizhang"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "taizhang"
+
+
 def engine_url(data_dir: Path, url: str | None) -> str:
     """The SQLAlchemy URL: SQLite in the data folder by default; postgresql:// uses psycopg 3."""
     if not url:
@@ -167,8 +177,12 @@ class Store:
     # ------------------------------------------------------------------ setup
 
     def _create_schema(self) -> None:
-        schema.metadata.create_all(self.engine, checkfirst=True)
+        """Tables and version in one transaction; service workers opening a new database at once queue
+        (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock) instead of racing to create them."""
         with self.write() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8765014)")
+            schema.metadata.create_all(conn, checkfirst=True)
             found = conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar()
             if found is None:
                 conn.execute(schema.schema_version.insert().values(version=schema.SCHEMA_VERSION, applied_at=utcnow()))

@@ -24,7 +24,7 @@ from . import schema as t
 from .errors import SubmissionRejected
 from .model import Submission
 from .store import Store, utcnow
-from .workflow import _department, _load_round
+from .workflow import _department, _load_round, display_name
 
 if TYPE_CHECKING:
     from taizhang.validator.reader import Ledger
@@ -47,7 +47,7 @@ def submit(store: Store, round_id: int, department_id: int, upload: Path, origin
     with store.read() as conn:
         rnd = _load_round(conn, round_id, departments=False)
         dept = _department(conn, round_id, department_id)
-    shown = Path(str(original_name or "上传文件").replace("\\", "/")).name[:200] or "上传文件"
+    shown = display_name(original_name)
     if rnd.state == "closed":
         _refuse(store, rnd, dept, "closed", f"《{rnd.name}》已结束，不再接收报送",
                 f"round '{rnd.name}' is closed and takes no more files")
@@ -81,6 +81,8 @@ def submit(store: Store, round_id: int, department_id: int, upload: Path, origin
     errors = sum(1 for f in findings if f["severity"] == "error")
     warnings = sum(1 for f in findings if f["severity"] == "warning")
     with store.write() as conn:
+        if _load_round(conn, round_id, departments=False).state == "closed":  # closed while we validated
+            raise SubmissionRejected("closed", f"《{rnd.name}》已结束，不再接收报送", f"round '{rnd.name}' is closed")
         sub_id = conn.execute(t.submissions.insert().values(
             round_id=rnd.id, department_id=dept.id, file=key, original_name=shown, submitted_at=utcnow(),
             late=late, rows=len(ledger), errors=errors, warnings=warnings,

@@ -22,6 +22,13 @@ from .store import Store, utcnow
 from .tokens import new_token, token_hash
 
 
+def display_name(original_name: str | None, default: str = "上传文件") -> str:
+    """A client's file name kept as metadata: its last part, printable characters only, at most 200."""
+    name = Path(str(original_name or "").replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable()).strip()[:200]
+    return name or default
+
+
 # ---------------------------------------------------------------------------- reading
 
 def get_round(store: Store, round_id: int) -> Round:
@@ -63,15 +70,16 @@ def create_round(store: Store, master: Path, name: str, due: date, by: str | Non
 
     `by` is who creates it (for the event log). The returned departments carry their new tokens:
     the only time the tokens exist in clear, so the caller hands the links out now. Rows with no
-    department are listed in `unassigned_rows` (the office fills them itself). Raises RoundError
-    when the master cannot be read or split.
+    department are listed in `unassigned_rows` (the office fills them itself). `previous_id` (set
+    by next_round) names the round this one continues, which is closed in the same transaction.
+    Raises RoundError when the master cannot be read or split.
     """
     from taizhang.ledgerops.split import UNASSIGNED, split_ledger
     from taizhang.ledgerops.xlsx_out import safe_filename
     from taizhang.validator.filecheck import ReadError, sniff
 
     master = Path(master)
-    shown = master_name or master.name
+    shown = display_name(master_name or master.name, "总台账.xlsx")
     name = " ".join(str(name).split())
     if not name:
         raise RoundError("bad-name", "请填写报送轮次的名称", "the round needs a name")
@@ -96,8 +104,14 @@ def create_round(store: Store, master: Path, name: str, due: date, by: str | Non
     tokens: dict[str, str] = {}
     with store.write() as conn:
         ledger_id = None
-        if previous_id is not None:
-            ledger_id = _load_round(conn, previous_id, departments=False).ledger_id
+        if previous_id is not None:  # the round it continues closes in the same transaction
+            prev = _load_round(conn, previous_id, departments=False)
+            taken = conn.execute(sa.select(t.rounds.c.name).where(t.rounds.c.previous_id == previous_id)).scalar()
+            if taken is not None:
+                raise RoundError("has-next", f"「{prev.name}」已有下一轮「{taken}」", f"round '{prev.name}' already continues as '{taken}'")
+            ledger_id = prev.ledger_id
+            conn.execute(t.rounds.update().where(t.rounds.c.id == previous_id).values(state="closed"))
+            store.log(conn, "round-closed", actor=by, round_id=previous_id)
         round_id = conn.execute(t.rounds.insert().values(
             ledger_id=ledger_id, previous_id=previous_id, name=name, due=due, allow_late=allow_late, state="open",
             ledger_type=ledger_type or result.ledger_type, split_by=result.by, master_file=master_key,
@@ -124,17 +138,16 @@ def next_round(store: Store, previous_round_id: int, name: str, due: date, by: s
     """Open the next round from the previous round's merged master (same ledger, same split column).
 
     The previous round is closed: its links stop working and it takes no more submissions.
-    Raises RoundError("not-merged") when the previous round has not been merged.
+    Raises RoundError("not-merged") when the previous round has not been merged, and
+    RoundError("has-next") when it already has a next round.
     """
     prev = get_round(store, previous_round_id)
     if prev.merged_file is None:
         raise RoundError("not-merged", f"上一轮「{prev.name}」尚未合并，不能从它开始下一轮",
                          f"round '{prev.name}' has not been merged: merge it before starting the next round")
-    created = create_round(store, store.file_path(prev.merged_file), name, due, by,
-                           split_by=split_by or prev.split_by, ledger_type=prev.ledger_type,
-                           master_name=prev.master_name, allow_late=allow_late, previous_id=prev.id)
-    close_round(store, prev.id, by=by)
-    return created
+    return create_round(store, store.file_path(prev.merged_file), name, due, by,
+                        split_by=split_by or prev.split_by, ledger_type=prev.ledger_type,
+                        master_name=prev.master_name, allow_late=allow_late, previous_id=prev.id)
 
 
 def close_round(store: Store, round_id: int, by: str | None = None) -> None:

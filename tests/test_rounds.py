@@ -17,7 +17,9 @@ import openpyxl
 import pytest
 
 from conftest import EX000
-from taizhang.rounds import (Store, SubmissionRejected, TokenInvalid, cell_history, chase_list, chase_text,
+from pgserver import db_url, postgres  # noqa: F401  (fixtures: every store test runs on SQLite and PostgreSQL)
+from taizhang.rounds import (RoundError, Store, SubmissionRejected, TokenInvalid, cell_history, chase_list, chase_text,
+                             follow_cell,
                              create_round, department_by_token, download_for_department, events, get_round,
                              merge_round, next_round, reissue_token, revoke_token, rollup_round, round_status,
                              set_allow_late, submit)
@@ -48,8 +50,8 @@ def cell(path: Path, ref: str):
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "data")
+def store(tmp_path, db_url):
+    s = Store.open(tmp_path / "data", db_url)
     yield s
     s.close()
 
@@ -69,8 +71,9 @@ def test_whole_round(store, tmp_path):
     assert ybj.rows == [10, 11, 12, 13] and wjw.rows == list(range(3, 15))
     tokens = [d.token for d in rnd.departments]
     assert len(set(tokens)) == 3 and all(len(t) == 43 for t in tokens)
-    db = (store.data_dir / "taizhang.db").read_bytes() + (store.data_dir / "taizhang.db-wal").read_bytes()
-    assert not any(t.encode() in db for t in tokens), "tokens are stored hashed only"
+    with store.read() as conn:  # every text the database holds about departments
+        stored = json.dumps([list(r) for r in conn.exec_driver_sql("SELECT * FROM departments")], default=str)
+    assert not any(t in stored for t in tokens), "tokens are stored hashed only"
 
     # a department opens its link: only itself, only its rows
     opened, dept = department_by_token(store, ybj.token)
@@ -143,6 +146,7 @@ def test_whole_round(store, tmp_path):
     assert (change.department, change.old, change.new, change.round_name) == ("市医保局", G10_SEED, G10_ROUND1, "2019年第二季度")
     assert change.file_sha256 == sha(fixed_file)
     assert [c.cell for c in cell_history(store, rnd.id, column="推进情况")] == ["G10", "G12", "G13"]
+    assert [c.cell for c in cell_history(store, rnd.id, column="g")] == ["G10", "G12", "G13"]
     assert [c.cell for c in cell_history(store, rnd.id, row=11)] == ["H11", "I11"]
 
     # the event log: every state change, no cell contents
@@ -158,6 +162,9 @@ def test_whole_round(store, tmp_path):
     assert get_round(store, rnd.id).state == "closed" and rnd2.previous_id == rnd.id and rnd2.ledger_id == rnd.id
     with pytest.raises(TokenInvalid):
         department_by_token(store, ybj.token)
+    with pytest.raises(RoundError) as exc:
+        next_round(store, rnd.id, "又一轮", date.today() + timedelta(days=30))
+    assert exc.value.zh == "「2019年第二季度」已有下一轮「2019年第三季度」"
     ybj2 = rnd2.department("市医保局")
     own2 = download_for_department(store, rnd2.id, ybj2.id)
     assert cell(own2, "G3") == G10_ROUND1
@@ -185,6 +192,9 @@ def test_due_date_and_late_files(store, tmp_path):
     d = rnd.due
     assert exc.value.zh == (f"《2019年第二季度》已于 {d.year}年{d.month}月{d.day}日截止，不再接收报送；"
                             "如需补报，请联系牵头处室开放补报")
+    with pytest.raises(RoundError) as not_merged:
+        next_round(store, rnd.id, "下一轮", date.today() + timedelta(days=30))
+    assert not_merged.value.zh == "上一轮「2019年第二季度」尚未合并，不能从它开始下一轮"
     set_allow_late(store, rnd.id, True, by="体改处")
     assert submit(store, rnd.id, ybj.id, upload, "late.xlsx").late is True
     assert round_status(store, rnd.id)[2].late is True
@@ -206,12 +216,76 @@ def test_tokens_revoke_and_reissue(store, tmp_path):
     assert [e.action for e in events(store, rnd.id)][-2:] == ["token-revoked", "token-reissued"]
 
 
-def test_store_reopens_and_keeps_everything(tmp_path):
+def test_store_reopens_and_keeps_everything(tmp_path, db_url):
     data = tmp_path / "data"
-    with Store.open(data) as s:
+    with Store.open(data, db_url) as s:
         rnd = new_round(s, tmp_path)
-    with Store.open(data) as s:
+    with Store.open(data, db_url) as s:
         again = get_round(s, rnd.id)
         assert [d.name for d in again.departments] == ["市卫生健康委", "市市场监管局", "市医保局"]
         assert again.master_name == "2019年卫生健康工作台账.xlsx"
         assert s.file_path(again.master_file).read_bytes() == EX000.read_bytes()
+
+
+def test_added_row_recorded_cell_by_cell(store, tmp_path):
+    """A sub-item a department adds to its task goes in only when the office accepts new rows, and
+    then each of its cells is in the history as that department's."""
+    rnd = new_round(store, tmp_path)
+    ybj = rnd.department("市医保局")
+    wb = openpyxl.load_workbook(download_for_department(store, rnd.id, ybj.id))
+    ws = wb[SHEET]
+    for ref, value in {"E7": "建立短缺药品监测哨点。", "F7": "9月底", "G7": "已启动。", "H7": "张三", "I7": "39052000"}.items():
+        ws[ref] = value
+    wb.save(tmp_path / "added.xlsx")
+    submit(store, rnd.id, ybj.id, tmp_path / "added.xlsx", "added.xlsx")
+
+    listed = merge_round(store, rnd.id)
+    assert [(n["added"], n["task"]) for n in listed.report["new_rows"]] == [(False, "4")]
+    assert cell_history(store, rnd.id) == []
+
+    accepted = merge_round(store, rnd.id, accept_new_rows=True)
+    assert [(n["added"], n["row"]) for n in accepted.report["new_rows"]] == [(True, 14)]
+    merged = store.file_path(accepted.merged_file)
+    assert (cell(merged, "E14"), cell(merged, "E15")) == ("建立短缺药品监测哨点。", cell(EX000, "E14"))  # row 14 moved down
+    added = cell_history(store, rnd.id, row=14)
+    assert [(c.cell, c.column, c.new, c.kind, c.department) for c in added] == [
+        ("E14", "重要成果形式", "建立短缺药品监测哨点。", "new-row", "市医保局"),
+        ("F14", "完成时限及主要节点", "9月底", "new-row", "市医保局"),
+        ("G14", "推进情况", "已启动。", "new-row", "市医保局"),
+        ("H14", "联系人", "张三", "new-row", "市医保局"),
+        ("I14", "联系电话", "39052000", "new-row", "市医保局")]
+
+
+def test_a_cell_followed_through_rounds_when_rows_are_added_above_it(store, tmp_path):
+    """Master row 14 (王宏彦's sub-item) moves to 15 when round 1 adds a row above it and to 16 in
+    round 2; its 推进情况 history is found from round 2's address through both rounds."""
+    rnd = new_round(store, tmp_path)
+
+    def add_row_and_edit(r, text: str, progress14: str, n: int) -> None:
+        ybj, wjw = r.department("市医保局"), r.department("市卫生健康委")
+        wb = openpyxl.load_workbook(download_for_department(store, r.id, ybj.id))
+        ws = wb[SHEET]
+        last = ws.max_row
+        while not ws.cell(last, 5).value:  # the department's last sub-item
+            last -= 1
+        for col, value in zip("EFGHI", [text, "9月底", "已启动。", "张三", "39052000"]):
+            ws[f"{col}{last + 1}"] = value
+        wb.save(tmp_path / f"ybj{n}.xlsx")
+        submit(store, r.id, ybj.id, tmp_path / f"ybj{n}.xlsx", "ybj.xlsx")
+        own = download_for_department(store, r.id, wjw.id)
+        row = next(i for i in range(3, 40) if cell(own, f"E{i}") == cell(EX000, "E14"))
+        submit(store, r.id, wjw.id, filled(own, tmp_path / f"wjw{n}.xlsx", {f"G{row}": progress14}), "wjw.xlsx")
+        merge_round(store, r.id, accept_new_rows=True)
+
+    add_row_and_edit(rnd, "建立短缺药品监测哨点。", "短缺药品直报培训已完成。", 1)
+    rnd2 = next_round(store, rnd.id, "2019年第三季度", date.today() + timedelta(days=30))
+    add_row_and_edit(rnd2, "建立短缺药品储备制度。", "短缺药品直报已覆盖全部公立医院。", 2)
+    merged2 = store.file_path(get_round(store, rnd2.id).merged_file)
+    assert cell(merged2, "E16") == cell(EX000, "E14")
+
+    followed = follow_cell(store, rnd2.id, "G16")
+    assert [(c.round_name, c.cell, c.department, c.old, c.new) for c in followed] == [
+        ("2019年第二季度", "G15", "市卫生健康委", cell(EX000, "G14"), "短缺药品直报培训已完成。"),
+        ("2019年第三季度", "G16", "市卫生健康委", "短缺药品直报培训已完成。", "短缺药品直报已覆盖全部公立医院。")]
+    # by address alone, round 1's G16 is another row: the follow is what finds it
+    assert [c.round_name for c in cell_history(store, ledger_id=rnd.ledger_id, cell="G16")] == ["2019年第三季度"]
