@@ -155,3 +155,10 @@ test("the help text names every button", async () => {
   await core.run("help", host, memoryStorage());
   for (const label of ["校验", "清除标记", "分发", "合并报送", "汇总", "设置"]) assert.ok(alerts[0].includes(label), label);
 });
+
+test("分发 / 合并报送 / 汇总 send the user to the service's round pages", async () => {
+  const { app, alerts, host } = client();
+  await core.run("rollup", host, memoryStorage({ "taizhang.service": "http://10.0.0.5:8765/" }));
+  assert.equal(alerts[0], "台账 · 汇总\n\n汇总在台账服务的网页上进行（报送轮次：分发给各处室、收取报送、合并、汇总）：\nhttp://10.0.0.5:8765/");
+  assert.equal(app.calls.filter((c) => WRITES.test(c)).length, 0);
+});
