@@ -17,8 +17,10 @@ builds in CI and in `taizhang addin build` with nothing but pip packages.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from importlib.metadata import version as dist_version
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -103,11 +105,7 @@ def build_wps(out_dir: Path, base_url: str | None = None, *, version: str | None
     `base_url` is where the two files will be published (the service's /addin/wps/ or a file
     share, file:///…); without it they point at `out_dir` itself, for one PC.
     """
-    import os
-
-    import py7zr
-
-    from importlib.metadata import version as dist_version
+    import py7zr  # only the build needs it
 
     version = version or dist_version("taizhang")
     out_dir = Path(out_dir)

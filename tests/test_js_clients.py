@@ -124,7 +124,8 @@ def xlwings_marks(xlsx: Path, tmp: Path) -> tuple[dict[str, str], dict[str, str]
         sheet = book.sheets[0].name
         before, _ = marks_of_xlsx(xlsx, sheet)
         fills, notes = marks_of_xlsx(out, sheet)
-        _XLWINGS[xlsx] = ({c: f for c, f in fills.items() if before.get(c) != f}, notes, applied.alerts[0].prompt)
+        summary = applied.alerts[0].prompt.split("\n")[0]  # the count sentence; the add-in adds the header it read
+        _XLWINGS[xlsx] = ({c: f for c, f in fills.items() if before.get(c) != f}, notes, summary)
     return _XLWINGS[xlsx]
 
 

@@ -9,12 +9,9 @@ function wpsStorage(app) { // per-user settings: WPS's PluginStorage when presen
   return globalThis.localStorage;
 }
 
-function askToken(app) {
-  return async (current) => {
-    const text = "台账服务的访问令牌（没有可留空）：";
-    if (typeof globalThis.prompt === "function") return globalThis.prompt(text, current);
-    return current;
-  };
+async function askToken(current) { // the webview's own prompt dialog; without one the token is kept
+  const text = "台账服务的访问令牌（没有可留空）：";
+  return typeof globalThis.prompt === "function" ? globalThis.prompt(text, current) : current;
 }
 
 globalThis.OnAddinLoad = function OnAddinLoad(ribbonUI) {
@@ -27,5 +24,5 @@ globalThis.RunTagged = function RunTagged(control) {
   const app = globalThis.Application || (globalThis.window && globalThis.window.Application);
   const tag = control.Tag || control.Id;
   const host = etHost(app, { alert: (m) => globalThis.alert(m) });
-  return run(tag, host, wpsStorage(app), { askToken: askToken(app) });
+  return run(tag, host, wpsStorage(app), { askToken });
 };
