@@ -694,13 +694,6 @@ def merge(
     raise typer.Exit(result.exit_code(strict))
 
 
-# collection rounds (taizhang.rounds): `taizhang round ...` and `taizhang history`, in cli_rounds.py
-from taizhang.cli_rounds import history as _history, round_app  # noqa: E402
-
-app.add_typer(round_app, name="round")
-app.command("history")(_history)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址；本机以外需设管理员密码。Address to listen on.")] = "127.0.0.1",
@@ -733,10 +726,19 @@ def serve(
         check_exposure(host, password)
     except SettingsError as exc:
         _fail(str(exc))
-    settings = Settings(data_dir=(data or default_data_dir()).expanduser(), db_url=db, admin_password=password,
+    if data is None:  # the demo's round never lands among an office's real ones
+        data = default_data_dir() / "demo" if demo else default_data_dir()
+    settings = Settings(data_dir=data.expanduser(), db_url=db, admin_password=password,
                         max_upload=max_upload_mb * (DEFAULT_MAX_UPLOAD // 50), cors_origins=list(cors_origin or []),
                         https=ssl_certfile is not None)
     run(settings, host, port, demo=demo, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+
+
+# collection rounds (taizhang.rounds): `taizhang round ...` and `taizhang history`, in cli_rounds.py
+from taizhang.cli_rounds import history as _history, round_app  # noqa: E402
+
+app.add_typer(round_app, name="round")
+app.command("history")(_history)
 
 
 def main() -> None:

@@ -19,6 +19,14 @@ log = logging.getLogger("taizhang.service")
 _STATUS_CODES = {400: "bad-request", 401: "login-required", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 409: "conflict", 413: "upload-too-large", 422: "invalid-request"}
 
+# a rounds error's code -> HTTP status (the rest are 422: the request cannot be carried out as sent)
+_ROUND_STATUS = {"not-found": 404, "token": 404, "closed": 409, "late": 409, "not-merged": 409,
+                 "nothing-to-merge": 409, "db-unavailable": 503}
+
+
+def round_status_code(code: str) -> int:
+    return _ROUND_STATUS.get(code, 422)
+
 
 def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
@@ -34,6 +42,7 @@ def failure(request: Request, status: int, message: str, code: str | None = None
 def install(app: FastAPI) -> None:
     from taizhang.ledgerops.errors import LedgerOpError
     from taizhang.ledgerops.rollup import StatusRulesError
+    from taizhang.rounds import RoundError
     from taizhang.validator.filecheck import ReadError
 
     from .uploads import UploadTooLarge, too_large_message
@@ -65,6 +74,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ReadError)
     async def unreadable(request: Request, exc: ReadError) -> Response:
         return failure(request, 422, exc.message(_lang(request)), exc.code)
+
+    @app.exception_handler(RoundError)
+    async def round_error(request: Request, exc: RoundError) -> Response:
+        return failure(request, round_status_code(exc.code), exc.message(_lang(request)), exc.code)
 
     @app.exception_handler(LedgerOpError)
     async def ledger_op(request: Request, exc: LedgerOpError) -> Response:

@@ -48,6 +48,30 @@ def error_json(code: str, message: str, status: int) -> JSONResponse:
 
 def download(content: bytes, filename: str, media_type: str) -> Response:
     """A file to save, its Chinese name kept (RFC 6266 filename*) with an ASCII fallback."""
-    fallback = "".join(c if c.isascii() and c.isalnum() or c in ".-_" else "_" for c in filename)
+    stem, dot, suffix = filename.rpartition(".")
+    ascii_stem = "".join(c for c in stem if c.isascii() and (c.isalnum() or c in "-_"))
+    fallback = f"{ascii_stem or 'taizhang'}{dot}{suffix}" if dot else "taizhang"
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def _localtime(value: str | None) -> str:
+    """An ISO time from the store (UTC) as the server's local time, to the minute."""
+    import datetime as dt
+
+    if not value:
+        return ""
+    return dt.datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _chinese_date(value: str | None) -> str:
+    import datetime as dt
+
+    if not value:
+        return ""
+    day = dt.date.fromisoformat(value[:10])
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+templates.env.filters["localtime"] = _localtime
+templates.env.filters["cndate"] = _chinese_date

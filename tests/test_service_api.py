@@ -229,6 +229,12 @@ def test_rollup_is_the_cli_json(client, tmp_path):
     assert bad.status_code == 422 and bad.json()["error"]["message"] == "as_of「6月底」不是日期，请写成 2019-06-27。"
 
 
+def test_check_page_shows_findings(client):
+    html = client.post("/check", files=_upload(EX000)).text
+    assert "4 个错误，0 个警告。" in html and "H11 未填写联系人（本行有任务或成果，须明确联系人）" in html
+    assert "文件已损坏" in client.post("/check", files={"file": ("x.xlsx", EX000.read_bytes()[:3000], XLSX)}).text
+
+
 def test_docs_work_offline(client):
     html = client.get("/docs").text
     assert "/static/swagger/swagger-ui-bundle.js" in html and "/static/swagger/swagger-ui.css" in html

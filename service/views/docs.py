@@ -1,7 +1,8 @@
 """OpenAPI docs at /docs with swagger-ui served by the app (FastAPI's self-hosted docs recipe).
 
 FastAPI's default /docs loads swagger-ui from a CDN, which an office intranet cannot reach; the
-files come from the swagger-ui-bundle package instead, mounted at /static/swagger.
+files come from the fastapi-offline package instead (swagger-ui 5, which reads the OpenAPI 3.1
+FastAPI writes; swagger-ui-bundle's 4.x shows nothing for it), mounted at /static/swagger.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ SWAGGER = "/static/swagger"
 
 
 def swagger_dir() -> str:
-    from swagger_ui_bundle import swagger_ui_path
+    from pathlib import Path
 
-    return str(swagger_ui_path)
+    import fastapi_offline
+
+    return str(Path(fastapi_offline.__file__).resolve().parent / "static")
 
 
 @router.get("/docs")

@@ -44,6 +44,17 @@ def _save(request: Request, upload: UploadFile, folder: Path, stem: str) -> Stor
     return store(upload.file, upload.filename, folder, stem, _settings(request).max_upload)
 
 
+def validate_upload(request: Request, file: UploadFile, options: Any) -> Any:
+    """validate_file on the upload stored under a server name; the result's path is the client's file name."""
+    from taizhang.validator.validate import validate_file
+
+    with workspace(_settings(request).data_dir) as folder:
+        stored = _save(request, file, folder, "upload")
+        result = validate_file(stored.path, options)
+    result.path = Path(stored.name)
+    return result
+
+
 @router.post("/validate", summary="校验上传的台账（同 taizhang validate --format json）")
 def validate(request: Request, file: Annotated[UploadFile, File(description="台账文件 .xlsx .xlsm .xls .csv")],
              ledger_type: TypeQ = None, sheet: SheetQ = None, year: YearQ = None, units: UnitsQ = None,
@@ -54,13 +65,8 @@ def validate(request: Request, file: Annotated[UploadFile, File(description="台
     The header `X-Taizhang-Exit-Code` carries the CLI's exit code (0 clean, 1 errors, 2 unreadable).
     """
     from taizhang.validator.report import render, summary
-    from taizhang.validator.validate import validate_file
 
-    options = validate_options(ledger_type, sheet, year, units, area_code)
-    with workspace(_settings(request).data_dir) as folder:
-        stored = _save(request, file, folder, "upload")
-        result = validate_file(stored.path, options)
-    result.path = Path(stored.name)
+    result = validate_upload(request, file, validate_options(ledger_type, sheet, year, units, area_code))
     s = summary([result])
     code = 2 if s["unreadable"] else 1 if (s["errors"] or (strict and s["warnings"])) else 0
     return Response(render([result], "json", lang.value), media_type="application/json",
@@ -105,7 +111,7 @@ def _answer(report: dict[str, Any], files: list[tuple[str, Path]], fmt: OutForma
 
 @router.post("/split", summary="分发：每个单位一个文件（同 taizhang split）")
 def split(request: Request, file: Annotated[UploadFile, File(description="总台账")],
-          by: Annotated[Optional[str], Query(description="按哪一列分发；默认联系人列，没有则责任单位列。")] = None,
+          by: Annotated[Optional[str], Query(description="按哪一列分发；默认：台账写了多个责任单位时按责任单位，否则按联系人（同 taizhang split）。")] = None,
           ledger_type: TypeQ = None, lang: LangQ = Lang.zh, fmt: FormatQ = OutFormat.zip) -> Response:
     """The department workbooks `taizhang split` writes, and its result (paths as file names)."""
     from taizhang.ledgerops.split import split_ledger
@@ -126,6 +132,7 @@ def split(request: Request, file: Annotated[UploadFile, File(description="总台
 def merge(request: Request, master: Annotated[UploadFile, File(description="总台账（基准）")],
           files: Annotated[list[UploadFile], File(description="报送文件，可多个")],
           accept_new_rows: Annotated[bool, Query(description="把报送中新增的行加入其任务。")] = False,
+          strict: Annotated[bool, Query(description="合并结果中任何校验错误都算（只影响 exit_code）。")] = False,
           ledger_type: TypeQ = None, lang: LangQ = Lang.zh, fmt: FormatQ = OutFormat.json) -> Response:
     """The merged master and the `--report` JSON. Submissions are stored as 报送01.xlsx, 报送02.xlsx…:
     `sources` maps those names (used in the report and the workbook's 合并记录) to the uploaded names."""
@@ -144,7 +151,7 @@ def merge(request: Request, master: Annotated[UploadFile, File(description="总�
         report = json.loads(report_path.read_text(encoding="utf-8"))
         report.update(master=base.name, out=out.name)
         return _answer(report, [(out.name, out)], fmt, "合并结果",
-                       {"sources": sources, "exit_code": result.exit_code,
+                       {"sources": sources, "exit_code": result.exit_code(strict),
                         "summary": result.summary_text(lang.value).rstrip("\n")})
 
 
