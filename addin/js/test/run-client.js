@@ -25,7 +25,7 @@ if (args.host === "et") {
   const app = new MockEtApp(dump);
   host = etHost(app, { alert });
   calls = () => app.calls;
-  fillCalls = () => app.calls.filter((c) => / \.Interior\.Color = |\.Interior\.Color = /.test(c) && !c.startsWith("校验结果!"));
+  fillCalls = () => app.calls.filter((c) => c.includes(".Interior.Color = ") && !c.startsWith("校验结果!"));
   state = (s) => app.marks(s);
 } else {
   const excel = new MockExcel(dump);
