@@ -27,7 +27,7 @@ def _warm() -> None:
     import taizhang.ledgerops.merge  # noqa: F401
     import taizhang.ledgerops.split  # noqa: F401
     import taizhang.validator.reader  # noqa: F401
-    import taizhang.validator.schema  # noqa: F401
+    import taizhang.validator.schema  # noqa: F401  (pandera)
     from taizhang.validator.units import Registry
 
     Registry.builtin()

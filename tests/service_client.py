@@ -5,7 +5,10 @@ from __future__ import annotations
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette nudges towards httpx2; httpx works
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from taizhang.cli import app as cli
 from conftest import EX000, EX003
-from service_client import PASSWORD, csrf_of, log_in, service_client
+from service_client import PASSWORD, csrf_of, service_client
 from test_hostile import HOSTILE, _xxe
 
 runner = CliRunner()

@@ -115,13 +115,21 @@ def css(driver, selector: str):
 
 def go(driver, element) -> None:
     """Click something that loads a new page, and wait until the new page is there."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 60).until(ec.staleness_of(old))
+
+    def replaced(drv) -> bool:
+        try:  # mid-navigation chromium may answer "node does not belong to the document" rather than "stale"
+            old.tag_name
+            return False
+        except WebDriverException:
+            return drv.execute_script("return document.readyState") == "complete"
+
+    WebDriverWait(driver, 60, ignored_exceptions=(WebDriverException,)).until(replaced)
 
 
 def set_value(driver, element, value: str) -> None:

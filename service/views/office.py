@@ -39,6 +39,14 @@ def _store(request: Request) -> Any:
     return request.app.state.rounds
 
 
+def _round(request: Request, round_id: int) -> tuple[Any, Any]:
+    """The store and the round (NotFound, a 404, when there is none)."""
+    from taizhang.rounds import get_round
+
+    store = _store(request)
+    return store, get_round(store, round_id)
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect to another host."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -142,10 +150,9 @@ def create(request: Request, master: Annotated[UploadFile, File(description="总
 
 
 def _status(request: Request, round_id: int) -> dict[str, Any]:
-    from taizhang.rounds import chase_text, get_round, round_status
+    from taizhang.rounds import chase_text, round_status
 
-    store = _store(request)
-    rnd = get_round(store, round_id)
+    store, rnd = _round(request, round_id)
     status = [s.to_dict() for s in round_status(store, round_id)]
     return {"round": rnd.to_dict(), "status": status, "chase_text": chase_text(store, round_id),
             "missing": [s["name"] for s in status if not s["submitted"]],
@@ -171,10 +178,9 @@ def merge(request: Request, round_id: int, accept_new_rows: Annotated[bool, Form
 @router.get("/rounds/{round_id}/merge", include_in_schema=False, dependencies=Office)
 @router.get("/api/v1/rounds/{round_id}/merge", summary="本轮合并报告：已应用、冲突、锁定列修改、新增行", dependencies=Office)
 def merge_page(request: Request, round_id: int) -> Response:
-    from taizhang.rounds import get_round, merge_report
+    from taizhang.rounds import merge_report
 
-    store = _store(request)
-    rnd = get_round(store, round_id)
+    store, rnd = _round(request, round_id)
     report = merge_report(store, round_id)
     if report is None and not request.url.path.startswith("/api/"):
         return RedirectResponse(f"/rounds/{round_id}", status_code=303)
@@ -197,10 +203,9 @@ def rollup(request: Request, round_id: int, as_of: Annotated[str, Form()] = "") 
 @router.get("/rounds/{round_id}/downloads", include_in_schema=False, dependencies=Office)
 @router.get("/api/v1/rounds/{round_id}/downloads", summary="本轮可下载的文件", dependencies=Office)
 def downloads(request: Request, round_id: int) -> Response:
-    from taizhang.rounds import get_round, latest_submissions
+    from taizhang.rounds import latest_submissions
 
-    store = _store(request)
-    rnd = get_round(store, round_id)
+    store, rnd = _round(request, round_id)
     base = f"/api/v1/rounds/{round_id}/files"
     files = [{"label": "下发的总台账", "name": rnd.master_name, "url": f"{base}/master"}]
     if rnd.merged_file:
@@ -226,10 +231,7 @@ def _rollup_name(rnd: Any) -> str:
 @router.get("/api/v1/rounds/{round_id}/files/{kind}", summary="下载：master 下发的总台账、merged 合并后的、rollup 汇总",
             dependencies=Office)
 def round_file(request: Request, round_id: int, kind: str) -> Response:
-    from taizhang.rounds import get_round
-
-    store = _store(request)
-    rnd = get_round(store, round_id)
+    store, rnd = _round(request, round_id)
     key, name = {"master": (rnd.master_file, rnd.master_name), "merged": (rnd.merged_file, _merged_name(rnd)),
                  "rollup": (rnd.rollup_file, _rollup_name(rnd))}.get(kind, (None, None))
     if key is None:
@@ -240,20 +242,19 @@ def round_file(request: Request, round_id: int, kind: str) -> Response:
 @router.get("/api/v1/rounds/{round_id}/files/departments/{department_id}", summary="下载：分发给某处室的文件",
             dependencies=Office)
 def department_file(request: Request, round_id: int, department_id: int) -> Response:
-    from taizhang.rounds import download_for_department, get_round
+    from taizhang.rounds import download_for_department
 
-    store = _store(request)
-    dept = get_round(store, round_id).department(department_id)
+    store, rnd = _round(request, round_id)
+    dept = rnd.department(department_id)
     return download(download_for_department(store, round_id, department_id).read_bytes(), dept.file_name, XLSX)
 
 
 @router.get("/api/v1/rounds/{round_id}/files/submissions/{submission_id}", summary="下载：某处室报送的文件",
             dependencies=Office)
 def submission_file(request: Request, round_id: int, submission_id: int) -> Response:
-    from taizhang.rounds import get_round, submissions
+    from taizhang.rounds import submissions
 
-    store = _store(request)
-    rnd = get_round(store, round_id)
+    store, rnd = _round(request, round_id)
     sub = next((s for s in submissions(store, round_id) if s.id == submission_id), None)
     if sub is None:
         raise HTTPException(404, detail=f"本轮没有编号为 {submission_id} 的报送。")
@@ -269,10 +270,9 @@ def history(request: Request, round_id: int,
             column: Annotated[Optional[str], Query(description="列字母或表头，如 G 或 推进情况")] = None,
             department: Annotated[Optional[str], Query(description="处室")] = None,
             all_rounds: Annotated[bool, Query(description="包括同一台账的各轮")] = True) -> Response:
-    from taizhang.rounds import cell_history, events, get_round
+    from taizhang.rounds import cell_history, events
 
-    store = _store(request)
-    rnd = get_round(store, round_id)
+    store, rnd = _round(request, round_id)
     changes = cell_history(store, None if all_rounds else round_id, ledger_id=rnd.ledger_id if all_rounds else None,
                            cell=cell or None, column=column or None, department=department or None)
     return page(request, "history.html", {
