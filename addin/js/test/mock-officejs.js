@@ -311,6 +311,7 @@ export function mockOffice(excel, bytes) {
     FileType: { Compressed: "compressed", Pdf: "pdf", Text: "text" },
     AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
     open: 0,
+    onReady: async (callback) => { const info = { host: "Excel", platform: "OfficeOnline" }; if (callback) await callback(info); return info; },
   };
   const later = (callback, value, error) => setTimeout(() => callback(error
     ? { status: "failed", value: undefined, error: { name: error, message: error } }
