@@ -186,7 +186,9 @@ def test_2000_rows_both_clients_paint_what_the_xlwings_addin_paints(service, ben
         got = run_client(host, xlsx, service, tmp_path)
         painted = _painted(got, xlsx)
         assert {c: f for c, f in painted.items() if c not in formulas} == fills, host
-        assert {c: t for c, t in got["notes"].items() if c not in formulas} == notes, host
+        # the xlwings add-in notes the first NOTE_LIMIT (300) cells only (one Excel call each); the JS clients all
+        js_notes = {c: t for c, t in got["notes"].items() if c not in formulas}
+        assert len(notes) == 300 and {c: js_notes.get(c) for c in notes} == notes, host
         assert painted == cli_fills and got["notes"] == cli_notes, host
         assert got["alerts"][0] == "台账 · 校验\n\n发现 390 个错误、215 个警告，已在单元格上标出，详见「校验结果」工作表。", host
 
