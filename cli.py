@@ -772,6 +772,7 @@ def serve(
     ssl_certfile: Annotated[Optional[Path], typer.Option("--ssl-certfile", help="HTTPS 证书（交给 uvicorn）。")] = None,
     ssl_keyfile: Annotated[Optional[Path], typer.Option("--ssl-keyfile", help="HTTPS 私钥（交给 uvicorn）。")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="创建示例报送轮次（examples/000）并打印改革办与各处室链接。")] = False,
+    public_url: Annotated[Optional[str], typer.Option("--public-url", help="各电脑访问本服务的地址（WPS / Office.js 加载项清单中使用），如 https://taizhang.example.gov.cn；默认取请求的地址。")] = None,
 ) -> None:
     """启动台账服务：网页（报送轮次）与 HTTP API（/api/v1，文档在 /docs）。
 
@@ -782,7 +783,7 @@ def serve(
       TAIZHANG_ADMIN_PASSWORD=… taizhang serve --host 0.0.0.0 --data /srv/taizhang
     """
     try:
-        from taizhang.service.config import DEFAULT_MAX_UPLOAD, Settings, SettingsError, admin_password, check_exposure, default_data_dir
+        from taizhang.service.config import DEFAULT_MAX_UPLOAD, Settings, SettingsError, admin_password, check_exposure, check_public_url, default_data_dir
         from taizhang.service.run import run
     except ImportError as exc:
         _fail(f"台账服务需要额外的依赖（缺少 {exc.name}）：pip install 'taizhang[serve]'")
@@ -790,13 +791,14 @@ def serve(
     try:
         password = admin_password(admin_password_file)
         check_exposure(host, password)
+        public_url = check_public_url(public_url)
     except SettingsError as exc:
         _fail(str(exc))
     if data is None:  # the demo's round never lands among an office's real ones
         data = default_data_dir() / "demo" if demo else default_data_dir()
     settings = Settings(data_dir=data.expanduser(), db_url=db, admin_password=password,
                         max_upload=max_upload_mb * (DEFAULT_MAX_UPLOAD // 50), cors_origins=list(cors_origin or []),
-                        https=ssl_certfile is not None)
+                        https=ssl_certfile is not None, public_url=public_url)
     run(settings, host, port, demo=demo, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 
 

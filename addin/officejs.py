@@ -72,9 +72,9 @@ def manifest_xml(url: str, version: str = "1.0.0.0") -> str:
 def taskpane_html(office_js_url: str = OFFICE_JS) -> str:
     buttons = [("validate", "校验", "检查台账，错误标红、警告标黄，并生成「校验结果」工作表"),
                ("clear", "清除标记", "恢复校验前的单元格底色和批注，删除「校验结果」"),
-               ("split", "分发", "在台账服务的网页上分发给各处室"),
-               ("merge", "合并报送", "在台账服务的网页上合并各单位报送"),
-               ("rollup", "汇总", "在台账服务的网页上汇总"),
+               ("split", "分发", "把当前工作簿按单位拆分，在下方逐个下载"),
+               ("merge", "合并报送", "把下方选择的报送文件合并到当前工作簿，结果在新工作簿中打开"),
+               ("rollup", "汇总", "汇总当前工作簿，汇总表在新工作簿中打开"),
                ("settings", "设置", "在「设置」工作表中写入服务地址"),
                ("help", "帮助", "各按钮的用途")]
     rows = "\n".join(f'    <button data-tag="{t}" title="{escape(tip)}">{escape(label)}</button>' for t, label, tip in buttons)
@@ -100,7 +100,9 @@ def taskpane_html(office_js_url: str = OFFICE_JS) -> str:
   <div class="buttons">
 {rows}
   </div>
+  <label>报送文件（合并报送用，可多选） <input id="submissions" type="file" multiple accept=".xlsx,.xlsm"></label>
   <div id="message"></div>
+  <ul id="files"></ul>
   <details>
     <summary>服务地址与令牌</summary>
     <label>服务地址 <input id="service" placeholder="http://10.0.0.5:8765"></label>

@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     from . import errors
     from .middleware import BodyLimit, Headers, PathCORS
-    from .views import check, department, docs, office, tools
+    from .views import addins, check, department, docs, office, tools
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rounds = office.open_rounds(settings)
     app.mount("/static/swagger", StaticFiles(directory=docs.swagger_dir()), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (tools, office, department, check, docs):
+    for module in (tools, office, department, check, docs, addins):
         app.include_router(module.router)
     errors.install(app)
     # the last added runs first: CORS answers preflights before anything else looks at them

@@ -29,6 +29,7 @@ class Settings:
     cors_origins: list[str] = field(default_factory=list)  # origins allowed on /api/v1/grid/* etc.
     secret_key: str | None = None  # signs session cookies; kept in data_dir when not given
     https: bool = False  # cookies marked Secure
+    public_url: str | None = None  # the address PCs use (add-in manifests); None: the request's own
 
     @property
     def database_url(self) -> str:
@@ -72,3 +73,15 @@ def check_exposure(host: str, password: str | None) -> None:
     if host not in LOCAL_HOSTS and not password:
         raise SettingsError(f"监听 {host} 需要管理员密码：请设置环境变量 TAIZHANG_ADMIN_PASSWORD "
                             "或用 --admin-password-file 指定密码文件；服务未启动。")
+
+
+def check_public_url(url: str | None) -> str | None:
+    """--public-url as the add-ins will name it: http(s)://host[:port][/path], no trailing slash."""
+    if url is None:
+        return None
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(f"--public-url 应为 http(s)://主机[:端口]，而不是「{url}」；服务未启动。")
+    return url.strip().rstrip("/")

@@ -49,22 +49,28 @@ class BodyLimit:
 
 
 class Headers:
-    """Security headers on every response; no Referer, so a department's token link never leaks."""
+    """Security headers on every response; no Referer, so a department's token link never leaks.
+
+    Paths under `framed` (the Office.js task pane) are shown inside Excel's own page and load
+    office.js from Microsoft's CDN or an intranet copy, so they go without the frame and CSP headers.
+    """
 
     BASE = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer")]
     CSP = (b"content-security-policy",
            b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
 
-    def __init__(self, app: Callable, exempt: tuple[str, ...] = ("/docs",)):
-        self.app, self.exempt = app, exempt
+    def __init__(self, app: Callable, exempt: tuple[str, ...] = ("/docs",), framed: tuple[str, ...] = ("/addin/officejs/",)):
+        self.app, self.exempt, self.framed = app, exempt, framed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         extra = list(self.BASE)
-        if not scope["path"].startswith(self.exempt):  # swagger-ui's page has an inline script
+        if scope["path"].startswith(self.framed):
+            extra = [h for h in extra if h[0] != b"x-frame-options"]
+        elif not scope["path"].startswith(self.exempt):  # swagger-ui's page has an inline script
             extra.append(self.CSP)
 
         async def with_headers(message: dict[str, Any]) -> None:

@@ -152,7 +152,7 @@ def merge(request: Request, master: Annotated[UploadFile, File(description="总�
         report.update(master=base.name, out=out.name)
         return _answer(report, [(out.name, out)], fmt, "合并结果",
                        {"sources": sources, "exit_code": result.exit_code(strict),
-                        "summary": result.summary_text(lang.value).rstrip("\n")})
+                        "summary": result.summary_text(lang.value).replace(str(out), out.name).rstrip("\n")})
 
 
 @router.post("/rollup", summary="汇总总台账（同 taizhang rollup -o … --json …）")

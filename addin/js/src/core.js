@@ -8,6 +8,8 @@
 //   applyMarks(name, {fills: [[address, "#RRGGBB" | ""]], deleteNotes: [cell], notes: [[cell, text]]})
 //   writeSheet(name, rows, {hidden, headerFill, textColumns, links: [{row, cell, target}]})
 //   deleteSheet(name)
+// Optional, for 分发 / 合并报送 / 汇总 on the open workbook (Office.js):
+//   workbookBytes() -> Uint8Array (.xlsx), openWorkbook(base64), pickFiles() -> [File], offerFiles([{name, base64}])
 // `storage` keeps per-user settings (the token never goes into the workbook).
 
 import { packAddresses } from "./address.js";
@@ -192,7 +194,8 @@ export async function clear(host) {
 export const HELP = [
   "校验：把当前工作表发给台账服务检查，问题单元格标红（错误）或标黄（警告），并生成「校验结果」工作表。",
   "清除标记：恢复校验前的单元格底色和批注，删除「校验结果」。",
-  "分发 / 合并报送 / 汇总：在台账服务的网页上完成（报送轮次），见「设置」中的服务地址。",
+  "分发 / 合并报送 / 汇总：Excel 网页版中把当前工作簿交给台账服务处理（合并报送先在任务窗格选择报送文件），结果在新工作簿中打开或在窗格中下载；"
+    + "WPS 中在台账服务的网页上完成（报送轮次），见「设置」中的服务地址。",
   "设置：填写台账服务的地址和访问令牌。",
 ].join("\n");
 
@@ -201,14 +204,50 @@ export async function help(host) {
 }
 
 const FLOWS = { split: "分发", merge: "合并报送", rollup: "汇总" };
+const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-// 分发 / 合并报送 / 汇总 work on files (the master, the departments' returns), which a JS add-in
-// cannot read from disk: the service's round pages do them, so the button says where.
+// 分发 / 合并报送 / 汇总 work on files. A host that cannot read the open workbook's bytes (WPS:
+// its JS API documents no such call) says where the service's round pages do them.
 async function onTheService(host, storage, action) {
   const { service } = await readSettings(host, storage);
   const message = `${FLOWS[action]}在台账服务的网页上进行（报送轮次：分发给各处室、收取报送、合并、汇总）：\n${service.replace(/\/+$/, "")}/`;
   await host.alert(message, `${TITLE} · ${FLOWS[action]}`);
   return { message };
+}
+
+// The open workbook as the multipart field `name`, under its own name (the service needs .xlsx).
+async function workbookPart(host, form, name) {
+  const book = String(await host.workbookName() || "台账");
+  const fileName = /\.xls[xm]$/i.test(book) ? book : `${book}.xlsx`;
+  form.append(name, new Blob([await host.workbookBytes()], { type: XLSX_TYPE }), fileName);
+  return fileName;
+}
+
+// Send the open workbook (and for 合并报送 the chosen submissions) to the service's split / merge
+// / roll-up; open the merged master or the roll-up as a new workbook, offer split's files.
+async function withTheService(host, storage, action, { fetchFn, lang = "zh" } = {}) {
+  const title = `${TITLE} · ${FLOWS[action]}`;
+  const submissions = action === "merge" ? await host.pickFiles() : [];
+  if (action === "merge" && !submissions.length) {
+    throw new AddinError("请先在任务窗格的「报送文件」中选择各单位报送的文件（可多选），再点「合并报送」。当前工作簿作为总台账。");
+  }
+  const conf = await readSettings(host, storage);
+  const form = new FormData();
+  await workbookPart(host, form, action === "merge" ? "master" : "file");
+  for (const f of submissions) form.append("files", f, f.name);
+  const answer = await postJson(conf, `/api/v1/${action}`, form, { params: { format: "json", lang }, fetchFn });
+  const files = answer.files || [];
+  const summary = String(answer.summary ?? answer.report?.summary ?? "").trim();
+  let message;
+  if (action === "split") {
+    await host.offerFiles(files);
+    message = `${summary}\n已生成 ${files.length} 个文件，请在任务窗格中逐个下载后发给各单位。`;
+  } else {
+    await host.openWorkbook(files[0].base64);
+    message = `${summary}\n${action === "merge" ? "合并结果" : "汇总表"}「${files[0].name}」已在新工作簿中打开，请另存到需要的位置。`;
+  }
+  await host.alert(message, title);
+  return { message, files: files.map((f) => f.name), ...(answer.exit_code === undefined ? {} : { exit_code: answer.exit_code }) };
 }
 
 // Run one ribbon action; every problem reaches the user as a Chinese message, never a stack.
@@ -218,7 +257,9 @@ export async function run(action, host, storage, options = {}) {
     if (action === "clear") return await clear(host);
     if (action === "settings") return await settings(host, storage, options.askToken);
     if (action === "help") return await help(host);
-    if (["split", "merge", "rollup"].includes(action)) return await onTheService(host, storage, action);
+    if (Object.hasOwn(FLOWS, action)) {
+      return host.workbookBytes ? await withTheService(host, storage, action, options) : await onTheService(host, storage, action);
+    }
     throw new AddinError(`此按钮在本加载项中不可用：${action}`);
   } catch (exc) {
     const known = exc instanceof AddinError || exc instanceof ServiceError;

@@ -16,11 +16,39 @@ function utf8Length(text) {
   return new TextEncoder().encode(text).length;
 }
 
+// The open workbook's bytes through the Common API: getFileAsync(Compressed) gives the .xlsx in
+// slices of at most 4 MB; the file is always closed, since Office keeps at most two in memory.
+const SLICE_BYTES = 4 * 1024 * 1024;
+
+function officeCall(Office, start) {
+  return new Promise((resolve, reject) => start((result) => {
+    if (result.status === Office.AsyncResultStatus.Succeeded) resolve(result.value);
+    else reject(new Error(result.error ? `${result.error.name || ""} ${result.error.message || ""}`.trim() : "Office 调用失败"));
+  }));
+}
+
+export async function documentBytes(Office, sliceSize = SLICE_BYTES) {
+  const file = await officeCall(Office, (done) => Office.context.document.getFileAsync(Office.FileType.Compressed, { sliceSize }, done));
+  try {
+    const bytes = new Uint8Array(file.size);
+    for (let i = 0, at = 0; i < file.sliceCount; i++) {
+      const slice = await officeCall(Office, (done) => file.getSliceAsync(i, done));
+      bytes.set(slice.data, at);
+      at += slice.data.length;
+    }
+    return bytes;
+  } finally {
+    await officeCall(Office, (done) => file.closeAsync(done)).catch(() => {});
+  }
+}
+
 function sameSize(rows, width) {
   return rows.map((r) => [...r, ...Array(Math.max(0, width - r.length)).fill("")].map((v) => (v === null || v === undefined ? "" : v)));
 }
 
-export function officeHost(Excel, { alert, chunkCells = CHUNK_CELLS, opsPerSync = OPS_PER_SYNC } = {}) {
+// `Office` (the Common API namespace) lets 分发 / 合并报送 / 汇总 send the open workbook; `pickFiles`
+// gives the submission files the user chose in the pane, `offerFiles` shows returned files.
+export function officeHost(Excel, { alert, chunkCells = CHUNK_CELLS, opsPerSync = OPS_PER_SYNC, Office, pickFiles, offerFiles } = {}) {
   const run = (fn) => Excel.run(fn);
 
   // Queue operations and sync every `opsPerSync` of them (payload cap), and once at the end.
@@ -65,6 +93,12 @@ export function officeHost(Excel, { alert, chunkCells = CHUNK_CELLS, opsPerSync 
       return run(async (context) => { context.workbook.worksheets.getItem(name).activate(); await context.sync(); });
     },
     async alert(message, title) { (alert || globalThis.alert)(`${title}\n\n${message}`); },
+    ...(Office ? {
+      workbookBytes: () => documentBytes(Office),
+      openWorkbook: (base64) => Excel.createWorkbook(base64), // ExcelApi 1.8: a new window with the file
+      pickFiles: async () => (pickFiles ? [...(await pickFiles())] : []),
+      offerFiles: async (files) => (offerFiles ? offerFiles(files) : undefined),
+    } : {}),
 
     async readSheet(name) {
       return run(async (context) => {

@@ -1,8 +1,34 @@
 // Excel (Office.js) task pane entry: the same actions as the WPS ribbon, as buttons in the pane.
 // Bundled into js/taizhang-officejs.js and served by the service with taskpane.html.
 
+// Served by the taizhang service, the pane's own address is the service's unless the user saved another.
 function paneStorage() {
-  return globalThis.localStorage;
+  const store = globalThis.localStorage;
+  const here = globalThis.location && /^https?:$/.test(globalThis.location.protocol) ? globalThis.location.origin : "";
+  return {
+    getItem: (key) => store.getItem(key) || (key === "taizhang.service" ? here || null : null),
+    setItem: (key, value) => store.setItem(key, value),
+  };
+}
+
+function base64Bytes(base64) {
+  const text = globalThis.atob(base64);
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+// 分发's files as download links (Blob URLs) in the pane.
+function showFiles(files) {
+  const doc = globalThis.document;
+  const list = doc.getElementById("files");
+  list.replaceChildren(...files.map((f) => {
+    const link = doc.createElement("a");
+    link.href = globalThis.URL.createObjectURL(new Blob([base64Bytes(f.base64)], { type: f.media_type }));
+    link.download = f.name;
+    link.textContent = f.name;
+    const item = doc.createElement("li");
+    item.append(link);
+    return item;
+  }));
 }
 
 function showMessage(message) {
@@ -11,10 +37,12 @@ function showMessage(message) {
 }
 
 async function paneAction(tag) {
-  const host = officeHost(globalThis.Excel, { alert: showMessage });
+  const doc = globalThis.document;
+  const host = officeHost(globalThis.Excel, { alert: showMessage, Office: globalThis.Office,
+    pickFiles: () => doc.getElementById("submissions").files, offerFiles: showFiles });
   const storage = paneStorage();
   return run(tag, host, storage, {
-    askToken: async () => globalThis.document.getElementById("token").value,
+    askToken: async () => doc.getElementById("token").value,
   });
 }
 

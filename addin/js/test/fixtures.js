@@ -65,3 +65,27 @@ export function memoryStorage(init = {}) {
   const m = new Map(Object.entries(init));
   return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)) };
 }
+
+// A fetch that answers like the service's multipart tools (split / merge / rollup ?format=json)
+// and remembers every part it was sent: field name, file name, bytes.
+export function formFetch(answer, seen = []) {
+  return async (url, init) => {
+    const parts = [];
+    for (const [name, value] of init.body.entries()) {
+      parts.push({ name, fileName: value.name, type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) });
+    }
+    seen.push({ url, parts, headers: init.headers });
+    return { ok: true, status: 200, json: async () => structuredClone(answer) };
+  };
+}
+
+export const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+// A stand-in .xlsx body: a zip's signature and some bytes (the mock's createWorkbook checks the first).
+export function fakeXlsx(text) {
+  return new Uint8Array(Buffer.concat([Buffer.from([0x50, 0x4b, 3, 4]), Buffer.from(text)]));
+}
+
+export function answerWith(files, extra = {}) {
+  return { report: {}, ...extra, files: files.map(([name, bytes]) => ({ name, media_type: XLSX, size: bytes.length, base64: Buffer.from(bytes).toString("base64") })) };
+}

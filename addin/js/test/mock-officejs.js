@@ -292,3 +292,56 @@ export class MockExcel {
   marks(name) { return this.model.marks(name); }
   values(name) { return this.model.values(name); }
 }
+
+// Excel.createWorkbook(base64) (ExcelApi 1.8) opens the .xlsx as a new workbook; here it is kept
+// in `created` (Excel refuses a string that is not a workbook: an .xlsx is a zip, "UEsDB…" in base64).
+MockExcel.prototype.createWorkbook = async function createWorkbook(base64) {
+  this.ops.push(`Excel.createWorkbook(${base64 === undefined ? "" : `<${base64.length} base64 chars>`})`);
+  if (base64 !== undefined && !/^UEsDB[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new Error("InvalidArgument: not a workbook");
+  (this.created ||= []).push(base64);
+};
+
+// The Common API's document file, as documented for Office.context.document.getFileAsync:
+// FileType.Compressed gives the .xlsx bytes in slices of `sliceSize` (at most 4 MB, the default);
+// File.size / sliceCount, getSliceAsync(i) -> {data: byte array, index, size}; at most two files
+// may be open at once (getFileAsync fails otherwise) until closeAsync. Callbacks get an
+// AsyncResult {status, value, error} and run after the call returns. Calls go into `excel.ops`.
+export function mockOffice(excel, bytes) {
+  const Office = {
+    FileType: { Compressed: "compressed", Pdf: "pdf", Text: "text" },
+    AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
+    open: 0,
+    onReady: async (callback) => { const info = { host: "Excel", platform: "OfficeOnline" }; if (callback) await callback(info); return info; },
+  };
+  const later = (callback, value, error) => setTimeout(() => callback(error
+    ? { status: "failed", value: undefined, error: { name: error, message: error } }
+    : { status: "succeeded", value, error: undefined }), 0);
+  Office.context = { document: {
+    getFileAsync(type, options, callback) {
+      const sliceSize = options?.sliceSize ?? 4 * 1024 * 1024;
+      excel.ops.push(`Office.context.document.getFileAsync("${type}", ${JSON.stringify(options)})`);
+      if (type !== "compressed") return later(callback, undefined, "mock: only Compressed");
+      if (sliceSize <= 0 || sliceSize > 4 * 1024 * 1024) return later(callback, undefined, "InvalidSliceSize");
+      if (Office.open >= 2) return later(callback, undefined, "Internal Error: more than two files in memory");
+      Office.open += 1;
+      let closed = false;
+      const file = {
+        size: bytes.length,
+        sliceCount: Math.max(1, Math.ceil(bytes.length / sliceSize)),
+        getSliceAsync(index, done) {
+          excel.ops.push(`file.getSliceAsync(${index})`);
+          if (closed || index < 0 || index >= file.sliceCount) return later(done, undefined, "InvalidSliceIndex");
+          const data = [...bytes.subarray(index * sliceSize, (index + 1) * sliceSize)];
+          return later(done, { data, index, size: data.length });
+        },
+        closeAsync(done) {
+          excel.ops.push("file.closeAsync()");
+          if (!closed) { closed = true; Office.open -= 1; }
+          return later(done || (() => {}), undefined);
+        },
+      };
+      return later(callback, file);
+    },
+  } };
+  return Office;
+}
