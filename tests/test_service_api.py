@@ -176,6 +176,7 @@ def test_split_gives_each_department_its_rows(client, tmp_path):
     assert [(f["department"], f["rows"]) for f in report["files"]] == [
         (f.department, f.rows) for f in cli_result.files]
     assert report["master"] == EX000.name and report["by"] == "联系人"
+    assert report["summary"].splitlines()[0] == "已按「联系人」分发 10 个文件"  # no server folder, no dangling 到
     assert ("马新光", "马新光.xlsx", [5, 8]) in [(f["department"], f["path"], f["rows"]) for f in report["files"]]
     ws = openpyxl.load_workbook(io.BytesIO(archive.read("马新光.xlsx")))["工作台账"]
     contacts = [ws.cell(r, 8).value for r in range(3, ws.max_row + 1) if ws.cell(r, 3).value]

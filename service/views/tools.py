@@ -123,7 +123,8 @@ def split(request: Request, file: Annotated[UploadFile, File(description="总台
         report.update(master=master.name, out_dir="")
         for entry in report["files"]:
             entry["path"] = Path(entry["path"]).name
-        report["summary"] = result.summary_text(lang.value).replace(f" {folder / 'out'}", "").rstrip("\n")
+        report["summary"] = result.summary_text(lang.value).replace(f"到 {folder / 'out'}", "").replace(
+            f" in {folder / 'out'}", "").rstrip("\n")  # the server's scratch folder is nobody's business
         files = [(f.path.name, f.path) for f in result.files]
         return _answer(report, files, fmt, "分发")
 
