@@ -5,7 +5,6 @@ return; no rule lives here. Heavy imports (pandas, pandera) happen inside the co
 `taizhang --help` starts as fast as typer itself.
 """
 
-from __future__ import annotations
 
 import sys
 from contextlib import contextmanager

@@ -5,7 +5,6 @@ print what it returns. Kept beside cli.py (which registers these commands) so cl
 no rule lives here.
 """
 
-from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
