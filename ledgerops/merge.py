@@ -149,6 +149,7 @@ class _Proposal:
     source: str
     value: Any  # as it will be written
     text: str | None  # normalised, for comparing
+    stale: bool = False  # the master's cell changed since it was issued to this department
 
 
 @dataclass(slots=True)
@@ -214,6 +215,7 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
 
     prints = fingerprints(base)
     matcher = Matcher(base)
+    own_edits = _earlier_edits(base)
     by_print: dict[str, list[int]] = defaultdict(list)
     for pos, fp in enumerate(prints):
         by_print[fp].append(pos)
@@ -261,7 +263,7 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
         for name in _json_list(sub.metadata.get("split_departments")):
             expected.setdefault(name)
         submitted.add(sub.metadata.get("department") or Path(source).stem)
-        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints))
+        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints), own_edits)
         new_rows.extend(_new_rows(base, sub, match, source))
         if candidates is not None or len(match.pairs) >= len(base) / 2:
             key = base.column_for_role("key")
@@ -273,6 +275,33 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
     result.expected = list(expected)
     result.missing = [n for n in expected if n not in submitted]
     return cells, _dedupe_new(new_rows)
+
+
+def _earlier_edits(base: "Ledger") -> dict[str, tuple[str, str | None]]:
+    """Cell -> (source, value) of the last change earlier merges applied, from the master's 合并记录.
+
+    A department that sends a corrected file changes a cell the master changed since the split:
+    when that change was its own (same source file, value still in place), it is no conflict.
+    """
+    from taizhang.validator.filecheck import sniff
+    from taizhang.validator.normalize import normalize_text
+
+    try:
+        if sniff(base.path).kind != "xlsx":
+            return {}
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(base.path))
+        if LOG_SHEET not in book.sheet_names:
+            return {}
+        rows = book.get_sheet_by_name(LOG_SHEET).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 - a damaged log only costs this refinement, never the merge
+        return {}
+    out: dict[str, tuple[str, str | None]] = {}
+    for row in rows[1:]:
+        if len(row) > 6 and row[6] == "已应用" and isinstance(row[0], str):
+            out[row[0]] = (str(row[4]), normalize_text(None if row[3] == "" else row[3]))
+    return out
 
 
 def _key(path: Path) -> str:
@@ -353,7 +382,7 @@ def _as_issued(sub: "Ledger", pairs: dict[int, int], issued: dict[str, Any],
 
 def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
              cells: dict[tuple[int, str], dict[str, _Proposal]],
-             issued: dict[int, tuple[bool, dict[str, str]]]) -> None:
+             issued: dict[int, tuple[bool, dict[str, str]]], own_edits: dict[str, tuple[str, str | None]]) -> None:
     """Record every cell in which `sub` differs from the base row it matched.
 
     For a split file the base of the three-way merge is the cell as issued (`issued`): a cell
@@ -361,7 +390,7 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
     """
     from taizhang.validator.normalize import normalize_text
 
-    from .matching import cell_hash
+    from .matching import cell_hash, compared_texts
 
     srows = sub.rows
     for name, bcol in base.columns.items():
@@ -371,32 +400,32 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
         task_level = bcol.definition.level == "task"
         editable = bcol.definition.editable
         sv, so, sr = sub.values[name], sub.origin[name], sub.raw[name]
-        bv, bo = base.values[name], base.origin[name]
+        bv, bo, cached = compared_texts(base, name), base.origin[name], base.values[name]
         formulas = {r: f for (r, c), f in sub.formulas.items() if c == scol.index}
         for s, b in pairs.items():
-            text = sv[s]
             formula = formulas.get(so[s]) if formulas else None
-            if formula is None and text == bv[b]:
-                continue  # the common case: unchanged
+            text = sv[s] if formula is None else normalize_text(formula)
+            if text == bv[b] or (formula is None and (bo[b], bcol.index) in base.formulas and text == cached[b]):
+                continue  # unchanged (a formula compared by formula; a file that kept only its value, by value)
             own = so[s] == srows[s]
             if task_level and (not own or text is None):
                 # a filled-down or merged task value is proposed by its own row; a blank one is
                 # what unmerging and re-sorting leaves behind, not an edit
                 continue
-            if formula is not None:
-                value, text = formula, normalize_text(formula)
-                if text == bv[b]:
-                    continue
-            else:
-                value = sr[s] if own else text
+            value = formula if formula is not None else (sr[s] if own else text)
+            stale = False
             as_issued = issued.get(s)
             if as_issued is not None:
                 if not editable and as_issued[0]:
                     continue  # locked cells untouched: the master changed them since the split
-                if editable and as_issued[1].get(name) == cell_hash(text):
+                was = as_issued[1].get(name) if editable else None
+                if was is not None and was == cell_hash(text):
                     continue  # left as issued: not this department's change
+                # changed on both sides since it was issued, unless the master's change is this source's own
+                stale = was is not None and was != cell_hash(bv[b]) and \
+                    own_edits.get(f"{bcol.letter}{bo[b]}") != (source, bv[b])
             slot = cells.setdefault((bo[b], name), {})
-            slot.setdefault(source, _Proposal(source, value, text))
+            slot.setdefault(source, _Proposal(source, value, text, stale))
 
 
 def _new_rows(base: "Ledger", sub: "Ledger", match: Any, source: str) -> list[_NewRow]:
@@ -542,6 +571,7 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
         pos = pos_of.get(brow)
         old = cell_text(base.raw[name][pos]) if pos is not None else None
         old = old if old is not None else (base.values[name][pos] if pos is not None else None)
+        old = base.formulas.get((brow, col.index), old)  # a formula is shown as itself, not its cached value
         proposals = list(by_source.values())
         if not col.definition.editable:
             for p in proposals:
@@ -554,7 +584,8 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
         for p in proposals:
             distinct.setdefault(p.text, []).append(p)
         target = ws.cell(row, col.index)
-        if len(distinct) == 1:
+        stale = any(p.stale for p in proposals)
+        if len(distinct) == 1 and not stale:
             p = proposals[0]
             set_value(target, p.value)
             target.fill = fill(APPLIED_FILL)
@@ -570,14 +601,17 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
             log.append([cell_ref, col.header, old, cell_text(p.value), p.source, stamp, "已应用", "；".join(notes) or None])
             continue
         result.conflicts.append({"row": row, "column": col.header, "cell": cell_ref, "base": old,
+                                 "reason": "changed-since-issued" if stale else "proposals-differ",
                                  "proposals": [{"source": p.source, "value": cell_text(p.value)} for p in proposals]})
         target.fill = fill(CONFLICT_FILL)
-        lines = [f"冲突：{len(proposals)} 份报送改为不同的值，保留原值。", f"原值：{_clip(old)}"]
+        why = ("冲突：分发后总台账中此格已有改动（如已合并的其他报送），报送也改了它，保留总台账的值。" if stale else
+               f"冲突：{len(proposals)} 份报送改为不同的值，保留原值。")
+        lines = [why, f"原值：{_clip(old)}"]
         lines += [f"• {p.source}：{_clip(cell_text(p.value))}" for p in proposals]
         _add_note(target, "\n".join(lines))
         for p in proposals:
             log.append([cell_ref, col.header, old, cell_text(p.value), p.source, stamp, "冲突：保留原值",
-                        "与其他报送的修改不同，见「冲突」工作表"])
+                        "分发后总台账中此格已有改动，见「冲突」工作表" if stale else "与其他报送的修改不同，见「冲突」工作表"])
 
 
 def _write_new_rows(base: "Ledger", ws: Any, rows: list[_NewRow], placed: list[int], result: MergeResult,
