@@ -166,35 +166,42 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
                   progress: Callable[[int, int, Path], None] | None = None) -> MergeResult:
     """Merge the submissions in `inputs` (files or folders) into `master`, writing `out`.
 
-    Raises MergeError (usage), ReadError (master unreadable), OutputLocked (OUT open in Excel:
-    checked before anything is read, nothing is written). If OUT is MASTER, a timestamped backup
-    of MASTER is made first. `progress(done, total, path)` is called once per submission.
+    Raises MergeError (usage), ReadError (master unreadable), OutputLocked (OUT open in Excel or
+    LibreOffice, or another merge into OUT still running after the wait: nothing is written).
+    Holds OUT's lock (outlock.py) from before reading MASTER until OUT is written. If OUT is
+    MASTER, a timestamped backup of MASTER is made first. OUT and the report are written together
+    (safe_write.write_together). `progress(done, total, path)` is called once per submission.
     """
     from taizhang.validator.ledger_types import LedgerTypeError, get_type
     from taizhang.validator.reader import read_ledger
 
-    from .safe_write import backup, ensure_writable, write_text_atomic
+    from .outlock import exclusive
+    from .safe_write import backup, ensure_not_held, write_together
 
     master, out = Path(master), Path(out)
     if out.suffix.lower() != ".xlsx" and not (out.suffix.lower() == ".xlsm" == master.suffix.lower()):
         raise MergeError(f"{out}：输出文件须为 .xlsx", f"{out}: the output must be an .xlsx file")
-    ensure_writable(out)
+    ensure_not_held(out)
     try:
         ltype = get_type(ledger_type) if ledger_type else None
     except LedgerTypeError as exc:
         raise MergeError(str(exc), str(exc)) from None
-    base = read_ledger(master, ledger_type=ltype)
-    result = MergeResult(master, out)
-    files, result.skipped = _collect(inputs, {_key(master), _key(out)})
+    with exclusive(out):  # before reading: a merge that waited reads what the one before it wrote
+        base = read_ledger(master, ledger_type=ltype)
+        result = MergeResult(master, out)
+        files, result.skipped = _collect(inputs, {_key(master), _key(out)})
 
-    cells, new_rows = _gather(base, files, result, progress)
+        cells, new_rows = _gather(base, files, result, progress)
 
-    wb = _build_out(master, out, base, cells, new_rows, accept_new_rows, result)
-    if out.exists() and _key(out) == _key(master):
-        result.backup = backup(master)
-    save(wb, out)
-    if report is not None:
-        write_text_atomic(Path(report), json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
+        wb = _build_out(master, out, base, cells, new_rows, accept_new_rows, result)
+        ensure_not_held(out)  # opened while we worked: nothing written, not even the backup
+        if out.exists() and _key(out) == _key(master):
+            result.backup = backup(master)
+        targets = [(out, wb.save)]
+        if report is not None:  # OUT and its report are replaced together or not at all
+            text = json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n"
+            targets.append((Path(report), lambda tmp: tmp.write_text(text, encoding="utf-8")))
+        write_together(targets)
     return result
 
 
