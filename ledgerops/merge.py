@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
     from taizhang.validator.reader import Ledger
 
+    from .keep import Unkept
+
 LOG_SHEET = "合并记录"
 CONFLICT_SHEET = "冲突"
 IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
@@ -66,6 +68,7 @@ class MergeResult:
     expected: list[str] = field(default_factory=list)  # departments the split metadata names
     missing: list[str] = field(default_factory=list)  # ... that sent nothing
     backup: Path | None = None  # the copy of MASTER kept when OUT is MASTER
+    unkept: list["Unkept"] = field(default_factory=list)  # what of MASTER openpyxl could not carry into OUT
 
     @property
     def errors(self) -> int:
@@ -116,6 +119,8 @@ class MergeResult:
                 [f"第 {d['row']} 行（{d['source']}）" if zh else f"row {d['row']} ({d['source']})" for d in self.dropped])
         if self.missing:
             lines.append(("  未报送：" if zh else "  not submitted: ") + ("、" if zh else ", ").join(self.missing))
+        section("总台账中无法保留到输出的内容" if zh else "in the master but not kept in the output",
+                [u.text(lang) for u in self.unkept])
         lines.append(f"  校验输出：{self.errors} 个错误，{warnings} 个警告（{in_changed} 个在本次修改的单元格）" if zh else
                      f"  validation of the output: {self.errors} errors, {warnings} warnings "
                      f"({in_changed} in cells this merge changed)")
@@ -137,6 +142,7 @@ class MergeResult:
             "new_rows": self.new_rows, "skipped": skipped, "findings": findings, "dropped": self.dropped,
             "merged": self.merged, "expected": self.expected, "missing": self.missing,
             "backup": None if self.backup is None else str(self.backup),
+            "not_kept": [u.to_dict(lang) for u in self.unkept],
             "summary": {"applied": len(self.applied), "rejected": len(self.rejected),
                         "conflicts": len(self.conflicts), "new_rows": len(self.new_rows),
                         "skipped": len(self.skipped), "dropped": len(self.dropped), "errors": self.errors,
@@ -194,6 +200,7 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
         cells, new_rows = _gather(base, files, result, progress)
 
         wb = _build_out(master, out, base, cells, new_rows, accept_new_rows, result)
+        result.unkept = _unkept(master, out)
         ensure_not_held(out)  # opened while we worked: nothing written, not even the backup
         if out.exists() and _key(out) == _key(master):
             result.backup = backup(master)
@@ -515,6 +522,16 @@ def _build_out(master: Path, out: Path, base: "Ledger", cells: dict, new_rows: l
     wb.active = wb.sheetnames.index(ws.title)
     return wb
 
+
+
+def _unkept(master: Path, out: Path) -> list["Unkept"]:
+    from taizhang.validator.filecheck import sniff
+
+    from .keep import unkept_parts
+
+    if sniff(master).kind != "xlsx":
+        return []
+    return unkept_parts(master, keep_vba=out.suffix.lower() == ".xlsm" and master.suffix.lower() == ".xlsm")
 
 
 def _place_new_rows(ws: Any, base: "Ledger", rows: list[_NewRow]) -> tuple[Callable[[int], int], list[int]]:

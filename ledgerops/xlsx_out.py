@@ -80,11 +80,12 @@ def safe_filename(name: str, suffix: str = ".xlsx", taken: set[str] | None = Non
 
 def load_workbook_for(path: Path, ledger: "Ledger", *, keep_vba: bool = False):
     """The master as an openpyxl workbook; a .xls or .csv master is rebuilt from its ledger values."""
-    import openpyxl
     from taizhang.validator.filecheck import sniff
 
+    from .keep import load_keeping
+
     if sniff(Path(path)).kind == "xlsx":
-        return openpyxl.load_workbook(path, keep_vba=keep_vba)
+        return load_keeping(path, keep_vba=keep_vba)
     return workbook_from_ledger(ledger)
 
 
