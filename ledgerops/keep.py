@@ -11,6 +11,7 @@ it without a word.
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 import zipfile
@@ -75,7 +76,24 @@ def load_keeping(path: Path, *, keep_vba: bool = False) -> Any:
     for sheet, xml in _sheet_xml(Path(path)):
         if sheet in wb.sheetnames and _X14_DV_URI in xml:
             _add_validations(wb[sheet], xml)
+    for ws in wb.worksheets:
+        for img in ws._images:
+            _rereadable(img)
     return wb
+
+
+class _KeepOpen(io.BytesIO):
+    """Picture bytes openpyxl may read more than once: its Image closes what it read after one save."""
+
+    def close(self) -> None:
+        self.seek(0)
+
+
+def _rereadable(img: Any) -> None:
+    """Let a loaded picture be saved any number of times (split saves one workbook per department)."""
+    from PIL import Image as PILImage
+
+    img.ref = PILImage.open(_KeepOpen(img._data()))
 
 
 def unkept_parts(path: Path, *, keep_vba: bool = False) -> list[Unkept]:
