@@ -106,15 +106,21 @@ def formula_master(tmp_path: Path) -> Path:
     for r in (5, 6, 7):
         ws[f"I{r}"] = f"=K{r}"
     ws["K6"], ws["K7"] = 39052224, 39052226
+    shared = b'<f t="shared" si="0"/>'  # what Excel writes for a filled-down formula
+    return save_patched(wb, tmp_path, {"xl/worksheets/sheet1.xml": [
+        (b"<f>K5</f>", b'<f t="shared" ref="I5:I7" si="0">K5</f>'), (b"<f>K6</f>", shared), (b"<f>K7</f>", shared)]})
+
+
+def save_patched(wb: openpyxl.Workbook, tmp_path: Path, patches: dict[str, list[tuple[bytes, bytes]]]) -> Path:
+    """Save `wb` as 总台账.xlsx with parts rewritten: what Excel writes and openpyxl cannot."""
     plain = tmp_path / "plain.xlsx"
     wb.save(plain)
     master = tmp_path / "总台账.xlsx"
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as dst:
         for name in src.namelist():
             data = src.read(name)
-            if name == "xl/worksheets/sheet1.xml":  # what Excel writes for a filled-down formula
-                data = data.replace(b"<f>K5</f>", b'<f t="shared" ref="I5:I7" si="0">K5</f>')
-                data = data.replace(b"<f>K6</f>", b'<f t="shared" si="0"/>').replace(b"<f>K7</f>", b'<f t="shared" si="0"/>')
+            for old, new in patches.get(name, []):
+                data = data.replace(old, new)
             dst.writestr(name, data)
     return master
 
@@ -245,18 +251,8 @@ def rich_master(tmp_path: Path) -> Path:
     for i, v in enumerate(["李光盈", "宋斌", "马新光"], 1):
         names.cell(i, 1, v)
     ws.add_data_validation(DataValidation(type="list", formula1='"是,否"', sqref="J3:J14"))
-    plain = tmp_path / "plain.xlsx"
-    wb.save(plain)
-    master = tmp_path / "总台账.xlsx"
-    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "xl/drawings/drawing1.xml":
-                data = data.replace(b"</wsDr>", TEXT_BOX.encode() + b"</wsDr>")
-            if name == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</worksheet>", X14_DROPDOWN.encode() + b"</worksheet>")
-            dst.writestr(name, data)
-    return master
+    return save_patched(wb, tmp_path, {"xl/drawings/drawing1.xml": [(b"</wsDr>", TEXT_BOX.encode() + b"</wsDr>")],
+                                       "xl/worksheets/sheet1.xml": [(b"</worksheet>", X14_DROPDOWN.encode() + b"</worksheet>")]})
 
 
 def test_pictures_rich_text_and_dropdowns_survive_and_what_cannot_is_listed(tmp_path):
