@@ -54,6 +54,11 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
+def _note(message: str) -> None:
+    """A remark for the person at the terminal, on stderr so machine formats on stdout stay clean."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
 def _fail(message: str, code: int = 2) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
     raise typer.Exit(code)
@@ -126,6 +131,7 @@ def validate(
     lang: LangOpt = Lang.zh,
     strict: Annotated[bool, typer.Option("--strict", help="有警告也返回 1。Warnings fail too.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件而不是屏幕。Write to a file.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="同时校验的进程数（多个文件时；0 = CPU 核数）。Processes.")] = 1,
 ) -> None:
     """校验台账：必填项、序号、完成时限、责任单位、联系人与电话。
 
@@ -136,16 +142,25 @@ def validate(
       taizhang validate examples/000_dalian_2019_reform_ledger.xlsx
 
       taizhang validate 台账/ --format junit -o report.xml
+
+      taizhang validate 报送/ --jobs 0          # 每个 CPU 核一个进程
     """
     from taizhang.validator.report import render, summary
-    from taizhang.validator.validate import Options, collect_paths, validate_file
+    from taizhang.validator.validate import Options, collect_paths, validate_files
 
-    files = collect_paths(paths)
+    from taizhang.validator.metadata import OUTPUT_TYPES
+
+    skipped: list[tuple[Path, str]] = []
+    files = collect_paths(paths, skipped)
+    for path, kind in skipped:
+        what = OUTPUT_TYPES[kind][0 if lang == Lang.zh else 1]
+        _note(f"跳过 {path}：这是 taizhang 生成的{what}，不是台账（直接指定该文件仍可校验）" if lang == Lang.zh else
+              f"skipped {path}: a {what} written by taizhang, not a ledger (name the file to validate it anyway)")
     _refuse_input_as_output(output, files, lang)
     if not files:
         _fail("没有找到要校验的表格文件。" if lang == Lang.zh else "No spreadsheet files found.")
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units, area_code=area_code)
-    results = [validate_file(p, options) for p in files]
+    results = validate_files(files, options, jobs)
     with _user_errors(lang):
         _write_output(render(results, fmt.value, lang.value), output)
     s = summary(results)
@@ -155,23 +170,67 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command()
-def types(lang: LangOpt = Lang.zh) -> None:
-    """列出内置台账类型及其列。List the built-in ledger types."""
-    from taizhang.validator.ledger_types import builtin_types
+class InspectFormat(str, Enum):
+    text = "text"
+    json = "json"
 
-    for t in builtin_types().values():
-        _say(f"{t.name}  {t.title}  (v{t.version})\n  {t.description}\n")
-        for c in t.columns:
-            flags = [c.role]
-            if c.required:
-                flags.append("必填" if lang == Lang.zh else "required")
-            if c.editable:
-                flags.append("可编辑" if lang == Lang.zh else "editable")
-            if c.level == "task":
-                flags.append("任务级" if lang == Lang.zh else "task-level")
-            alias = (f"  {'别名' if lang == Lang.zh else 'aliases'}: {'、'.join(c.aliases)}") if c.aliases else ""
-            _say(f"    - {c.name} [{', '.join(flags)}]{alias}\n")
+
+@app.command()
+def inspect(
+    path: Annotated[Path, typer.Argument(help="台账文件（.xlsx .xlsm .xls .csv）。A ledger file.")],
+    ledger_type: TypeOpt = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="工作表名称或序号（从 1 起）。Sheet name or 1-based index.")] = None,
+    year: YearOpt = None,
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="输出格式 text|json。")] = InspectFormat.text,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """查看台账是如何被读懂的：选了哪张表及原因、表头行、每列的角色及依据、每行的类别。
+
+    认错了列，可在台账的 _taizhang 工作表中加一行「列:表头」=「类型中的列名」（或 - 表示不用），
+    或用 --type 指定自己的 YAML 类型（在 aliases 中写上本台账的表头）。
+
+    示例 / example:
+
+      taizhang inspect examples/000_dalian_2019_reform_ledger.xlsx
+    """
+    from taizhang.validator.inspect import inspect_file, render_text, to_json
+
+    with _user_errors(lang, path):
+        doc = inspect_file(path, ledger_type=ledger_type, sheet=sheet, year=year)
+    _say(to_json(doc) if fmt == InspectFormat.json else render_text(doc, lang.value))
+
+
+@app.command()
+def types(
+    name: Annotated[Optional[str], typer.Argument(help="类型名称：列出它的各列。A type name: list its columns.")] = None,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """列出内置台账类型，每个一行；给出名称时列出该类型的各列。List the built-in ledger types."""
+    from taizhang.validator.ledger_types import LedgerTypeError, builtin_types, get_type
+
+    zh = lang == Lang.zh
+    if name is None:
+        for t in builtin_types().values():
+            _say(f"{t.name:<18} {t.title}：{t.description}\n")
+        _say("\n" + ("taizhang types 名称 查看各列；未声明类型的台账按各列的作用检查（通用台账）。" if zh else
+                      "taizhang types NAME lists its columns; a ledger of no declared type is checked by its columns' roles.")
+             + "\n")
+        return
+    try:
+        t = get_type(name)
+    except LedgerTypeError as exc:
+        _fail(str(exc))
+    _say(f"{t.name}  {t.title}  (v{t.version})\n  {t.description}\n")
+    for c in t.columns:
+        flags = [c.role]
+        if c.required:
+            flags.append("必填" if zh else "required")
+        if c.editable:
+            flags.append("可编辑" if zh else "editable")
+        if c.level == "task":
+            flags.append("任务级" if zh else "task-level")
+        alias = (f"  {'别名' if zh else 'aliases'}: {'、'.join(c.aliases)}") if c.aliases else ""
+        _say(f"    - {c.name} [{', '.join(flags)}]{alias}\n")
 
 
 @app.command()
@@ -180,17 +239,31 @@ def rules(
     lang: LangOpt = Lang.zh,
 ) -> None:
     """列出所有问题代码，或查看一条规则的说明。Print the finding catalogue."""
-    from taizhang.validator.findings import FILE_ERRORS, RULES
+    from taizhang.validator.findings import FILE_ERROR_DOCS, FILE_ERRORS, RULES
 
     zh = lang == Lang.zh
+    labels = ("做什么", "为什么", "示例", "应改为") if zh else ("What", "Why", "Example", "Instead")
+    if code in FILE_ERRORS:
+        why_zh, why_en, sample, fix_zh, fix_en = FILE_ERROR_DOCS[code]
+        title = FILE_ERRORS[code][0 if zh else 1]
+        _say((f"{code}（文件级错误，退出码 2）" if zh else f"{code} (file error, exit code 2) ") + f"{title}\n"
+             f"  {labels[0]}: " + ("整个文件无法校验，只给出一行说明，同一次调用中的其他文件照常校验" if zh else
+                                   "the whole file cannot be checked: one line, the other files are still checked")
+             + f"\n  {labels[1]}: {why_zh if zh else why_en}\n  {labels[2]}: {sample}\n"
+               f"  {labels[3]}: {fix_zh if zh else fix_en}\n")
+        return
     if code:
+        from taizhang.validator.rule_examples import example_findings
+
         rule = RULES.get(code)
         if rule is None:
-            _fail(f"没有规则「{code}」。可用：{'、'.join(RULES)}" if zh else f"No rule '{code}'.")
-        labels = ("做什么", "为什么", "示例", "应改为") if zh else ("What", "Why", "Example", "Instead")
+            known = "、".join([*RULES, *FILE_ERRORS]) if zh else ", ".join([*RULES, *FILE_ERRORS])
+            _fail(f"没有规则「{code}」。可用：{known}" if zh else f"No rule '{code}'. Known: {known}")
+        example = example_findings().get(code)
+        shown = example.message(lang.value) if example else rule.sample(lang.value)
         severity = ("错误" if rule.severity == "error" else "警告") if zh else rule.severity
         _say((f"{rule.code}（{severity}）" if zh else f"{rule.code} ({severity}) ") + f"{rule.title(lang.value)}\n"
-             f"  {labels[0]}: {rule.sample(lang.value)}\n"
+             f"  {labels[0]}: {shown}\n"
              f"  {labels[1]}: {rule.why_zh if zh else rule.why_en}\n"
              f"  {labels[2]}: {rule.example}\n"
              f"  {labels[3]}: {rule.fix_zh if zh else rule.fix_en}\n")
@@ -245,6 +318,40 @@ def units_list(units: UnitsOpt = None) -> None:
         if u.renamed_to:
             extra += f"  已更名为 {u.renamed_to}（{u.renamed_on}）"
         _say(f"{u.name}{extra}  [{u.registry}]\n")
+
+
+@units_app.command("init")
+def units_init(
+    ledger: Annotated[Path, typer.Argument(help="台账文件。The ledger whose units to list.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="名录文件（.csv 或 .yaml）。Registry file to write.")],
+    ledger_type: TypeOpt = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="工作表名称或序号（从 1 起）。")] = None,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """从台账用到的单位生成名录文件，核对后用 --units 传入。Write a registry from a ledger's units.
+
+    示例 / example:
+
+      taizhang units init 整改台账.xlsx -o 单位名录.csv
+    """
+    from taizhang.validator.coverage import ledger_units, registry_rows, registry_text
+    from taizhang.validator.reader import read_ledger
+    from taizhang.validator.units import Registry
+    from taizhang.validator.validate import Options, resolve_type
+
+    zh = lang == Lang.zh
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        _fail(f"名录文件应为 .csv 或 .yaml：{output}" if zh else f"the registry file must be .csv or .yaml: {output}")
+    _refuse_input_as_output(output, [ledger], lang)
+    with _user_errors(lang, ledger):
+        led = read_ledger(ledger, ledger_type=resolve_type(Options(ledger_type=ledger_type)), sheet=sheet)
+        rows = registry_rows(ledger_units(led, Registry.builtin()))
+        if not rows:
+            _fail(f"{ledger}：台账中没有单位列或单位名称" if zh else f"{ledger}: the ledger names no units")
+        _write_output(registry_text(rows, ".csv" if suffix == ".csv" else ".yaml"), output)
+    _say((f"已写入 {output}：{len(rows)} 个单位。核对后校验时加 --units {output}" if zh else
+          f"wrote {output}: {len(rows)} units. Review it, then validate with --units {output}") + "\n")
 
 
 @units_app.command("check")
@@ -497,19 +604,22 @@ def split(
 def merge(
     master: Annotated[Path, typer.Argument(help="总台账（基准）。Master ledger (the base).")],
     inputs: Annotated[list[Path], typer.Argument(help="报送文件或文件夹。Submissions: files or folders.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="合并结果 .xlsx（可与总台账相同：先自动备份）。")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="合并结果 .xlsx（与总台账相同时须加 --in-place）。")],
     report: Annotated[Optional[Path], typer.Option("--report", help="写出 JSON 报告。JSON report.")] = None,
     accept_new_rows: Annotated[bool, typer.Option("--accept-new-rows", help="把报送中新增的行加入其任务。Add new rows.")] = False,
+    in_place: Annotated[bool, typer.Option("--in-place", help="允许 -o 与总台账相同：替换总台账，先自动备份。")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="合并结果中任何校验错误都返回 1（默认只看本次修改的单元格）。")] = False,
     ledger_type: TypeOpt = None,
     lang: LangOpt = Lang.zh,
 ) -> None:
-    """合并报送：按单元格三方合并，原文件不改动。
+    """合并报送：按单元格三方合并，输入文件不改动（除非 --in-place）。
 
     行按序号和内容对应（不按位置）。可编辑列的修改直接应用（值不合规也应用，并标红列入 findings）；
     锁定列的修改不应用；两份报送把同一格改成不同的值为冲突，保留原值并列出各方提议。
     输出中修改过的格为浅绿，冲突为橙色并附批注，另有「合并记录」「冲突」工作表。
 
-    退出码：0 无需处理；1 有冲突、未应用的修改、跳过的文件或校验错误；2 未合并（总台账无法读取、输出被占用、用法错误）。
+    退出码：0 无需处理；1 有冲突、未应用的修改、跳过的文件，或本次修改的单元格有校验错误（--strict：结果中任何校验错误）；
+    2 未合并（总台账无法读取、输出被占用、用法错误）。
 
     示例 / examples:
 
@@ -517,7 +627,11 @@ def merge(
     """
     from taizhang.ledgerops.merge import merge_ledgers
 
-    _refuse_input_as_output(output, inputs, lang)  # OUT may be MASTER (backed up first), never a submission
+    _refuse_input_as_output(output, inputs, lang)  # OUT may be MASTER (with --in-place), never a submission
+    if not in_place and output.resolve() == master.resolve():
+        _fail("输出与总台账是同一个文件：加 --in-place 确认替换总台账（会先自动备份），或用 -o 指定新文件；未合并。"
+              if lang == Lang.zh else "OUT is the master itself: add --in-place to replace it (a backup is kept "
+              "first), or choose another -o; nothing merged.")
     _refuse_input_as_output(report, [master, *inputs], lang)
     for target in (output, report):  # both are written at the end: find out now that they cannot be
         _require_writable_folder(target, lang)
@@ -548,7 +662,14 @@ def merge(
         if bar:
             bar["p"].stop()
     _say(result.summary_text(lang.value))
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(result.exit_code(strict))
+
+
+# collection rounds (taizhang.rounds): `taizhang round ...` and `taizhang history`, in cli_rounds.py
+from taizhang.cli_rounds import history as _history, round_app  # noqa: E402
+
+app.add_typer(round_app, name="round")
+app.command("history")(_history)
 
 
 def main() -> None:

@@ -216,6 +216,7 @@ def _delete_sheet(book: Any, name: str) -> bool:
 def validate(book: Any) -> dict[str, int]:
     """校验: mark error cells red and warnings yellow, list every problem in 校验结果."""
     from taizhang.validator.findings import RULES
+    from taizhang.validator.inspect import column_summary
     from taizhang.validator.validate import Options, validate_ledger
 
     sheet, ledger = _find_ledger(book)
@@ -259,6 +260,7 @@ def validate(book: Any) -> dict[str, int]:
         msg = f"发现 {errors} 个错误、{warnings} 个警告，已在单元格上标出，详见「{REPORT_SHEET}」工作表。"
     else:
         msg = f"校验通过：{len(ledger)} 行，没有发现问题。"
+    msg += f"\n\n表头第 {ledger.header_row} 行，{column_summary(ledger)}"  # a wrong guess is seen at once
     book.app.alert(msg, title=f"{TITLE} · 校验", buttons="ok", mode="critical" if errors else "info")
     return {"errors": errors, "warnings": warnings, "cells": len(first)}
 

@@ -116,8 +116,7 @@ def import_notice(source: str | Path, output: str | Path, *, ledger_type: str | 
         kind, tasks, sections, sub_items = "prose", len(notice.tasks), len(notice.sections), notice.sub_item_count
         notes = _prose_notes(notice, ltype)
     else:
-        raise ReadError("unreadable-file", "找不到编号的任务（一、（一）1. 等）或台账表格（表头如 序号、工作任务、牵头部门）",
-                        "no numbered tasks (一、（一）1. …) and no ledger table (序号, 工作任务, 牵头部门 …) found")
+        raise _nothing_found(notice)
     ledger_title = title or _ledger_title(notice.title, ltype)
     build_template(ltype, output, units=units, title=ledger_title, year=notice.year, rows=rows)
     result = ImportResult(
@@ -131,6 +130,26 @@ def import_notice(source: str | Path, output: str | Path, *, ledger_type: str | 
         options = Options(ledger_type=ledger_type or ltype.name, year=notice.year, units=units)
         result.validation = validate_file(output, options)
     return result
+
+
+def _nothing_found(notice: Notice) -> ReadError:
+    """Why a notice gave no tasks, as precisely as its text allows."""
+    if notice.unread_tables:
+        line, header = notice.unread_tables[0]
+        return ReadError("unreadable-file",
+                         f"第 {line} 行起的表格表头（{header[:60]}）不是台账表头（应有 序号 及 工作任务/改革事项、"
+                         "牵头部门/责任单位 等列）：请改正表头，或用 --type 指定台账类型",
+                         f"the table from line {line} (header: {header[:60]}) has no ledger header (序号 with "
+                         "工作任务/改革事项, 牵头部门/责任单位 …): fix the header or choose the type with --type")
+    if notice.cell_per_line:
+        return ReadError("unreadable-file",
+                         "文中的表格每个单元格各占一行（网页或 PDF 复制的结果），无法还原各列：请导入原 .docx，"
+                         "或从 Word/WPS 中复制表格（复制出的文本以制表符分隔各列）另存为 .txt",
+                         "the table in the text has one cell per line (copied from a web page or PDF), so its "
+                         "columns cannot be rebuilt: import the original .docx, or copy the table from Word/WPS "
+                         "(which separates columns with tabs) into the .txt")
+    return ReadError("unreadable-file", "找不到编号的任务（一、（一）1. 等）或台账表格（表头如 序号、工作任务、牵头部门）",
+                     "no numbered tasks (一、（一）1. …) and no ledger table (序号, 工作任务, 牵头部门 …) found")
 
 
 # --------------------------------------------------------------------------- type and title
@@ -158,9 +177,11 @@ def _ledger_title(notice_title: str | None, ltype: "LedgerType") -> str | None:
     text = notice_title.strip()
     if re.search(r"(台账|台帐|方案|分工|清单|[表单])$", text):
         return text
-    core = re.sub(r"^关于(?:印发|转发|下达)?", "", text)
+    core = re.sub(r"^.{0,30}?关于(?:印发|转发|下达)?", "", text)  # the issuing office may precede 关于
     core = re.sub(r"的?(?:通知|意见|函|决定|要点)$", "", core)
     core = core.strip("《》")
+    if re.search(r"(台账|台帐|方案|分工|清单|[表单])$", core):  # 关于印发…工作台账的通知 names the ledger already
+        return core
     return (core + "台账") if core else text
 
 

@@ -17,6 +17,7 @@ submissions are only read.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,9 +76,15 @@ class MergeResult:
         return sum(1 for f in self.findings if f.severity == "error")
 
     @property
-    def exit_code(self) -> int:
-        """0 nothing to attend to; 1 conflicts, rejected changes, skipped files or error findings."""
-        return 1 if (self.conflicts or self.rejected or self.skipped or self.errors) else 0
+    def changed_errors(self) -> int:
+        """Error findings in cells this merge wrote: what the merge itself brought in."""
+        return sum(1 for f in self.findings if f.severity == "error" and f.cell in self.changed_cells)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 nothing to attend to; 1 conflicts, rejected changes, skipped files or errors in cells this
+        merge changed (with `strict`, errors anywhere in OUT, as the master may have had them before)."""
+        errors = self.errors if strict else self.changed_errors
+        return 1 if (self.conflicts or self.rejected or self.skipped or errors) else 0
 
     def summary_text(self, lang: str = "zh", limit: int = 10) -> str:
         """The short summary the terminal shows (and the add-in may show); at most `limit` lines a list."""
@@ -421,6 +428,8 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
             text = sv[s] if formula is None else normalize_text(formula)
             if text == bv[b] or (formula is None and (bo[b], bcol.index) in base.formulas and text == cached[b]):
                 continue  # unchanged (a formula compared by formula; a file that kept only its value, by value)
+            if formula is None and same_date_other_form(bv[b], text, base):
+                continue  # 9月30日 turned into a date cell by WPS or LibreOffice: unchanged
             own = so[s] == srows[s]
             if task_level and (not own or text is None):
                 # a filled-down or merged task value is proposed by its own row; a blank one is
@@ -440,6 +449,23 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
                     own_edits.get(f"{bcol.letter}{bo[b]}") != (source, bv[b])
             slot = cells.setdefault((bo[b], name), {})
             slot.setdefault(source, _Proposal(source, value, text, stale))
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def same_date_other_form(old: str | None, new: str | None, base: "Ledger") -> bool:
+    """Whether `new` is the date `old` names, written in another form: the text 9月30日 that WPS or
+    LibreOffice turned into a date cell (read as 2019-09-30) is the same cell, not an edit."""
+    if not old or not new or (_ISO_DATE.match(old) is None) == (_ISO_DATE.match(new) is None):
+        return False
+    from taizhang.validator.deadlines import parse_deadline
+    from taizhang.validator.validate import ledger_year
+
+    year = ledger_year(base, None)
+    a, b = parse_deadline(old, year), parse_deadline(new, year)
+    dates = [[m.date for m in d.milestones] for d in (a, b)]
+    return len(dates[0]) == 1 and dates[0] == dates[1] and dates[0][0] is not None
 
 
 def _new_rows(base: "Ledger", sub: "Ledger", match: Any, source: str) -> list[_NewRow]:

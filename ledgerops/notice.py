@@ -144,7 +144,7 @@ class TableRow:
 
 @dataclass(slots=True)
 class NoticeTable:
-    """A table in a .docx whose header row is a ledger header."""
+    """A table in a .docx (or an aligned table in a .txt) whose header row is a ledger header."""
 
     ledger_type: "LedgerType"
     title: str | None
@@ -166,6 +166,8 @@ class Notice:
     other: list[tuple[int, str]]  # unnumbered text outside any task: preamble, closing, signature
     encoding: str | None = None
     unit_problems: dict[str, list["Problem"]] = field(default_factory=dict)  # each distinct name -> problems
+    unread_tables: list[tuple[int, str]] = field(default_factory=list)  # (line, header) of tables that are no ledger
+    cell_per_line: bool = False  # a table flattened to one cell per tab-led line (web or PDF copy)
 
     @property
     def units_found(self) -> list[str]:
@@ -189,6 +191,50 @@ class _Para:
 class _Table:
     line: int
     grid: list[list[tuple[str, bool]]]  # (text, merged with the cell above)
+    text_lines: list[str] | None = None  # a .txt table's own lines: paragraphs again if it is no ledger
+
+
+_CELL_GAP = re.compile(r"\t|[ \u3000]{2,}")
+_RULE_ROW = re.compile(r"[-=:|+\s]*")
+
+
+def _cells(line: str) -> list[str] | None:
+    """A line's cells when it looks like a table row: tab-separated, or columns set apart by two or
+    more spaces (Word and Excel copy tables as tabs; pdftotext -layout aligns with spaces)."""
+    cells = line.split("\t") if "\t" in line else _CELL_GAP.split(line.strip())
+    return cells if len(cells) >= 3 else None
+
+
+def _text_blocks(lines: list[str]) -> list[_Para | _Table]:
+    """Paragraphs of a .txt notice, with runs of aligned lines as tables (blank lines may separate
+    a table's task groups, as in the Dalian notice). parse_notice turns a table back into
+    paragraphs when its header is not a ledger header."""
+    blocks: list[_Para | _Table] = []
+    i = 0
+    while i < len(lines):
+        if _cells(lines[i]) is None:
+            blocks.append(_Para(i + 1, lines[i]))
+            i += 1
+            continue
+        rows, j, end = [], i, i
+        while j < len(lines):
+            cells = _cells(lines[j])
+            if cells is not None:
+                if not _RULE_ROW.fullmatch("".join(cells)):  # a ruled line (---- or |:--|) between rows
+                    rows.append(cells)
+                end = j = j + 1
+            elif not lines[j].strip():
+                j += 1
+            else:
+                break
+        if len(rows) >= 2:
+            width = max(len(r) for r in rows)
+            grid = [[(c.strip(), False) for c in r] + [("", False)] * (width - len(r)) for r in rows]
+            blocks.append(_Table(i + 1, grid, lines[i:end]))
+        else:
+            blocks.extend(_Para(k + 1, lines[k]) for k in range(i, end))
+        i = end
+    return blocks
 
 
 def read_blocks(path: Path) -> tuple[list[_Para | _Table], str | None]:
@@ -200,7 +246,7 @@ def read_blocks(path: Path) -> tuple[list[_Para | _Table], str | None]:
         raise ReadError("unreadable-file", "这是一个文件夹，不是文件", "this is a folder, not a file")
     if suffix == ".txt":
         text, encoding = _decode(path)
-        return [_Para(i, line) for i, line in enumerate(text.split("\n"), 1)], encoding
+        return _text_blocks(text.split("\n")), encoding
     if suffix == ".docx":
         return _docx_blocks(path), None
     if suffix == ".pdf":
@@ -413,9 +459,19 @@ def parse_notice(path: str | Path, registry: "Registry | None" = None, *, year: 
     path = Path(path)
     registry = registry or Registry.builtin()
     blocks, encoding = read_blocks(path)
+    tables, kept, unread = [], [], []
+    for block in blocks:
+        table = _notice_table(block, blocks, ledger_type) if isinstance(block, _Table) else None
+        if table is not None:
+            tables.append(table)
+        elif isinstance(block, _Table) and block.text_lines is not None:
+            unread.append((block.line, " | ".join(t for t, _ in block.grid[0] if t)))
+            kept.extend(_Para(block.line + k, text) for k, text in enumerate(block.text_lines))
+            continue
+        kept.append(block)
+    blocks = kept
     paras = [b for b in blocks if isinstance(b, _Para)]
     items, other = _items(blocks)
-    tables = [t for t in (_notice_table(b, blocks, ledger_type) for b in blocks if isinstance(b, _Table)) if t]
 
     title = _title(paras, items, tables)
     found_year = year or infer_year(title) or _year_from_text(paras)
@@ -424,7 +480,8 @@ def parse_notice(path: str | Path, registry: "Registry | None" = None, *, year: 
         item.body, item.units = body, units
     sections, tasks = _tasks(items, registry, found_year)
     notice = Notice(path=path, title=title, year=found_year, sections=sections, tasks=tasks, tables=tables,
-                    other=other, encoding=encoding)
+                    other=other, encoding=encoding, unread_tables=unread,
+                    cell_per_line=sum(1 for p in paras if p.text.startswith("\t") and "\t" not in p.text[1:]) >= 8)
     _check_units(notice, registry)
     return notice
 

@@ -1,4 +1,4 @@
-"""Split a master ledger into one workbook per department (or contact person).
+"""Split a master ledger into one workbook per department (or, inside one department, per contact).
 
 Each file is the master with only that department's rows: same title, header, column widths,
 fills and merged task groups (a task keeps its 序号 and 改革事项 even when the department holds
@@ -18,6 +18,7 @@ one a department has filled in, is never replaced unless asked (`force`), and th
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from .errors import LedgerOpError
 from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename
 
 UNASSIGNED = "未指定"
+_LEAD = re.compile(r"[、，,；;/\s]+")  # the first unit named in a cell leads the task
 ROW_KEYS_PER_CELL = 900  # row keys per metadata cell: about 32 characters each, under Excel's 32,767
 
 
@@ -109,7 +111,7 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
     if there and not force:
         names = "、".join(p.name for p in there[:5]) + (f" 等 {len(there)} 个" if len(there) > 5 else "")
         raise SplitError(f"{out_dir}：已有同名文件 {names}（可能已有处室填写），未写入任何文件；"
-                         "换一个文件夹，或加 --force 覆盖（原文件先备份）。",
+                         "请换一个文件夹或先移走这些文件（命令行加 --force 可覆盖，原文件先备份）。",
                          f"{out_dir}: {len(there)} of the files are already there ({there[0].name} ...); nothing written. "
                          "Use another folder, or --force to replace them (the old ones are backed up first).")
 
@@ -166,6 +168,11 @@ def _by_column(ledger: Any, by: str | None) -> str:
     from taizhang.validator.normalize import normalize_header
 
     if by is None:
+        # a department per file: the unit column when the ledger names several units; a ledger
+        # kept inside one department (all rows 市卫生健康委) goes to its offices by contact person
+        units = ledger.column_for_role("lead_unit") or ledger.column_for_role("units")
+        if units is not None and len({_LEAD.split(v.strip())[0] for v in ledger.values[units.name] if v}) > 1:
+            return units.name
         for role in ("contact", "lead_unit", "units"):
             col = ledger.column_for_role(role)
             if col is not None:
@@ -215,13 +222,14 @@ def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None
     from openpyxl.cell.cell import MergedCell
     from openpyxl.styles import Protection
 
-    area.layout([(ledger.rows[p], "values") for p in positions])
+    plan, at = _plan_with_sections(ledger, positions)
+    area.layout(plan)
     first = area.first_row
     task_cols = [(n, c.index) for n, c in ledger.columns.items() if c.definition.level == "task"]
     editable = [c.index for c in ledger.columns.values() if c.definition.editable]
     last_group = None
     for i, p in enumerate(positions):
-        row = first + i
+        row = first + at[i]
         if ledger.task[p] != last_group:
             last_group = ledger.task[p]
             for name, idx in task_cols:
@@ -315,6 +323,28 @@ def _anchor_row(img: Any) -> int:
 
         return coordinate_from_string(anchor)[1] - 1
     return anchor._from.row
+
+
+def _plan_with_sections(ledger: Any, positions: list[int]) -> tuple[list[tuple[int, str]], list[int]]:
+    """The rows to write: the department's rows, each section heading (二、…) kept above the first of
+    them it heads, and the footnotes (注：…, 填报人) under the table. Returns the plan and, for each
+    position, its index in the plan."""
+    sections = sorted(r for r, c in ledger.skipped_rows.items() if c == "section")
+    last_row = ledger.rows[-1] if ledger.rows else 0
+    notes = sorted(r for r, c in ledger.skipped_rows.items() if c == "note" and r > last_row)
+    plan: list[tuple[int, str]] = []
+    at: list[int] = []
+    previous = 0
+    for p in positions:
+        row = ledger.rows[p]
+        heading = [s for s in sections if previous < s < row]
+        if heading:
+            plan.append((heading[-1], "values"))
+        at.append(len(plan))
+        plan.append((row, "values"))
+        previous = row
+    plan.extend((r, "values") for r in notes)
+    return plan, at
 
 
 def _row_keys(prints: list[str]) -> dict[str, str]:

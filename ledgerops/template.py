@@ -46,7 +46,7 @@ EDITABLE_FILL = "FFF2CC"  # header of columns departments fill
 
 _WIDTH = {"key": 6, "category": 22, "task": 34, "units": 16, "lead_unit": 16, "co_units": 22,
           "output": 30, "deadline": 22, "progress": 32, "status": 12, "contact": 10, "phone": 15,
-          "note": 16}
+          "note": 16, "responsible": 10, "content": 30, "amount": 12}
 _HINT = {
     "key": "每项任务填一个序号（1、2、3……）；同一任务的子项不再编号，序号格向下合并或留空。",
     "category": "任务的来源或分类，如文件名称和条目。",
@@ -62,6 +62,8 @@ _HINT = {
     "contact": "联系人姓名；多人用空格或顿号分隔，联系电话按同样顺序各填一个。",
     "phone": "座机号（如 {area}-12345678，本地 8 位号码可省区号）或手机号；多个号码用空格分隔，顺序与联系人一致。",
     "note": "",
+    "responsible": "责任人姓名；多人用顿号分隔。姓名后可在括号中注明职务，如：王强（副局长）。",
+    "amount": "填写数字，单位见表头（如万元），如 1200 或 35.5；不要写“约”“待定”，没有则留空。",
 }
 
 

@@ -34,9 +34,11 @@ _SUPERSCRIPT = str.maketrans("¹²³", "123")
 
 
 def fill(color: str):
+    """A solid fill; RGB colours get the opaque alpha Excel itself writes (FF), not openpyxl's 00."""
     from openpyxl.styles import PatternFill
 
-    return PatternFill(fill_type="solid", start_color=color, end_color=color)
+    argb = color if len(color) == 8 else "FF" + color
+    return PatternFill(fill_type="solid", start_color=argb, end_color=argb)
 
 
 def note(text: str, author: str = "taizhang"):

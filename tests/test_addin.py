@@ -87,6 +87,7 @@ def test_notes_where_the_client_supports_them(xw, tmp_path):
 def test_clean_ledger_passes_with_an_info_alert(xw, tmp_path):
     result = click(xw, "validate", EX003, tmp_path / "ok.xlsx")
     assert "校验通过" in result.alerts[0].prompt and result.alerts[0].mode == "info"
+    assert "表头第 2 行，列：A 序号 · " in result.alerts[0].prompt
 
 
 def test_problems_reach_the_user_as_chinese_alerts(xw, tmp_path):

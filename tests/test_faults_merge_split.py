@@ -176,7 +176,7 @@ def test_two_merges_into_the_master_at_once_keep_both_edits(tmp_path):
     a = edit(files["李光盈"], tmp_path / "李光盈.xlsx", {"G3": "已出台实施方案。"})
     b = edit(files["马新光"], tmp_path / "马新光.xlsx", {"G3": "方案已报审。"})
     cap = lambda: resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))  # noqa: E731
-    procs = [subprocess.Popen([TAIZHANG, "merge", str(master), str(sub), "-o", str(master)], preexec_fn=cap,
+    procs = [subprocess.Popen([TAIZHANG, "merge", str(master), str(sub), "-o", str(master), "--in-place"], preexec_fn=cap,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for sub in (a, b)]
     results = [(p.wait(timeout=TIMEOUT), p.stderr.read()) for p in procs]
     assert results == [(0, ""), (0, "")]
@@ -207,8 +207,8 @@ def test_late_file_changing_a_cell_merged_since_it_was_issued_is_a_conflict(tmp_
     files = split_files(master, tmp_path / "分发")
     wang = edit(files["王宏彦"], tmp_path / "王宏彦.xlsx", {"G4": "已起草，征求意见中。"})
     ding = edit(files["丁向芳"], tmp_path / "丁向芳.xlsx", {"G3": "已完成直报培训。"})
-    assert run("merge", master, wang, "-o", master).returncode == 0
-    proc = run("merge", master, ding, "-o", master, "--report", tmp_path / "r.json")
+    assert run("merge", master, wang, "-o", master, "--in-place").returncode == 0
+    proc = run("merge", master, ding, "-o", master, "--in-place", "--report", tmp_path / "r.json")
     assert proc.returncode == 1
     assert "冲突 1 处" in proc.stdout and "G14 推进情况：丁向芳.xlsx「已完成直报培训。」" in proc.stdout
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -216,7 +216,7 @@ def test_late_file_changing_a_cell_merged_since_it_was_issued_is_a_conflict(tmp_
         ("G14", "已起草，征求意见中。", "changed-since-issued")]
     assert values(master, "G14") == ["已起草，征求意见中。"]
     wang2 = edit(files["王宏彦"], tmp_path / "王宏彦.xlsx", {"G4": "已起草，报市政府审定。"})
-    proc = run("merge", master, wang2, "-o", master)
+    proc = run("merge", master, wang2, "-o", master, "--in-place")
     assert proc.returncode == 0 and "冲突 0 处" in proc.stdout
     assert values(master, "G14") == ["已起草，报市政府审定。"]
 
@@ -307,7 +307,7 @@ def test_split_never_replaces_a_file_silently(tmp_path):
     proc = run("split", master, "-o", folder)
     assert proc.returncode == 2
     assert one_line(proc).startswith(f"{folder}：已有同名文件 ")
-    assert one_line(proc).endswith("未写入任何文件；换一个文件夹，或加 --force 覆盖（原文件先备份）。")
+    assert one_line(proc).endswith("未写入任何文件；请换一个文件夹或先移走这些文件（命令行加 --force 可覆盖，原文件先备份）。")
     assert folder_digest(folder) == before
     proc = run("split", master, "-o", folder, "--force")
     assert proc.returncode == 0, proc.stderr

@@ -475,3 +475,51 @@ def test_imported_ledger_renders_in_libreoffice(tmp_path, imported_004):
     assert_not_blank(to_png(pdf, tmp_path / "png")[0])
     text = pdf_text(pdf).replace(" ", "")
     assert "分工方案" in text and "规信处" in text and "重点任务" in text
+
+
+def test_txt_notice_with_a_tab_table_imports_the_ledger_it_holds(tmp_path):
+    """Seed 000 is the Dalian notice with its ledger pasted as tab-separated rows (blank lines
+    between task groups, a ruled line under the table): the import equals the example ledger."""
+    from conftest import EX000
+
+    result = import_notice(next(SOURCES.glob("000_*.txt")), tmp_path / "000.xlsx")
+    got, want = read_ledger(tmp_path / "000.xlsx"), read_ledger(EX000)
+    assert result.kind == "table" and result.ledger_type.name == "reform-ledger"
+    assert result.title == "全面深化改革 2019 年卫生健康工作台账" and result.year == 2019
+    assert len(got) == 12 and got.task == want.task and got.values == want.values
+    assert [(f.code, f.cell) for f in result.validation.findings] == [
+        ("missing-contact", "H11"), ("missing-phone", "I11"), ("missing-contact", "H13"), ("missing-phone", "I13")]
+
+
+def test_txt_space_aligned_table(tmp_path):
+    src = tmp_path / "通知.txt"
+    src.write_text("关于印发2017年重点工作任务分工的通知\n\n"
+                   "序号  工作任务                      牵头部门        时间进度\n"
+                   "1     实施医疗卫生服务体系规划      市卫生计生委    持续实施\n"
+                   "2     推进分级诊疗                  市卫生计生委    2017年12月\n", encoding="utf-8")
+    result = import_notice(src, tmp_path / "out.xlsx")
+    got = read_ledger(tmp_path / "out.xlsx")
+    assert result.kind == "table" and got.ledger_type.name == "task-division"
+    assert got.values["工作任务"] == ["实施医疗卫生服务体系规划", "推进分级诊疗"]
+    assert got.values["时间进度"] == ["持续实施", "2017年12月"]
+
+
+def test_txt_tables_that_cannot_be_read_say_why(tmp_path):
+    other = tmp_path / "名单.txt"
+    other.write_text("关于报送名单的通知\n\n姓名\t年龄\t住址\n张三\t30\t大连\n李四\t40\t沈阳\n", encoding="utf-8")
+    with pytest.raises(ReadError, match="第 3 行起的表格表头（姓名 | 年龄 | 住址）不是台账表头"):
+        import_notice(other, tmp_path / "a.xlsx")
+    with pytest.raises(ReadError, match="每个单元格各占一行"):  # seed 003 as scraped from the web
+        import_notice(next(SOURCES.glob("003_*.txt")), tmp_path / "b.xlsx")
+    assert not (tmp_path / "a.xlsx").exists() and not (tmp_path / "b.xlsx").exists()
+
+
+@pytest.mark.parametrize("notice, ledger", [
+    ("大连市卫生健康委员会办公室关于印发全面深化改革 2019 年卫生健康工作台账的通知", "全面深化改革 2019 年卫生健康工作台账"),
+    ("关于推进落实深化医改近期重点工作任务的通知", "推进落实深化医改近期重点工作任务台账"),
+    ("2019年全省卫生健康工作报告任务分解和责任分工方案", "2019年全省卫生健康工作报告任务分解和责任分工方案"),
+])
+def test_ledger_title_from_the_notice_title(notice, ledger):
+    from taizhang.ledgerops.importer import _ledger_title
+
+    assert _ledger_title(notice, None) == ledger

@@ -16,7 +16,6 @@ from conftest import EX000, EX002
 from taizhang.ledgerops.merge import CONFLICT_SHEET, LOG_SHEET, MergeError, merge_ledgers
 from taizhang.ledgerops.safe_write import OutputLocked
 from taizhang.ledgerops.split import split_ledger
-from taizhang.ledgerops.xlsx_out import APPLIED_FILL, CONFLICT_FILL, INVALID_FILL
 from lo import convert, pdf_text, to_pdf, to_png, assert_not_blank
 from taizhang.validator.reader import read_ledger
 from taizhang.validator.validate import Options, validate_file
@@ -53,8 +52,15 @@ def delete_title(ws) -> None:
     ws.delete_rows(1)
 
 
+# The colours a user sees in Excel, as ARGB: written here, not imported from the code under test.
+APPLIED_FILL = "FFC6EFCE"  # light green: a change taken from a submission
+CONFLICT_FILL = "FFF8CBAD"  # orange: two submissions disagree
+INVALID_FILL = "FFFFC7CE"  # light red: applied, but the value fails validation
+
+
 def fill_of(cell) -> str:
-    return str(cell.fill.fgColor.rgb)[-6:] if cell.fill and cell.fill.fill_type else ""
+    """The solid fill's ARGB as stored in the workbook ("" for no fill)."""
+    return str(cell.fill.fgColor.rgb) if cell.fill and cell.fill.fill_type == "solid" else ""
 
 
 def build_submissions(root: Path) -> tuple[Path, Path]:
@@ -262,7 +268,7 @@ def test_report_json_shape(merged):
     assert set(doc["applied"][0]) >= {"row", "column", "old", "new", "source"}
     assert set(doc["skipped"][0]) == {"path", "reason", "message"}
     assert set(doc["findings"][0]) >= {"code", "severity", "sheet", "row", "column", "cell", "value", "message"}
-    assert merged["result"].exit_code == 1
+    assert merged["result"].exit_code() == 1
 
 
 def test_out_renders_in_libreoffice(merged, tmp_path):
@@ -454,3 +460,34 @@ def test_late_submission_does_not_revert_an_earlier_round(tmp_path):
     wb.save(plain)
     again = merge_ledgers(master, [plain], tmp_path / "o.xlsx")
     assert ("G14", "正在制定。") in [(a["cell"], a["new"]) for a in again.applied]
+
+
+def test_exit_1_only_for_errors_this_merge_brought_in(tmp_path):
+    """The 000 master already lacks two contacts: a clean merge of one filled-in cell exits 0,
+    --strict still exits 1; an edit that writes a bad phone exits 1 either way."""
+    master = tmp_path / "总台账.xlsx"
+    shutil.copy(EX000, master)
+    f = {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
+    good = edit(f["李光盈"], tmp_path / "李光盈-好.xlsx", {"G3": "已出台。"})
+    args = ["merge", str(master), str(good), "-o", str(tmp_path / "out.xlsx")]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "4 个错误" in r.output and "0 个在本次修改的单元格" in r.output
+    assert runner.invoke(app, [*args, "--strict"]).exit_code == 1
+    bad = edit(f["李光盈"], tmp_path / "李光盈-坏.xlsx", {"I3": "3905222"})
+    r = runner.invoke(app, ["merge", str(master), str(bad), "-o", str(tmp_path / "out2.xlsx")])
+    assert r.exit_code == 1 and "1 个在本次修改的单元格" in r.output
+
+
+def test_merging_into_the_master_needs_in_place(tmp_path):
+    master = tmp_path / "总台账.xlsx"
+    shutil.copy(EX000, master)
+    before = sha(master)
+    f = {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
+    sub = edit(f["李光盈"], tmp_path / "李光盈.xlsx", {"G3": "已出台。"})
+    r = runner.invoke(app, ["merge", str(master), str(sub), "-o", str(master)])
+    assert r.exit_code == 2 and "--in-place" in r.stderr and sha(master) == before
+    r = runner.invoke(app, ["merge", str(master), str(sub), "-o", str(master), "--in-place"])
+    assert r.exit_code == 0, r.output
+    assert openpyxl.load_workbook(master)[SHEET]["G3"].value == "已出台。"
+    assert [sha(p) for p in tmp_path.glob("总台账.备份-*.xlsx")] == [before]

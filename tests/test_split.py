@@ -113,7 +113,7 @@ def test_split_by_units_uses_the_registry_and_fills_task_values_without_merges(t
     result = split_ledger(master, tmp_path / "out", by="责任单位")
     files = {f.department: f for f in result.files}
     assert files["市卫生健康委"].rows == [3, 4, 5] and files["市医保局"].rows == [5]
-    by_person = split_ledger(master, tmp_path / "p")
+    by_person = split_ledger(master, tmp_path / "p", by="联系人")
     li = next(f for f in by_person.files if f.department == "李四")
     part = read_ledger(li.path)
     # the second sub-item of task 1 keeps its task's key and text in its own file
@@ -183,3 +183,16 @@ def test_split_unknown_column_error_in_both_languages():
         split_ledger(EX000, EX000.parent / "never", by="nope")
     assert "nope" in exc.value.message("zh") and "no column" in exc.value.message("en")
     assert not (EX000.parent / "never").exists()
+
+
+def test_default_split_is_per_department_and_per_contact_inside_one(tmp_path):
+    """Several lead units: a file per unit. All rows led by one department (the Dalian ledger):
+    a file per contact person, who stands for an office inside it."""
+    rows = [
+        [1, "分类一", "任务一", "市卫生健康委", "成果甲", "6月底", None, "张三", "39052220"],
+        [2, "分类二", "任务二", "市医保局、市卫生健康委", "成果丙", "12月底", None, "李四", "39052221"],
+    ]
+    several = split_ledger(write_ledger(tmp_path / "m.xlsx", rows), tmp_path / "a")
+    assert several.by == "责任单位" and [f.department for f in several.files] == ["市卫生健康委", "市医保局"]
+    one = split_ledger(EX000, tmp_path / "b")
+    assert one.by == "联系人" and "李光盈" in {f.department for f in one.files}

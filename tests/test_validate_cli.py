@@ -136,7 +136,7 @@ def test_rules_and_types_commands():
 
 def test_help_does_not_import_pandas():
     """`taizhang --help` must start like typer alone: the heavy libraries load only in commands."""
-    code = ("import sys, cli\n"
+    code = ("import sys\nfrom taizhang import cli\n"
             "try:\n    cli.app(['validate', '--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('pandas', 'pandera', 'numpy', 'openpyxl', 'python_calamine') if m in sys.modules]\n"
             "print('HEAVY', heavy)")
@@ -217,19 +217,41 @@ def test_merge_with_a_mistyped_submission_path_merges_nothing(tmp_path):
 
 def test_rules_shows_a_readable_sample_message():
     r = runner.invoke(app, ["rules", "missing-contact"])
-    assert "〈单元格〉 未填写联系人" in r.stdout and "{cell}" not in r.stdout
+    assert "做什么: H13 未填写联系人（本行有任务或成果，须明确联系人）" in r.stdout and "{cell}" not in r.stdout
+    r = runner.invoke(app, ["rules", "invalid-phone", "--lang", "en"])
+    assert "What: '3905222' is not a valid phone number: wrong number of digits" in r.stdout
 
 
-def test_a_missing_required_or_contact_column_is_an_error(tmp_path):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_rule_renders_with_real_values(lang):
+    """Each code, finding and file error alike, is documented with no placeholder left."""
+    from taizhang.validator.findings import FILE_ERRORS, RULES
+
+    for code in [*RULES, *FILE_ERRORS]:
+        r = runner.invoke(app, ["rules", code, "--lang", lang])
+        assert r.exit_code == 0, (code, r.output)
+        labels = ("做什么", "为什么", "示例", "应改为") if lang == "zh" else ("What", "Why", "Example", "Instead")
+        lines = r.stdout.splitlines()
+        assert [line.split(":")[0].strip() for line in lines[1:]] == list(labels), (code, r.stdout)
+        assert not any(mark in r.stdout for mark in ("{", "}", "〈", "〉", "<cell>", "<value>")), (code, r.stdout)
+
+
+def test_a_missing_column_is_an_error_only_when_the_type_was_fixed(tmp_path):
     import openpyxl
 
     wb = openpyxl.load_workbook(EX000)
     wb.active.delete_cols(8, 2)  # 联系人, 联系电话
     path = tmp_path / "no-contacts.xlsx"
     wb.save(path)
+    # detected: the columns the ledger has define what is checked
     code, doc = _json([str(path)])
+    assert [f["code"] for f in doc["files"][0]["findings"] if f["code"] == "missing-column"] == []
+    assert doc["files"][0]["type_source"] == "detected" and "只检查台账已有的列" in doc["files"][0]["type_reason"]
+    # fixed with --type: a column the type has and the ledger lacks is missing
+    code, doc = _json([str(path), "--type", "reform-ledger"])
     missing = [(f["code"], f["column"], f["cell"]) for f in doc["files"][0]["findings"] if f["code"] == "missing-column"]
     assert code == 1 and missing == [("missing-column", "联系人", "A2"), ("missing-column", "联系电话", "A2")]
+    assert "由 --type 指定" in doc["files"][0]["type_reason"]
     # forcing the wrong type no longer hides every check
     code, doc = _json([str(EX003), "--type", "reform-ledger"])
     assert code == 1 and {f["column"] for f in doc["files"][0]["findings"]} == {"重要成果形式", "联系人", "联系电话"}
@@ -264,3 +286,24 @@ def test_addin_build_to_a_file_path_respects_excel_locks(tmp_path):
     before = target.read_bytes()
     r = runner.invoke(app, ["addin", "build", "-o", str(target)])
     assert r.exit_code == 2 and "Excel" in r.stderr and target.read_bytes() == before
+
+
+def test_jobs_gives_the_serial_report_in_the_same_order(tmp_path):
+    """--jobs shares files out to processes; the report is the serial one, byte for byte,
+    bad files included (their error travels back from the worker with its code and both texts)."""
+    import shutil
+
+    for i, src in enumerate([EX000, EX002, EX003, EX000_CSV, EX000]):
+        shutil.copy(src, tmp_path / f"{i}-{src.name}")
+    (tmp_path / "坏.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    serial = runner.invoke(app, ["validate", str(tmp_path), "--format", "json"])
+    parallel = runner.invoke(app, ["validate", str(tmp_path), "--format", "json", "--jobs", "2"])
+    assert serial.exit_code == parallel.exit_code == 2
+    assert parallel.stdout == serial.stdout
+    doc = json.loads(parallel.stdout)
+    assert [f["error"]["code"] for f in doc["files"] if f["error"]] == ["unreadable-file"]
+    en = runner.invoke(app, ["validate", str(tmp_path / "坏.xlsx"), str(tmp_path / f"0-{EX000.name}"), "-j", "2",
+                             "--lang", "en"])
+    serial_en = runner.invoke(app, ["validate", str(tmp_path / "坏.xlsx"), str(tmp_path / f"0-{EX000.name}"),
+                                    "--lang", "en"])
+    assert en.stdout == serial_en.stdout and "坏.xlsx: " in en.stdout

@@ -61,12 +61,36 @@ class Phone:
     valid: bool
 
 
+# A post or office written with a name (王荣新（医政处）, 孙克 科长, 李明处长) describes that person.
+_NOTE_IN_BRACKETS = re.compile(r"[（(][^（()）]{1,20}[)）]")
+_POSTS = ("副处长", "处长", "副科长", "科长", "副主任", "主任", "副局长", "局长", "调研员", "副调研员", "科员", "干部",
+          "同志", "书记", "副书记", "主任科员", "副主任科员", "股长", "所长", "院长", "部长", "经理", "专员")
+_POST_SUFFIX = re.compile("(?:" + "|".join(sorted(_POSTS, key=len, reverse=True)) + ")$")
+# names written with a middle dot (阿卜杜·热合曼): Han parts joined by ·, •, ‧ or ・
+_DOTTED_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,10}(?:[·•‧・．.][\u3400-\u4dbf\u4e00-\u9fff]{1,10})+$")
+
+
 def split_names(text: str | None) -> list[str]:
-    """Contact names in a cell: separated by spaces, 、，,；;/ or newlines."""
+    """Contact names in a cell: separated by spaces, 、，,；;/ or newlines.
+
+    A post or office beside a name (王荣新（医政处）, 孙克 科长) belongs to that name and is
+    dropped; a post standing alone is kept, so that 科长 with no name is still reported.
+    """
     text = cell_text(text)
     if not text:
         return []
-    return [n for n in _NAME_SEP.split(text.translate(_HALF)) if n]
+    text = text.translate(_HALF)
+    if "(" in text:
+        text = _NOTE_IN_BRACKETS.sub(" ", text)
+    out: list[str] = []
+    for n in _NAME_SEP.split(text):
+        if not n:
+            continue
+        if out and n in _POSTS:
+            continue  # 孙克 科长: the post of the name before it
+        bare = _POST_SUFFIX.sub("", n)
+        out.append(bare if bare != n and _HAN_NAME.match(bare) else n)
+    return out
 
 
 # ------------------------------------------------------------------------------- phones
@@ -258,16 +282,27 @@ def parse_phones(text: str | None, area_code: str | None) -> tuple[list[Phone], 
 
 
 def _looks_like_name(name: str) -> bool:
-    """2-4 Han characters and not a word for an office or a placeholder (办公室, 同上)."""
+    """2-4 Han characters (or Han parts joined by a middle dot) and not a word for an office or a
+    placeholder (办公室, 同上)."""
+    if _DOTTED_NAME.match(name):
+        return True
     return bool(_HAN_NAME.match(name)) and name not in _NOT_NAMES and not name.endswith(_NOT_NAME_ENDINGS)
 
 
+def name_problems(text: str | None) -> list[Problem]:
+    """invalid-contact-name for each name in a responsible-person cell that is not a person's name
+    (a post beside a name, 王强（副局长）, is part of that name: see split_names)."""
+    names = split_names(text)
+    return [Problem("invalid-contact-name", {"name": n}) for n in dict.fromkeys(names) if not _looks_like_name(n)]
+
+
 def check_contact(contact: str | None, phone: str | None, *, has_work: bool,
-                  area_code: str | None) -> list[tuple[str, Problem]]:
+                  area_code: str | None, phone_column: bool = True) -> list[tuple[str, Problem]]:
     """Problems of one row's contact and phone cells, each tagged "contact" or "phone".
 
     A row with work and neither contact nor phone gets both missing-contact and missing-phone:
-    both cells need filling, and each finding points at its own cell.
+    both cells need filling, and each finding points at its own cell. A ledger with no phone
+    column at all is told so once (missing-column, when its type has one), not on every row.
     """
     names = split_names(contact)
     phone_text = cell_text(phone)
@@ -277,13 +312,13 @@ def check_contact(contact: str | None, phone: str | None, *, has_work: bool,
     if not names:
         if has_work:
             out.append(("contact", Problem("missing-contact")))
-            if phone_empty:
+            if phone_empty and phone_column:
                 out.append(("phone", Problem("missing-phone")))
     else:
         for name in dict.fromkeys(names):
             if not _looks_like_name(name):
                 out.append(("contact", Problem("invalid-contact-name", {"name": name})))
-        if phone_empty:
+        if phone_empty and phone_column:
             out.append(("phone", Problem("missing-phone")))
     out.extend(("phone", p) for p in phone_problems)
     if len(names) > 1 and phones and len(phones) != len(names):
@@ -291,4 +326,4 @@ def check_contact(contact: str | None, phone: str | None, *, has_work: bool,
     return out
 
 
-__all__ = ["Phone", "split_names", "parse_phones", "check_contact"]
+__all__ = ["Phone", "split_names", "parse_phones", "check_contact", "name_problems"]

@@ -31,6 +31,9 @@ class ReadError(Exception):
     def message(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
 
+    def __reduce__(self):  # back from a worker process (validate --jobs) with all three fields
+        return (type(self), (self.code, self.zh, self.en))
+
 
 def unreadable(zh: str, en: str) -> ReadError:
     return ReadError("unreadable-file", zh, en)

@@ -164,6 +164,28 @@ _RULES: tuple[Rule, ...] = (
         "A unit, a number or a remark in the contact column does not name a person.",
         "办公室", "写具体联系人姓名。", "Write the person's name.",
     ),
+    Rule(
+        "invalid-amount", "error", "金额不是数字", "Amount is not a number",
+        "「{column}」应填写数字，{cell} 为「{value}」", "'{column}' takes a number but {cell} holds '{value}'",
+        "投资、资金等金额列要合计；写成“约500”“待定”或换了单位（1.2亿）的格，Excel 求和时会被悄悄跳过。",
+        "Amount columns are summed; text such as 约500, 待定 or another unit (1.2亿) is silently skipped by Excel.",
+        "总投资（万元）填“约500”", "填写以表头单位（如万元）计的数字，如 500 或 1200.5；没有则留空。",
+        "Write a number in the header's unit (e.g. 万元), such as 500 or 1200.5; leave it empty if there is none.",
+    ),
+    Rule(
+        "no-unit-registry", "warning", "没有覆盖这些单位的名录", "No registry covers these units",
+        "本台账用到的 {total} 个单位中有 {unknown} 个不在任何单位名录中（如{examples}）：没有名录覆盖本地单位。"
+        "用 taizhang units init 台账文件 -o 单位名录.csv 生成名录，核对后校验时加 --units 单位名录.csv",
+        "{unknown} of the {total} units this ledger names are in no registry (e.g. {examples}): no registry covers "
+        "them. Run taizhang units init LEDGER -o units.csv, review the file, then validate with --units units.csv",
+        "内置名录只覆盖示例中的城市；其他地方的台账几乎每个单位都“未知”，逐个报告只会淹没真正的问题。",
+        "The built-in registries cover the example cities only; elsewhere nearly every unit is unknown, and one "
+        "finding per unit would bury the real problems.",
+        "某县整改台账的 县住建局、县水利局……都不在内置名录中",
+        "用 taizhang units init 从台账生成名录文件，核对（合并同一单位的不同写法为别名）后用 --units 传入。",
+        "Generate a registry with taizhang units init, review it (make other spellings of one unit aliases), "
+        "and pass it with --units.",
+    ),
 )
 
 RULES: Mapping[str, Rule] = {r.code: r for r in _RULES}
@@ -175,6 +197,41 @@ FILE_ERRORS: Mapping[str, tuple[str, str]] = {
     "sheet-not-found": ("找不到工作表", "Sheet not found"),
     "unknown-type": ("未知台账类型", "Unknown ledger type"),
     "internal-error": ("taizhang 内部错误", "taizhang internal error"),
+}
+
+# What `taizhang rules CODE` says of each file error: (why zh, why en, example, fix zh, fix en).
+FILE_ERROR_DOCS: Mapping[str, tuple[str, str, str, str, str]] = {
+    "unreadable-file": (
+        "文件损坏、设有打开密码、不是表格（如改了扩展名的文档）或大得可疑时，无法安全读取。",
+        "A damaged, password-protected, non-spreadsheet or suspiciously large file cannot be read safely.",
+        "邮件附件只下载了一半的 台账.xlsx",
+        "在 Excel 或 WPS 中打开并另存为 .xlsx；去掉打开密码；确认发来的是台账本身。",
+        "Open it in Excel or WPS and save it as .xlsx again; remove the opening password; check it is the ledger.",
+    ),
+    "header-not-found": (
+        "找不到表头，就不知道哪一列是责任单位、哪一列是完成时限，无法检查。",
+        "Without a header row nothing tells which column holds units or deadlines.",
+        "表头被删除，或表头写成了「事项一」「事项二」",
+        "恢复表头行（序号、改革事项、责任单位、完成时限……），或用 --sheet 指定台账所在的工作表。",
+        "Restore the header row (序号, 改革事项, 责任单位, 完成时限 ...), or pick the sheet with --sheet.",
+    ),
+    "sheet-not-found": (
+        "--sheet 指定的工作表在文件中不存在。", "The sheet named with --sheet is not in the file.",
+        "--sheet 台账 而工作表名为「工作台账」", "用文件中实际的工作表名称或序号（从 0 开始）。",
+        "Use the sheet's real name or its 0-based number.",
+    ),
+    "unknown-type": (
+        "--type 给出的台账类型既不是内置类型，也不是可读取的 YAML 文件。",
+        "The --type given is neither a built-in type nor a readable YAML file.",
+        "--type reform（应为 reform-ledger）", "运行 taizhang types 查看内置类型，或给出类型定义文件的路径。",
+        "Run taizhang types for the built-in types, or give the path of a type file.",
+    ),
+    "internal-error": (
+        "taizhang 自身的缺陷；只影响这一个文件，其他文件照常校验。",
+        "A bug in taizhang; only this file is affected, the others are still checked.",
+        "taizhang 内部错误（KeyError: …）", "设置 TAIZHANG_DEBUG=1 重新运行，把输出和文件（如可提供）报告给维护者。",
+        "Run again with TAIZHANG_DEBUG=1 and report the output (and the file, if you can) to the maintainers.",
+    ),
 }
 
 

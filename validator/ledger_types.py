@@ -9,6 +9,7 @@ definitions are data in `templates/`; `schema.py` compiles them into checks.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,12 +19,21 @@ from .normalize import normalize_header
 Role = Literal[
     "key", "category", "task", "units", "lead_unit", "co_units", "output",
     "deadline", "progress", "status", "contact", "phone", "note",
+    "content", "responsible", "contact_phone",  # named by headers (validator.header_roles); types may use them
+    "amount",  # money in 万元: checked as a number
 ]
 ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 UNIT_ROLES = ("units", "lead_unit", "co_units")
 TEXT_ROLES = frozenset({"category", "task", "output", "deadline", "progress", "status", "units", "lead_unit",
-                        "co_units", "contact", "phone", "note"})
+                        "co_units", "contact", "phone", "note", "responsible", "content"})
+# a bracketed note after a header's name: 办结时限（填写到日）, 总投资(万元)
+_NOTE = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def strip_note(header: str) -> str:
+    """A normalised header without its bracketed notes (总投资（万元） -> 总投资)."""
+    return _NOTE.sub("", header)
 
 
 class LedgerTypeError(ValueError):
@@ -54,6 +64,7 @@ class LedgerType:
     sheet: str = "工作台账"
     registry: str | None = None
     area_code: str | None = None
+    keywords: tuple[str, ...] = ()  # words in a ledger's title that name this kind (整改, 督办, 民生实事)
     path: Path | None = field(default=None, compare=False)
 
     def by_role(self, role: str) -> ColumnDef | None:
@@ -67,15 +78,16 @@ class LedgerType:
         """
         found: dict[int, ColumnDef] = {}
         score = 0.0
+        bare = [strip_note(h) if h else h for h in headers]
         for col in self.columns:
             names = col.match_names
             for idx, head in enumerate(headers):
                 if idx in found or not head:
                     continue
-                if head == names[0]:
+                if names[0] in (head, bare[idx]):
                     found[idx], score = col, score + 2
                     break
-                if head in names[1:]:
+                if head in names[1:] or bare[idx] in names[1:]:
                     found[idx], score = col, score + 1
                     break
         matched = set(found.values())
@@ -103,7 +115,8 @@ def _parse(data: object, path: Path) -> LedgerType:
         name=str(data["name"]), title=str(data.get("title") or data["name"]), columns=tuple(cols),
         description=str(data.get("description") or ""), version=int(data.get("version") or 1),
         sheet=str(data.get("sheet") or "工作台账"), registry=data.get("registry"),
-        area_code=str(data["area_code"]) if data.get("area_code") else None, path=path,
+        area_code=str(data["area_code"]) if data.get("area_code") else None,
+        keywords=tuple(str(k) for k in data.get("keywords") or ()), path=path,
     )
 
 

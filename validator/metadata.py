@@ -17,6 +17,10 @@ META_SHEET = "_taizhang"
 # (split files, read by merge); roll-up workbooks store their counts for --previous.
 
 
+# `type` values of workbooks taizhang writes as reports, not ledgers: a folder scan skips them.
+OUTPUT_TYPES: Mapping[str, tuple[str, str]] = {"rollup": ("汇总表", "roll-up workbook")}
+
+
 def write_metadata(workbook: Any, values: Mapping[str, object]) -> None:
     """Create or replace the hidden metadata sheet of an openpyxl workbook."""
     if META_SHEET in workbook.sheetnames:

@@ -23,11 +23,13 @@ from typing import Any, Iterator
 
 from .filecheck import ReadError, sniff, unreadable
 from .findings import col_letter
+from .header_roles import Assignment, HeaderMatch, match_header
+from .header_row import HEADER_SCAN_ROWS, column_overrides, extra_units, find_header  # noqa: F401 - re-exported
 from .ledger_types import ColumnDef, LedgerType, builtin_types
 from .metadata import META_SHEET
-from .normalize import decode_text, normalize_header, normalize_text
-
-HEADER_SCAN_ROWS = 40
+from .normalize import decode_text, normalize_text
+from .rows import classify
+from .sheet_choice import SHEET_REASONS, active_tab, sheet_order  # noqa: F401 - re-exported
 
 
 @dataclass(slots=True)
@@ -63,6 +65,14 @@ class Ledger:
     task: list[int]  # task group number of each row (0-based)
     metadata: dict[str, str] = field(default_factory=dict)
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
+    type_source: str = "detected"  # option | template | detected | generic (see validator.profile)
+    type_reason: dict[str, str] = field(default_factory=dict)  # why, in zh and en, for the report
+    # how it was understood (for `taizhang inspect` and the report's summary)
+    assignments: dict[int, Assignment] = field(default_factory=dict)  # 0-based column -> type column
+    unassigned: dict[int, HeaderMatch] = field(default_factory=dict)  # header columns kept and left alone
+    skipped_rows: dict[int, str] = field(default_factory=dict)  # Excel row -> section | total | note | blank
+    sheet_reason: str = ""  # why this sheet was read
+    skipped_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet, why it was not)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -85,10 +95,14 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
     path = Path(path)
     kind = sniff(path).kind
-    for name, grid, merged, metadata in _sheets(path, kind, sheet):  # one sheet at a time: stop at the ledger
+    skipped: list[tuple[str, str]] = []
+    for name, grid, merged, metadata, why in _sheets(path, kind, sheet, skipped):  # one sheet at a time
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
         if ledger is None:
+            skipped.append((name, "no-header"))
             continue
+        ledger.sheet_reason = why
+        ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
         if kind == "xlsx":
             ledger.formulas = _scan_formulas(path, name)
         else:
@@ -105,15 +119,21 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
                     f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
 
 
-def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str]]]:
-    """(name, grid from A1, merged ranges, metadata) of each candidate sheet, read on demand."""
+def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[str, str]]
+            ) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str], str]]:
+    """(name, grid from A1, merged ranges, metadata, why) of each candidate sheet, read on demand."""
     if kind == "csv":
-        yield path.stem, _read_csv(path), [], {}
+        yield path.stem, _read_csv(path), [], {}, "only"
         return
     wb = _open_calamine(path, kind)
     names = [m.name for m in wb.sheets_metadata]
     metadata = _read_metadata(wb, names)
-    for name in _pick_sheets(names, sheet):
+    if sheet is not None:
+        order = [(n, "option") for n in _pick_sheets(names, sheet)]
+    else:
+        hidden = {m.name for m in wb.sheets_metadata if m.visible != _visible()}
+        order = sheet_order(names, hidden, active_tab(path) if kind == "xlsx" else None, skipped)
+    for name, why in order:
         _check_extent(path, name)
         try:
             s = wb.get_sheet_by_name(name)
@@ -122,7 +142,7 @@ def _sheets(path: Path, kind: str, sheet: str | int | None) -> Iterator[tuple[st
         except Exception as exc:  # calamine raises several unrelated types
             raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
         s = None  # calamine's own copy of the cells is as big as the grid: free it before building
-        yield name, grid, merged, metadata
+        yield name, grid, merged, metadata, why
 
 
 def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None = None,
@@ -133,15 +153,30 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     0-based ((r0, c0), (r1, c1)) ranges when known; without them, blank task-level cells are
     still filled down within each task.
     """
+    from .profile import type_reason
+
     metadata = metadata or {}
+    wanted, from_template = ledger_type is not None, False
     if ledger_type is None and metadata.get("type"):
         ledger_type = builtin_types().get(metadata["type"])
-    found = _find_header(grid, ledger_type)
+        from_template = ledger_type is not None
+    # a template fixes its type; a split file only carries its master's (maybe detected) type
+    fixed = dict(wanted=wanted, from_template=from_template, restrict=from_template and "master_hash" in metadata)
+    found = find_header(grid, ledger_type, column_overrides(metadata), fixed)
     if found is None:
         return None
-    first_header_idx, header_idx, ltype, mapping, texts, detected = found
-    return _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts, detected,
-                  metadata)
+    first_header_idx, header_idx, ltype, mapping, texts, fit = found
+    ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
+                    fit.source in ("detected", "generic"), metadata)
+    ledger.type_source = fit.source
+    ledger.type_reason = type_reason(fit, ltype)
+    return ledger
+
+
+def _visible():
+    from python_calamine import SheetVisibleEnum
+
+    return SheetVisibleEnum.Visible
 
 
 def _open_calamine(path: Path, kind: str):
@@ -213,71 +248,26 @@ def _read_csv(path: Path) -> list[list[Any]]:
         raise unreadable(f"CSV 格式错误（{exc}）", f"malformed CSV ({exc})") from None
 
 
-def _find_header(grid: list[list[Any]], wanted: LedgerType | None):
-    types = [wanted] if wanted else list(builtin_types().values())
-    best = None
-    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
-        headers = [normalize_header(v) for v in row]
-        if sum(1 for h in headers if h) < 2:
-            continue
-        for t in types:
-            score, mapping = t.match(headers)
-            roles = {c.role for c in mapping.values()}
-            if len(mapping) < 2 or not roles & {"key", "task"}:
-                continue
-            if best is None or score > best[0]:
-                best = (score, r, t, mapping)
-        if best is not None:
-            break  # the first row that looks like a header is the header
-    if best is None:
-        return None
-    _, r, t, mapping = best
-    texts = {i: str(grid[r][i]).strip() for i in mapping}
-    last = _sub_header(grid, r, t, mapping, texts)
-    return r, last, t, mapping, texts, wanted is None
-
-
-def _sub_header(grid: list[list[Any]], r: int, ltype: LedgerType, mapping: dict[int, ColumnDef],
-                texts: dict[int, str]) -> int:
-    """A two-row header (联系方式 merged over 联系人 | 联系电话): take the known names of row r+1.
-
-    Returns the last header row. Row r+1 is a sub-header when it names a column of the type not
-    found in row r and holds no key: data rows always start with (or continue) a task.
-    """
-    if r + 1 >= len(grid):
-        return r
-    below = grid[r + 1]
-    key = next((i for i, d in mapping.items() if d.role == "key"), None)
-    if key is not None and key < len(below) and normalize_text(below[key]) is not None:
-        return r
-    extra = {}
-    for i, value in enumerate(below):
-        head = normalize_header(value)
-        col = next((c for c in ltype.columns if head and head in c.match_names), None)
-        if col is not None:
-            extra[i] = col
-    if not extra:
-        return r
-    # the row below is more specific: its names win over a group heading above them, which
-    # may itself be an alias (联系方式 over 联系人 | 联系电话)
-    taken = set(extra.values())
-    for i in [i for i, c in mapping.items() if c in taken or i in extra]:
-        del mapping[i]
-    mapping.update(extra)
-    texts.update({i: str(below[i]).strip() for i in extra})
-    return r + 1
-
-
-def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, mapping, texts, detected,
+def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assignments, headers, detected,
            metadata) -> Ledger:
+    ltype = extra_units(headers, assignments, ltype)
+    assignments = dict(sorted(assignments.items()))
+    mapping = {i: a.column for i, a in assignments.items()}
+    texts = {i: str(headers[i]).strip() for i in mapping}
     columns = {d.name: LedgerColumn(d, texts[i], i + 1) for i, d in mapping.items()}
+    unassigned = {i: match_header(h) for i, h in enumerate(headers)
+                  if i not in mapping and h is not None and str(h).strip()}
     title = " ".join(str(v).strip() for row in grid[:first_header_idx] for v in row if str(v).strip())
 
     # merged ranges: every covered cell of a ledger column takes the top-left value, and
-    # remembers the row it lives in
+    # remembers the row it lives in; a merge across several columns marks a heading row
     merged_by_col: dict[int, list[tuple[int, int, int]]] = {}
+    wide: dict[int, int] = {}
     for (r0, c0), (r1, c1) in merged:
         if r1 <= header_idx:
+            continue
+        if r0 == r1 and c1 > c0:
+            wide[r0] = max(wide.get(r0, 0), c1 - c0 + 1)
             continue
         for c in range(c0, c1 + 1):
             if c in mapping:
@@ -308,36 +298,103 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, mappi
         raw[d.name] = [None if v == "" else v for v in col]
         values[d.name] = norm(eff)
         origin[d.name] = src
-    # drop blank spacer rows (nothing in any cell, not under a merge)
-    columns_values = list(values.values())
-    keep = [k for k, cells in enumerate(zip(*columns_values))
-            if covered[k] or any(v is not None for v in cells) or any(v is not None for v in norm(data[k]))]
+    _split_combined(assignments, columns, ltype, values, raw, origin)
+
+    # rows that are not tasks' (blank, section, total, note) are set aside, remembered by class
+    key_idx = next((i for i, d in mapping.items() if d.role == "key"), None)
+    task_idx = next((i for i, d in mapping.items() if d.role == "task"), key_idx if key_idx is not None else 0)
+    key_raw = raw[mapping[key_idx].name] if key_idx is not None else None
+    skipped: dict[int, str] = {}
+    keep = []
+    for k in range(n):
+        if covered[k] or (key_raw is not None and key_raw[k] is not None and not isinstance(key_raw[k], str)):
+            keep.append(k)  # under a merge, or a number typed in the key cell: a task's row
+            continue
+        cls = classify(data[k], key=key_idx, first_text_col=task_idx, wide=wide.get(first + k, 0))
+        if cls is None:
+            keep.append(k)
+        else:
+            skipped[first + 1 + k] = cls
     if len(keep) < n:
         for store in (raw, values, origin):
             for name, col in store.items():
                 store[name] = [col[k] for k in keep]
     rows = [first + 1 + k for k in keep]
-    # a key typed in the row's own cell starts a task; merged or blank keys continue it
-    key = next((d.name for d in mapping.values() if d.role == "key"), None)
-    if key is None:
-        task = list(range(len(rows)))
-    else:
-        task, group = [], -1
-        for k, (v, src) in enumerate(zip(values[key], origin[key])):
-            if group < 0 or (v is not None and src == rows[k]):
-                group += 1
-            task.append(group)
-    # task-level values continue down the task where cells were left blank
+    task, copies = _group_tasks(mapping, values, origin, rows)
+    # task-level values continue down the task where cells were left blank; in a filled-down copy
+    # the same value points at the task's first row, so one fault is one finding
     for d in mapping.values():
         if d.level != "task":
             continue
         vals, src = values[d.name], origin[d.name]
         for k in range(1, len(rows)):
-            if vals[k] is None and task[k] == task[k - 1]:
+            if task[k] == task[k - 1] and (vals[k] is None or (k in copies and vals[k] == vals[k - 1])):
                 vals[k], src[k] = vals[k - 1], src[k - 1]
     return Ledger(path=path, sheet=sheet, ledger_type=ltype, type_detected=detected, header_row=header_idx + 1,
                   title=title, columns=columns, rows=rows, values=values, raw=raw, origin=origin, task=task,
-                  metadata=metadata)
+                  metadata=metadata, assignments=assignments, unassigned=unassigned, skipped_rows=skipped)
+
+
+def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin: dict[str, list[int]],
+                 rows: list[int]) -> tuple[list[int], set[int]]:
+    """Task group of each row, and the positions that are filled-down copies of a task's first row.
+
+    A key typed in the row's own cell starts a task; merged or blank keys continue it, and so does
+    the same key repeated with the same task text (merged cells undone and filled down so the
+    sheet can be filtered: 序号 2 on three rows is one task).
+    """
+    key = next((d.name for d in mapping.values() if d.role == "key"), None)
+    if key is None:
+        return list(range(len(rows))), set()
+    task_col = next((d.name for d in mapping.values() if d.role == "task"), None)
+    tasks = values[task_col] if task_col else None
+    kv, ko = values[key], origin[key]
+    out, group, copies = [], -1, set()
+    own_prev = False  # the previous row's key was typed in its own cell (not merged, not blank)
+    for k, (v, src) in enumerate(zip(kv, ko)):
+        own = v is not None and src == rows[k]
+        if group < 0 or own:
+            # a copy only when both keys are typed, unmerged, and the task text is the same
+            repeated = (own_prev and v == kv[k - 1]
+                        and (tasks is None or (tasks[k] is not None and tasks[k] == tasks[k - 1])))
+            if repeated:
+                ko[k] = ko[k - 1]  # the filled-down copy points at the task's first row
+                copies.add(k)
+            else:
+                group += 1
+        own_prev = own
+        out.append(group)
+    return out, copies
+
+
+_PHONE_PART = re.compile(r"(?:\(?0\d{2,3}\)?[-\s]?)?\d[\d\s-]{5,}\d(?:\s*(?:转|-)\s*\d{1,6})?")
+
+
+def _split_combined(assignments: dict[int, Assignment], columns: dict[str, LedgerColumn], ltype: LedgerType,
+                    values: dict, raw: dict, origin: dict) -> None:
+    """A 联系人/电话 column holding 「王荣新 39052266」 serves both the contact and the phone column:
+    names stay in the contact values, numbers go to the phone values, both pointing at one cell."""
+    combined = next((a for a in assignments.values() if a.match.role == "contact_phone"
+                     and a.column.role == "contact"), None)
+    phone = ltype.by_role("phone")
+    if combined is None or phone is None or phone.name in columns:
+        return
+    name = combined.column.name
+    columns[phone.name] = LedgerColumn(phone, columns[name].header, columns[name].index)
+    names, numbers = [], []
+    cache: dict[str | None, tuple[str | None, str | None]] = {None: (None, None)}
+    for v in values[name]:
+        if v not in cache:
+            nums = [m.group(0).strip() for m in _PHONE_PART.finditer(v)]
+            rest = _PHONE_PART.sub(" ", v)
+            rest = re.sub(r"[：:，,；;/、]+", " ", rest)
+            cache[v] = (normalize_text(rest), "、".join(nums) or None)
+        a, b = cache[v]
+        names.append(a)
+        numbers.append(b)
+    values[name], values[phone.name] = names, numbers
+    raw[phone.name] = list(raw[name])
+    origin[phone.name] = list(origin[name])
 
 
 def _normaliser():

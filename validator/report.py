@@ -44,10 +44,14 @@ def to_text(results: Sequence[FileResult], lang: str) -> str:
         if r.error is not None:
             lines.append(f"{r.path}: {r.error.message(lang)}")
             continue
-        detected = ("（自动识别）" if zh else " (detected)") if r.type_detected else ""
+        reason = r.type_reason.get(lang) if r.type_reason else None
+        detected = (f"（{reason}）" if zh else f" ({reason})") if reason else \
+            (("（自动识别）" if zh else " (detected)") if r.type_detected else "")
         head = (f"{r.path} [{r.sheet}] 类型 {r.ledger_type}{detected}，表头第 {r.header_row} 行，{r.rows} 行数据"
                 if zh else f"{r.path} [{r.sheet}] type {r.ledger_type}{detected}, header row {r.header_row}, {r.rows} rows")
         lines.append(head)
+        if r.columns.get(lang):
+            lines.append(f"  {r.columns[lang]}")
         for f in r.findings:
             sev = ("错误" if f.severity == "error" else "警告") if zh else f.severity
             lines.append(f"  {f.cell or '-':>6}  {sev}  {f.code:<24} {f.message(lang)}")

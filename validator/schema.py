@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .findings import Finding, Problem
-from .ledger_types import UNIT_ROLES, LedgerType
+from .ledger_types import UNIT_ROLES, ColumnDef, LedgerType
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .reader import Ledger
     from .units import Registry
 
-WORK_ROLES = ("task", "output")  # a row with either has work someone must answer for
+WORK_ROLES = ("task", "output", "content")  # a row with either has work someone must answer for
 
 
 @dataclass(slots=True)
@@ -31,6 +31,7 @@ class Context:
     year: int | None
     registry: "Registry"
     area_code: str | None
+    region: str | None = None  # the registry the ledger's own units come from: suggestions stay in it
     # per-column lookup: normalised cell text -> problems, filled by the checks as they run
     problems: dict[str, dict[Any, list[Problem]]] = field(default_factory=dict)
     row_problems: dict[str, dict[int, list[tuple[str, Problem]]]] = field(default_factory=dict)
@@ -64,17 +65,18 @@ def _contact_check(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
     per distinct triple, then checked on the contact column row by row."""
     from .contacts import check_contact
 
-    contact, phone = ltype.by_role("contact"), ltype.by_role("phone")
     present = set(frame.columns)
+    contact, phone = contact_columns(ltype, present)
     work_cols = [c.name for c in ltype.columns if c.role in WORK_ROLES and c.name in present]
     has_work = frame[work_cols].notna().any(axis=1).tolist() if work_cols else [True] * len(frame)
-    phones = frame[phone.name].tolist() if phone and phone.name in present else [None] * len(frame)
+    has_phone = phone is not None
+    phones = frame[phone.name].tolist() if has_phone else [None] * len(frame)
     store = ctx.row_problems.setdefault("contact", {})
     cache: dict[tuple, list] = {}
     for row, c, p, w in zip(frame.index.tolist(), frame[contact.name].tolist(), phones, has_work):
         key = (c, p, w)
         if key not in cache:
-            cache[key] = check_contact(c, p, has_work=w, area_code=ctx.area_code)
+            cache[key] = check_contact(c, p, has_work=w, area_code=ctx.area_code, phone_column=has_phone)
         if cache[key]:
             store[row] = cache[key]
     bad = list(store)
@@ -85,14 +87,31 @@ def _contact_check(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
     return check
 
 
+def contact_columns(ltype: LedgerType, present: set[str]) -> tuple["ColumnDef | None", "ColumnDef | None"]:
+    """The (contact, phone) pair the ledger has, among the columns `present`.
+
+    A responsible person (责任人, 承办人) is the contact when the ledger has a phone column and no
+    联系人 column; with no phone column it is a name only, never chased for a phone.
+    """
+    def first(role: str) -> "ColumnDef | None":
+        return next((c for c in ltype.columns if c.role == role and c.name in present), None)
+
+    phone = first("phone")
+    contact = first("contact") or (first("responsible") if phone is not None else None)
+    return contact, phone
+
+
 def compile_schema(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
     """The pandera schema for `ltype`, restricted to the columns present in `frame`."""
-    import pandera.pandas as pa
-
+    from .amounts import amount_problems
+    from .contacts import name_problems, parse_phones
     from .deadlines import parse_deadline
+    from .pandera_import import pandera_pandas
+
+    pa = pandera_pandas()
 
     present = set(frame.columns)
-    contact = ltype.by_role("contact")
+    contact, _ = contact_columns(ltype, present)
     columns = {}
     for col in ltype.columns:
         if col.name not in present:
@@ -103,12 +122,20 @@ def compile_schema(ltype: LedgerType, ctx: Context, frame: "pd.DataFrame"):
                 return parse_deadline(v, _y).problems
             checks.append(pa.Check(_value_check(col.name, ctx, deadline_problems), name=FIELD_CHECK))
         elif col.role in UNIT_ROLES:
-            def unit_problems(v, _r=ctx.registry, _y=ctx.year):
-                return _r.check(v, _y)
+            def unit_problems(v, _r=ctx.registry, _y=ctx.year, _g=ctx.region):
+                return _r.check(v, _y, _g)
             checks.append(pa.Check(_value_check(col.name, ctx, unit_problems), name=FIELD_CHECK))
         elif col is contact:
             checks.append(pa.Check(_contact_check(ltype, ctx, frame), name=CONTACT_CHECK, ignore_na=False))
-        if col.required:
+        elif col.role == "phone" and contact is None:  # numbers with nobody named beside them: still dialled
+            def phone_problems(v, _a=ctx.area_code):
+                return parse_phones(v, _a)[1]
+            checks.append(pa.Check(_value_check(col.name, ctx, phone_problems), name=FIELD_CHECK))
+        elif col.role == "responsible":
+            checks.append(pa.Check(_value_check(col.name, ctx, name_problems), name=FIELD_CHECK))
+        elif col.role == "amount":
+            checks.append(pa.Check(_value_check(col.name, ctx, amount_problems), name=FIELD_CHECK))
+        if col.required and col is not contact:  # an empty contact is missing-contact, not missing-value
             code = "missing-unit" if col.role in UNIT_ROLES else "missing-value"
             checks.append(pa.Check(lambda s: s.notna(), name=code, ignore_na=False))
         columns[col.name] = pa.Column(object, checks=checks, nullable=True, required=False)
@@ -127,9 +154,7 @@ def run_schema(ledger: "Ledger", ctx: Context) -> list[Finding]:
     except pe.SchemaErrors as errors:
         cases = errors.failure_cases
     position = {row: i for i, row in enumerate(ledger.rows)}
-    ltype = ledger.ledger_type
-    contact = ltype.by_role("contact")
-    phone = ltype.by_role("phone")
+    contact, phone = contact_columns(ledger.ledger_type, set(df.columns))
     findings: list[Finding] = []
     seen: set[tuple] = set()
     for column, check, index in zip(cases["column"].tolist(), cases["check"].tolist(), cases["index"].tolist()):
@@ -139,7 +164,7 @@ def run_schema(ledger: "Ledger", ctx: Context) -> list[Finding]:
         check = str(check)
         if check == CONTACT_CHECK:
             for which, p in ctx.row_problems.get("contact", {}).get(int(index), []):
-                target = contact if which == "contact" or not phone or phone.name not in ledger.columns else phone
+                target = contact if which == "contact" or phone is None else phone
                 _add(findings, seen, ledger, position, target.name, pos, p)
             continue
         if check == FIELD_CHECK:

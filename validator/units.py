@@ -48,6 +48,10 @@ _HARD_RE = re.compile("[" + re.escape(_HARD + _BRACKETS) + "]")
 # What a cell may add after a unit's name: 等 / 等部门 (ignored) and a role word such as 牵头 or
 # 配合 (the prose of notices: 规信处牵头，体改处配合).
 _TRAILING = re.compile(r"(?:等+(?:部门|单位|处室)?|(?:等)?(?:分别)?(?:牵头|配合|负责|参与|协助|协办|主办))$")
+# A note in brackets after a unit is its role in the task or its history, not another unit:
+# 市财政局（牵头）、市医保局（配合）, (配合), （原市卫计委）.
+_ROLE_NOTE = re.compile(r"[（(]\s*(?:(?:牵头|配合|协办|主办|参与|负责|协助|协同|主责|责任)(?:单位|部门|处室)?"
+                        r"|原[^（()）]{1,20}|含[^（()）]{1,20}|已更名[^（()）]{0,20})\s*[)）]")
 _EDGE_PUNCT = "。．.:：·'\"“”‘’ "
 _CUTOFF = 0.6  # difflib similarity below which closest() suggests nothing
 _MAX_JOIN = 4  # how many whitespace-separated parts may be joined back into one name
@@ -120,7 +124,7 @@ class Registry:
         # Names that themselves contain a separator (各区、市、县政府) are cut out before splitting.
         protected = sorted((k for k in lookup if _HARD_RE.search(k)), key=len, reverse=True)
         self._protected = re.compile("|".join(re.escape(k) for k in protected)) if protected else None
-        self._closest: dict[str, str | None] = {}
+        self._closest: dict[tuple[str, str | None], str | None] = {}
         # character -> [(key, how often it occurs in key)], to shortlist candidates for closest()
         chars: dict[str, list[tuple[str, int]]] = {}
         for key in lookup:
@@ -182,20 +186,38 @@ class Registry:
         unit = self.resolve(name)
         return unit.name if unit else name
 
-    def closest(self, name: str) -> str | None:
-        """The known name or alias most like `name` (卫建局 -> 卫健局), or None if nothing is close."""
+    def region_of(self, texts: Iterable[str | None]) -> str | None:
+        """The source registry most of the known names in `texts` belong to (the ledger's own
+        jurisdiction), or None when only one registry is loaded or no name is known."""
+        if len(self._registries) < 2:
+            return None
+        counts: Counter[str] = Counter()
+        for text in set(texts):
+            if not text:
+                continue
+            for n in self.split(text):
+                counts.update(self._sources.get(normalize_name(n), ()))
+        return counts.most_common(1)[0][0] if counts else None
+
+    def closest(self, name: str, region: str | None = None) -> str | None:
+        """The known name or alias most like `name` (卫建局 -> 卫健局), or None if nothing is close.
+
+        With `region` (see region_of) only that registry's names are suggested: a city ledger is
+        never offered a county's unit.
+        """
         key = normalize_name(name or "")
         if not key or not self._lookup:
             return None
-        if key in self._closest:
-            return self._closest[key]
+        if (key, region) in self._closest:
+            return self._closest[(key, region)]
         # Shortlist by shared characters: difflib's ratio 2*M/(a+b) cannot reach the cutoff
         # unless the multiset of shared characters can, and counting those is cheap.
         shared: Counter[str] = Counter()
         for ch, count in Counter(key).items():
             for other, other_count in self._chars.get(ch, ()):
                 shared[other] += min(count, other_count)
-        shortlist = [k for k, m in shared.items() if 2 * m / (len(key) + len(k)) >= _CUTOFF]
+        shortlist = [k for k, m in shared.items() if 2 * m / (len(key) + len(k)) >= _CUTOFF
+                     and (region is None or region in self._sources.get(k, ()))]
         matches = difflib.get_close_matches(key, shortlist, n=3, cutoff=_CUTOFF)
         best = None
         if matches:
@@ -206,7 +228,7 @@ class Registry:
                                      self._display[m] != self._lookup[m].name, len(m), m))
             best = self._display[tied[0]]
         if len(self._closest) < 10_000:
-            self._closest[key] = best
+            self._closest[(key, region)] = best
         return best
 
     # ------------------------------------------------------------------ splitting
@@ -222,6 +244,8 @@ class Registry:
         if text is None:
             return []
         text = str(text).translate(_LIGHT)
+        if "（" in text or "(" in text:
+            text = _ROLE_NOTE.sub(" ", text)
         if not text.strip():
             return []
         chunks: list[tuple[str, bool]] = []  # (text, protected)
@@ -324,8 +348,8 @@ class Registry:
 
     # ------------------------------------------------------------------ checking
 
-    def check(self, text: str | None, year: int | None) -> list[Problem]:
-        """unknown-unit / renamed-unit for each distinct name in the cell."""
+    def check(self, text: str | None, year: int | None, region: str | None = None) -> list[Problem]:
+        """unknown-unit / renamed-unit for each distinct name in the cell (suggestions from `region`)."""
         problems: list[Problem] = []
         seen: set[str] = set()
         for name in self.split(text):
@@ -335,7 +359,7 @@ class Registry:
             seen.add(key)
             unit = self._lookup.get(key)
             if unit is None:
-                suggestion = self.closest(name)
+                suggestion = self.closest(name, region)
                 problems.append(Problem("unknown-unit", {
                     "unit": name,
                     "suggestion": {"zh": f"，是否为「{suggestion}」？", "en": f", did you mean '{suggestion}'?"}

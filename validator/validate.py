@@ -9,7 +9,7 @@ from typing import Any
 
 from .filecheck import SPREADSHEET_SUFFIXES, ReadError
 from .findings import Finding
-from .ledger_types import LedgerType, LedgerTypeError, get_type
+from .ledger_types import UNIT_ROLES, LedgerType, LedgerTypeError, get_type
 
 LOCK_PREFIX = "~$"
 
@@ -29,11 +29,14 @@ class FileResult:
     sheet: str | None = None
     ledger_type: str | None = None
     type_detected: bool = False
+    type_source: str | None = None  # option | template | detected | generic
+    type_reason: dict[str, str] = field(default_factory=dict)
     header_row: int | None = None
     rows: int = 0
     year: int | None = None
     findings: list[Finding] = field(default_factory=list)
     error: ReadError | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # lang -> the one-line column summary (see inspect)
 
     @property
     def errors(self) -> int:
@@ -49,6 +52,8 @@ class FileResult:
             "sheet": self.sheet,
             "ledger_type": self.ledger_type,
             "type_detected": self.type_detected,
+            "type_source": self.type_source,
+            "type_reason": self.type_reason.get(lang, ""),
             "header_row": self.header_row,
             "rows": self.rows,
             "year": self.year,
@@ -57,28 +62,118 @@ class FileResult:
         }
 
 
-def collect_paths(paths: list[Path]) -> list[Path]:
-    """Expand folders into the spreadsheets they hold; Excel lock files (~$x.xlsx) are skipped."""
+def collect_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """Expand folders into the spreadsheets they hold; Excel lock files (~$x.xlsx) are skipped.
+
+    With `skipped`, taizhang's own reports found in a folder (roll-up workbooks) are left out
+    and listed there with what they are: CI that validates every spreadsheet of a repository
+    must not fail on committed outputs. A file named explicitly is always validated.
+    """
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SPREADSHEET_SUFFIXES
-                              and not f.name.startswith(LOCK_PREFIX)))
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.suffix.lower() not in SPREADSHEET_SUFFIXES or f.name.startswith(LOCK_PREFIX):
+                    continue
+                kind = own_output(f) if skipped is not None else None
+                if kind is None:
+                    out.append(f)
+                else:
+                    skipped.append((f, kind))
         elif not p.name.startswith(LOCK_PREFIX):
             out.append(p)
     return out
 
 
+def validate_files(paths: list[Path], options: Options, jobs: int = 1) -> list[FileResult]:
+    """validate_file on each path, results in the order given.
+
+    With `jobs` > 1 (0 = one per CPU) the files are shared out to that many processes: each file
+    is independent, and reading and checking are CPU-bound, so a folder of submissions scales
+    with the cores. A worker that dies takes only its own files: they come back as errors.
+    """
+    jobs = (os.cpu_count() or 1) if jobs == 0 else jobs
+    jobs = max(1, min(jobs, len(paths)))
+    if jobs == 1:
+        return [validate_file(p, options) for p in paths]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from itertools import repeat
+
+    if multiprocessing.get_start_method() == "fork":  # workers inherit the loaded engine, not import it again
+        from . import reader, schema  # noqa: F401
+        from .pandera_import import pandera_pandas
+
+        pandera_pandas()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(validate_file, paths, repeat(options), chunksize=max(1, len(paths) // (jobs * 4))))
+    except BrokenProcessPool:  # a worker killed from outside (OOM killer): fall back to one process
+        return [validate_file(p, options) for p in paths]
+
+
+def own_output(path: Path) -> str | None:
+    """The `type` of a report taizhang wrote (see metadata.OUTPUT_TYPES), None for anything else.
+
+    Cheap for ordinary ledgers: only workbooks listing a `_taizhang` sheet are opened.
+    """
+    import zipfile
+
+    from .metadata import META_SHEET, OUTPUT_TYPES
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if f'name="{META_SHEET}"'.encode() not in zf.read("xl/workbook.xml"):
+                return None
+        import python_calamine as pc
+
+        from .reader import metadata_from_rows
+
+        rows = pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
+        kind = metadata_from_rows(rows).get("type")
+    except Exception:  # anything unusual is left for validate to report
+        return None
+    return kind if kind in OUTPUT_TYPES else None
+
+
 def ledger_year(ledger, override: int | None) -> int | None:
-    """The ledger's year: --year, else the _taizhang metadata, else the title."""
+    """The ledger's year: --year, else the _taizhang metadata, else the title, the sheet name or the
+    file name (2019年台账.xlsx), before a deadline without a year is reported as unknown."""
+    return year_and_source(ledger, override)[0]
+
+
+def year_and_source(ledger, override: int | None) -> tuple[int | None, str | None]:
+    """(year, where it came from: option | metadata | title | sheet | file), or (None, None)."""
     from .deadlines import infer_year
 
     if override:
-        return override
+        return override, "option"
     meta = ledger.metadata.get("year", "")
     if meta.isdigit():
-        return int(meta)
-    return infer_year(ledger.title)
+        return int(meta), "metadata"
+    year = infer_year(ledger.title)
+    if year:
+        return year, "title"
+    for source, text in (("sheet", ledger.sheet), ("file", Path(ledger.path).stem if ledger.path else None)):
+        year = _name_year(text)
+        if year:
+            return year, source
+    return None, None
+
+
+def _name_year(text: str | None) -> int | None:
+    """A year in a sheet or file name: 2019年… or a bare 2010-2039 (not a row count like 2000)."""
+    import re
+
+    from .deadlines import infer_year
+
+    if not text:
+        return None
+    if "年" in text:
+        return infer_year(text)
+    m = re.search(r"(?<!\d)(20[1-3]\d)(?!\d)", text)
+    return int(m.group(1)) if m else None
 
 
 def resolve_type(options: Options) -> LedgerType | None:
@@ -92,15 +187,21 @@ def resolve_type(options: Options) -> LedgerType | None:
 
 def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None]:
     """All findings for a ledger already read, sorted by row and column."""
+    from .coverage import uncovered
     from .schema import Context, run_schema
     from .structure import check_columns, check_formulas, check_keys
     from .units import Registry
 
     ltype = ledger.ledger_type
     year = ledger_year(ledger, options.year)
-    registry = Registry.from_option(options.units or ledger.metadata.get("registry") or ltype.registry)
-    ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code)
+    chosen = options.units or ledger.metadata.get("registry") or ltype.registry
+    registry = Registry.from_option(chosen)
+    units = [v for c in ledger.columns.values() if c.definition.role in UNIT_ROLES for v in ledger.values[c.name]]
+    ctx = Context(year=year, registry=registry, area_code=options.area_code or ltype.area_code,
+                  region=registry.region_of(units))
     findings = check_columns(ledger) + check_keys(ledger) + check_formulas(ledger) + run_schema(ledger, ctx)
+    if not chosen:  # the default registries: say once that none covers a ledger from elsewhere
+        findings = uncovered(ledger, registry, findings)
     order = {c.header: c.index for c in ledger.columns.values()}
     findings.sort(key=lambda f: (f.row or 0, order.get(f.column or "", 0), f.code))
     return findings, year
@@ -108,6 +209,7 @@ def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None
 
 def validate_file(path: Path, options: Options) -> FileResult:
     """Read and validate one file; a file that cannot be read comes back with `error` set."""
+    from .inspect import column_summary
     from .reader import read_ledger
     from .units import RegistryError
 
@@ -116,6 +218,8 @@ def validate_file(path: Path, options: Options) -> FileResult:
         ledger = read_ledger(path, ledger_type=resolve_type(options), sheet=options.sheet)
         result.sheet, result.ledger_type = ledger.sheet, ledger.ledger_type.name
         result.type_detected, result.header_row, result.rows = ledger.type_detected, ledger.header_row, len(ledger)
+        result.type_source, result.type_reason = ledger.type_source, ledger.type_reason
+        result.columns = {lang: column_summary(ledger, lang) for lang in ("zh", "en")}
         result.findings, result.year = validate_ledger(ledger, options)
     except ReadError as exc:
         result.error = exc
