@@ -28,7 +28,7 @@ from taizhang.validator.normalize import cell_text
 
 from .errors import LedgerOpError
 from .xlsx_out import (APPLIED_FILL, CONFLICT_FILL, INVALID_FILL, DataArea, fill, ledger_sheet, load_workbook_for,
-                       note, save, set_value, table_sheet)
+                       note, set_value, table_sheet)
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
