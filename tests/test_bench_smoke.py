@@ -70,7 +70,7 @@ def test_run_writes_results_for_the_2000_row_size(tmp_path):
     assert re.search(rf"\| `taizhang --help` ÷ .*\| <= 1.3 \| \d+\.\d\d \|", text)
     assert f"Machine: {os.cpu_count()} CPUs" in text
     assert re.search(r"\| pandas \| \d+\.\d+", text) and re.search(r"\| python-calamine \| \d+\.\d+", text)
-    assert "| merge 50 × 2,000-row submissions (s) | < 10 | not measured |" in text
+    assert "| merge 50 × 2,000-row submissions (s) | < 4 | not measured |" in text
     assert "ledger_2000.xlsx | 2,000 |" in text
 
     report = json.loads((tmp_path / "runs" / "validate_2000.json").read_text(encoding="utf-8"))
