@@ -189,12 +189,12 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     from taizhang.validator.reader import read_ledger
 
     from .outlock import exclusive
-    from .safe_write import backup, ensure_not_held, write_together
+    from .safe_write import backup, check_targets, ensure_not_held, write_together
 
     master, out = Path(master), Path(out)
     if out.suffix.lower() != ".xlsx" and not (out.suffix.lower() == ".xlsm" == master.suffix.lower()):
         raise MergeError(f"{out}：输出文件须为 .xlsx", f"{out}: the output must be an .xlsx file")
-    ensure_not_held(out)
+    check_targets([out] if report is None else [out, Path(report)])
     try:
         ltype = get_type(ledger_type) if ledger_type else None
     except LedgerTypeError as exc:

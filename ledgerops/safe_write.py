@@ -127,6 +127,17 @@ def ensure_not_held(path: Path) -> None:
         raise OutputLocked(f"{path}：文件正在 {program} 中打开（旁边有 {flag} 锁定文件），请先关闭后再试；未写入任何内容。")
 
 
+def check_targets(paths: list[Path]) -> None:
+    """Refuse, before any work, outputs that cannot be replaced: open in another program, a folder,
+    or not a regular file (/dev/null, a FIFO, a device: renaming over one would replace it)."""
+    for path in map(Path, paths):
+        ensure_not_held(path)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if path.exists() and not path.is_file():
+            raise OSError(errno.EINVAL, "不是普通文件（设备、管道等），不能用输出替换", str(path))
+
+
 def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[Path]:
     """Write several files so that all of them are replaced, or none (a report with its workbook,
     a department's files with each other).
@@ -137,10 +148,7 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
     names the target, not the temporary file.
     """
     paths = [Path(p) for p, _ in targets]
-    for path in paths:
-        ensure_not_held(path)
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    check_targets(paths)
     staged: list[tuple[Path, int | None, Path | None]] = []  # (target, anonymous fd, named temp)
     current = paths[0] if paths else None
     try:

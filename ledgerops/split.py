@@ -91,7 +91,7 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
     from taizhang.validator.validate import ledger_year
 
     from .matching import content_hash, editable_columns, issued_keys
-    from .safe_write import backup, ensure_not_held, write_together
+    from .safe_write import backup, check_targets, write_together
 
     master, out_dir = Path(master), Path(out_dir)
     try:
@@ -105,8 +105,7 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
     taken: set[str] = set()
     targets = [(name or UNASSIGNED, out_dir / safe_filename(name or UNASSIGNED, ".xlsx", taken), positions)
                for name, positions in groups.items()]
-    for _, path, _ in targets:
-        ensure_not_held(path)
+    check_targets([path for _, path, _ in targets])
     there = [path for _, path, _ in targets if path.exists() or path.is_symlink()]
     if there and not force:
         names = "、".join(p.name for p in there[:5]) + (f" 等 {len(there)} 个" if len(there) > 5 else "")
