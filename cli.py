@@ -672,6 +672,7 @@ def split(
     by: Annotated[Optional[str], typer.Option("--by", help="按哪一列分发；默认联系人列，没有则责任单位列。Column to split on.")] = None,
     ledger_type: TypeOpt = None,
     lang: LangOpt = Lang.zh,
+    force: Annotated[bool, typer.Option("--force", help="文件夹中已有同名文件时覆盖（原文件先备份）。Replace files already there, backed up first.")] = False,
 ) -> None:
     """分发：每个处室（或联系人）一个文件，只含自己的行，保留原表格式。
 
@@ -679,7 +680,9 @@ def split(
     只有可编辑列（如 推进情况、联系人、联系电话）解除锁定；文件带有隐藏的 _taizhang 工作表，
     合并时据此对应行并统计谁未报送。
 
-    退出码：0 成功；2 无法读取、列名不对或输出文件正在 Excel 中打开。
+    文件夹中已有同名文件（可能已有处室填写）时不写入任何文件，除非加 --force（原文件先备份）。
+
+    退出码：0 成功；2 无法读取、列名不对、已有同名文件或输出文件正在 Excel 中打开。
 
     示例 / examples:
 
@@ -690,7 +693,7 @@ def split(
     from taizhang.ledgerops.split import split_ledger
 
     with _user_errors(lang, master):
-        result = split_ledger(master, output, by, ledger_type=ledger_type)
+        result = split_ledger(master, output, by, ledger_type=ledger_type, force=force)
     _say(result.summary_text(lang.value))
 
 

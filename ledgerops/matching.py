@@ -90,8 +90,29 @@ def issued_keys(ledger: "Ledger") -> list[str]:
     late submission never reverts what another department already sent.
     """
     editable = editable_columns(ledger)
-    cols = [ledger.values[c] for c in editable]
+    cols = [compared_texts(ledger, c) for c in editable]
     return [fp + ":" + "".join(cell_hash(col[pos]) for col in cols) for pos, fp in enumerate(fingerprints(ledger))]
+
+
+def compared_texts(ledger: "Ledger", column: str) -> list[str | None]:
+    """A column's values as merge compares them: a formula cell by its formula, not its cached value.
+
+    The cached value of a formula is whatever the last program to save the file computed (none
+    at all after openpyxl), so comparing it would call every untouched formula a change.
+    """
+    values = ledger.values[column]
+    if not ledger.formulas:
+        return values
+    from taizhang.validator.normalize import normalize_text
+
+    index = ledger.columns[column].index
+    origin = ledger.origin[column]
+    out = list(values)
+    for pos, row in enumerate(origin):
+        formula = ledger.formulas.get((row, index))
+        if formula is not None:
+            out[pos] = normalize_text(formula)
+    return out
 
 
 @dataclass(slots=True)

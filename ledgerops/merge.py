@@ -28,11 +28,13 @@ from taizhang.validator.normalize import cell_text
 
 from .errors import LedgerOpError
 from .xlsx_out import (APPLIED_FILL, CONFLICT_FILL, INVALID_FILL, DataArea, fill, ledger_sheet, load_workbook_for,
-                       note, save, set_value, table_sheet)
+                       note, set_value, table_sheet)
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
     from taizhang.validator.reader import Ledger
+
+    from .keep import Unkept
 
 LOG_SHEET = "合并记录"
 CONFLICT_SHEET = "冲突"
@@ -67,6 +69,7 @@ class MergeResult:
     expected: list[str] = field(default_factory=list)  # departments the split metadata names
     missing: list[str] = field(default_factory=list)  # ... that sent nothing
     backup: Path | None = None  # the copy of MASTER kept when OUT is MASTER
+    unkept: list["Unkept"] = field(default_factory=list)  # what of MASTER openpyxl could not carry into OUT
 
     @property
     def errors(self) -> int:
@@ -123,6 +126,8 @@ class MergeResult:
                 [f"第 {d['row']} 行（{d['source']}）" if zh else f"row {d['row']} ({d['source']})" for d in self.dropped])
         if self.missing:
             lines.append(("  未报送：" if zh else "  not submitted: ") + ("、" if zh else ", ").join(self.missing))
+        section("总台账中无法保留到输出的内容" if zh else "in the master but not kept in the output",
+                [u.text(lang) for u in self.unkept])
         lines.append(f"  校验输出：{self.errors} 个错误，{warnings} 个警告（{in_changed} 个在本次修改的单元格）" if zh else
                      f"  validation of the output: {self.errors} errors, {warnings} warnings "
                      f"({in_changed} in cells this merge changed)")
@@ -144,6 +149,7 @@ class MergeResult:
             "new_rows": self.new_rows, "skipped": skipped, "findings": findings, "dropped": self.dropped,
             "merged": self.merged, "expected": self.expected, "missing": self.missing,
             "backup": None if self.backup is None else str(self.backup),
+            "not_kept": [u.to_dict(lang) for u in self.unkept],
             "summary": {"applied": len(self.applied), "rejected": len(self.rejected),
                         "conflicts": len(self.conflicts), "new_rows": len(self.new_rows),
                         "skipped": len(self.skipped), "dropped": len(self.dropped), "errors": self.errors,
@@ -156,6 +162,7 @@ class _Proposal:
     source: str
     value: Any  # as it will be written
     text: str | None  # normalised, for comparing
+    stale: bool = False  # the master's cell changed since it was issued to this department
 
 
 @dataclass(slots=True)
@@ -172,35 +179,43 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
                   progress: Callable[[int, int, Path], None] | None = None) -> MergeResult:
     """Merge the submissions in `inputs` (files or folders) into `master`, writing `out`.
 
-    Raises MergeError (usage), ReadError (master unreadable), OutputLocked (OUT open in Excel:
-    checked before anything is read, nothing is written). If OUT is MASTER, a timestamped backup
-    of MASTER is made first. `progress(done, total, path)` is called once per submission.
+    Raises MergeError (usage), ReadError (master unreadable), OutputLocked (OUT open in Excel or
+    LibreOffice, or another merge into OUT still running after the wait: nothing is written).
+    Holds OUT's lock (outlock.py) from before reading MASTER until OUT is written. If OUT is
+    MASTER, a timestamped backup of MASTER is made first. OUT and the report are written together
+    (safe_write.write_together). `progress(done, total, path)` is called once per submission.
     """
     from taizhang.validator.ledger_types import LedgerTypeError, get_type
     from taizhang.validator.reader import read_ledger
 
-    from .safe_write import backup, ensure_writable, write_text_atomic
+    from .outlock import exclusive
+    from .safe_write import backup, check_targets, ensure_not_held, write_together
 
     master, out = Path(master), Path(out)
     if out.suffix.lower() != ".xlsx" and not (out.suffix.lower() == ".xlsm" == master.suffix.lower()):
         raise MergeError(f"{out}：输出文件须为 .xlsx", f"{out}: the output must be an .xlsx file")
-    ensure_writable(out)
+    check_targets([out] if report is None else [out, Path(report)])
     try:
         ltype = get_type(ledger_type) if ledger_type else None
     except LedgerTypeError as exc:
         raise MergeError(str(exc), str(exc)) from None
-    base = read_ledger(master, ledger_type=ltype)
-    result = MergeResult(master, out)
-    files, result.skipped = _collect(inputs, {_key(master), _key(out)})
+    with exclusive(out):  # before reading: a merge that waited reads what the one before it wrote
+        base = read_ledger(master, ledger_type=ltype)
+        result = MergeResult(master, out)
+        files, result.skipped = _collect(inputs, {_key(master), _key(out)})
 
-    cells, new_rows = _gather(base, files, result, progress)
+        cells, new_rows = _gather(base, files, result, progress)
 
-    wb = _build_out(master, out, base, cells, new_rows, accept_new_rows, result)
-    if out.exists() and _key(out) == _key(master):
-        result.backup = backup(master)
-    save(wb, out)
-    if report is not None:
-        write_text_atomic(Path(report), json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
+        wb = _build_out(master, out, base, cells, new_rows, accept_new_rows, result)
+        result.unkept = _unkept(master, out)
+        ensure_not_held(out)  # opened while we worked: nothing written, not even the backup
+        if out.exists() and _key(out) == _key(master):
+            result.backup = backup(master)
+        targets = [(out, wb.save)]
+        if report is not None:  # OUT and its report are replaced together or not at all
+            text = json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n"
+            targets.append((Path(report), lambda tmp: tmp.write_text(text, encoding="utf-8")))
+        write_together(targets)
     return result
 
 
@@ -221,6 +236,7 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
 
     prints = fingerprints(base)
     matcher = Matcher(base)
+    own_edits = _earlier_edits(base)
     by_print: dict[str, list[int]] = defaultdict(list)
     for pos, fp in enumerate(prints):
         by_print[fp].append(pos)
@@ -268,7 +284,7 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
         for name in _json_list(sub.metadata.get("split_departments")):
             expected.setdefault(name)
         submitted.add(sub.metadata.get("department") or Path(source).stem)
-        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints))
+        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints), own_edits)
         new_rows.extend(_new_rows(base, sub, match, source))
         if candidates is not None or len(match.pairs) >= len(base) / 2:
             key = base.column_for_role("key")
@@ -280,6 +296,33 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
     result.expected = list(expected)
     result.missing = [n for n in expected if n not in submitted]
     return cells, _dedupe_new(new_rows)
+
+
+def _earlier_edits(base: "Ledger") -> dict[str, tuple[str, str | None]]:
+    """Cell -> (source, value) of the last change earlier merges applied, from the master's 合并记录.
+
+    A department that sends a corrected file changes a cell the master changed since the split:
+    when that change was its own (same source file, value still in place), it is no conflict.
+    """
+    from taizhang.validator.filecheck import sniff
+    from taizhang.validator.normalize import normalize_text
+
+    try:
+        if sniff(base.path).kind != "xlsx":
+            return {}
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(base.path))
+        if LOG_SHEET not in book.sheet_names:
+            return {}
+        rows = book.get_sheet_by_name(LOG_SHEET).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 - a damaged log only costs this refinement, never the merge
+        return {}
+    out: dict[str, tuple[str, str | None]] = {}
+    for row in rows[1:]:
+        if len(row) > 6 and row[6] == "已应用" and isinstance(row[0], str):
+            out[row[0]] = (str(row[4]), normalize_text(None if row[3] == "" else row[3]))
+    return out
 
 
 def _key(path: Path) -> str:
@@ -360,7 +403,7 @@ def _as_issued(sub: "Ledger", pairs: dict[int, int], issued: dict[str, Any],
 
 def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
              cells: dict[tuple[int, str], dict[str, _Proposal]],
-             issued: dict[int, tuple[bool, dict[str, str]]]) -> None:
+             issued: dict[int, tuple[bool, dict[str, str]]], own_edits: dict[str, tuple[str, str | None]]) -> None:
     """Record every cell in which `sub` differs from the base row it matched.
 
     For a split file the base of the three-way merge is the cell as issued (`issued`): a cell
@@ -368,7 +411,7 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
     """
     from taizhang.validator.normalize import normalize_text
 
-    from .matching import cell_hash
+    from .matching import cell_hash, compared_texts
 
     srows = sub.rows
     for name, bcol in base.columns.items():
@@ -378,13 +421,13 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
         task_level = bcol.definition.level == "task"
         editable = bcol.definition.editable
         sv, so, sr = sub.values[name], sub.origin[name], sub.raw[name]
-        bv, bo = base.values[name], base.origin[name]
+        bv, bo, cached = compared_texts(base, name), base.origin[name], base.values[name]
         formulas = {r: f for (r, c), f in sub.formulas.items() if c == scol.index}
         for s, b in pairs.items():
-            text = sv[s]
             formula = formulas.get(so[s]) if formulas else None
-            if formula is None and text == bv[b]:
-                continue  # the common case: unchanged
+            text = sv[s] if formula is None else normalize_text(formula)
+            if text == bv[b] or (formula is None and (bo[b], bcol.index) in base.formulas and text == cached[b]):
+                continue  # unchanged (a formula compared by formula; a file that kept only its value, by value)
             if formula is None and same_date_other_form(bv[b], text, base):
                 continue  # 9月30日 turned into a date cell by WPS or LibreOffice: unchanged
             own = so[s] == srows[s]
@@ -392,20 +435,20 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
                 # a filled-down or merged task value is proposed by its own row; a blank one is
                 # what unmerging and re-sorting leaves behind, not an edit
                 continue
-            if formula is not None:
-                value, text = formula, normalize_text(formula)
-                if text == bv[b]:
-                    continue
-            else:
-                value = sr[s] if own else text
+            value = formula if formula is not None else (sr[s] if own else text)
+            stale = False
             as_issued = issued.get(s)
             if as_issued is not None:
                 if not editable and as_issued[0]:
                     continue  # locked cells untouched: the master changed them since the split
-                if editable and as_issued[1].get(name) == cell_hash(text):
+                was = as_issued[1].get(name) if editable else None
+                if was is not None and was == cell_hash(text):
                     continue  # left as issued: not this department's change
+                # changed on both sides since it was issued, unless the master's change is this source's own
+                stale = was is not None and was != cell_hash(bv[b]) and \
+                    own_edits.get(f"{bcol.letter}{bo[b]}") != (source, bv[b])
             slot = cells.setdefault((bo[b], name), {})
-            slot.setdefault(source, _Proposal(source, value, text))
+            slot.setdefault(source, _Proposal(source, value, text, stale))
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -507,6 +550,16 @@ def _build_out(master: Path, out: Path, base: "Ledger", cells: dict, new_rows: l
 
 
 
+def _unkept(master: Path, out: Path) -> list["Unkept"]:
+    from taizhang.validator.filecheck import sniff
+
+    from .keep import unkept_parts
+
+    if sniff(master).kind != "xlsx":
+        return []
+    return unkept_parts(master, keep_vba=out.suffix.lower() == ".xlsm" and master.suffix.lower() == ".xlsm")
+
+
 def _place_new_rows(ws: Any, base: "Ledger", rows: list[_NewRow]) -> tuple[Callable[[int], int], list[int]]:
     """Insert empty rows for accepted new rows: at the end of their task, or after the last task.
 
@@ -568,6 +621,7 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
         pos = pos_of.get(brow)
         old = cell_text(base.raw[name][pos]) if pos is not None else None
         old = old if old is not None else (base.values[name][pos] if pos is not None else None)
+        old = base.formulas.get((brow, col.index), old)  # a formula is shown as itself, not its cached value
         proposals = list(by_source.values())
         if not col.definition.editable:
             for p in proposals:
@@ -580,7 +634,8 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
         for p in proposals:
             distinct.setdefault(p.text, []).append(p)
         target = ws.cell(row, col.index)
-        if len(distinct) == 1:
+        stale = any(p.stale for p in proposals)
+        if len(distinct) == 1 and not stale:
             p = proposals[0]
             set_value(target, p.value)
             target.fill = fill(APPLIED_FILL)
@@ -596,14 +651,17 @@ def _resolve(base: "Ledger", ws: Any, cells: dict[tuple[int, str], dict[str, _Pr
             log.append([cell_ref, col.header, old, cell_text(p.value), p.source, stamp, "已应用", "；".join(notes) or None])
             continue
         result.conflicts.append({"row": row, "column": col.header, "cell": cell_ref, "base": old,
+                                 "reason": "changed-since-issued" if stale else "proposals-differ",
                                  "proposals": [{"source": p.source, "value": cell_text(p.value)} for p in proposals]})
         target.fill = fill(CONFLICT_FILL)
-        lines = [f"冲突：{len(proposals)} 份报送改为不同的值，保留原值。", f"原值：{_clip(old)}"]
+        why = ("冲突：分发后总台账中此格已有改动（如已合并的其他报送），报送也改了它，保留总台账的值。" if stale else
+               f"冲突：{len(proposals)} 份报送改为不同的值，保留原值。")
+        lines = [why, f"原值：{_clip(old)}"]
         lines += [f"• {p.source}：{_clip(cell_text(p.value))}" for p in proposals]
         _add_note(target, "\n".join(lines))
         for p in proposals:
             log.append([cell_ref, col.header, old, cell_text(p.value), p.source, stamp, "冲突：保留原值",
-                        "与其他报送的修改不同，见「冲突」工作表"])
+                        "分发后总台账中此格已有改动，见「冲突」工作表" if stale else "与其他报送的修改不同，见「冲突」工作表"])
 
 
 def _write_new_rows(base: "Ledger", ws: Any, rows: list[_NewRow], placed: list[int], result: MergeResult,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -144,3 +145,117 @@ def backup(path: Path) -> Path:
     # copied under a temporary name first: a full disk leaves no truncated backup behind
     write_atomic(target, lambda tmp: shutil.copy2(path, tmp))
     return target
+
+
+# ----------------------------------------------------------------------------- several outputs at once
+
+def held_open_by(path: Path) -> str | None:
+    """Which program holds `path` open, by the lock file it puts beside it; None if none does.
+
+    Excel and WPS write `~$name.xlsx`, LibreOffice `.~lock.name.xlsx#`: overwriting the file
+    under them loses whatever the user saves next, or what we wrote.
+    """
+    path = Path(path)
+    if is_open_in_excel(path):
+        return "Excel / WPS"
+    if path.with_name(f".~lock.{path.name}#").exists():
+        return "LibreOffice"
+    return None
+
+
+def ensure_not_held(path: Path) -> None:
+    """Raise OutputLocked (one line, nothing written) if another program holds `path` open."""
+    program = held_open_by(path)
+    if program is not None:
+        flag = "~$" if program.startswith("Excel") else ".~lock"
+        raise OutputLocked(f"{path}：文件正在 {program} 中打开（旁边有 {flag} 锁定文件），请先关闭后再试；未写入任何内容。")
+
+
+def check_targets(paths: list[Path]) -> None:
+    """Refuse, before any work, outputs that cannot be written: open in another program, a folder,
+    or something that is neither a regular file, a character device nor a FIFO (a socket)."""
+    for path in map(Path, paths):
+        ensure_not_held(path)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        mode = _mode(path)
+        if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+            raise NotRegularOutput(errno.EINVAL, "不是普通文件、设备或管道，不能写入", str(path))
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return None
+
+
+def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[Path]:
+    """Write several files so that all of them are replaced, or none (a report with its workbook,
+    a department's files with each other).
+
+    Every file is written in full first, to an unnamed temporary file in its own folder (Linux's
+    O_TMPFILE: a crash, even kill -9, leaves nothing behind) or, where that is not available, a
+    hidden temporary one; only then are they renamed into place, one after another. An OSError
+    names the target, not the temporary file.
+    """
+    paths = [Path(p) for p, _ in targets]
+    check_targets(paths)
+    for path, (_, write) in zip(paths, targets):  # /dev/null, a pipe: written straight in, first (may fail)
+        mode = _mode(path)
+        if mode is not None and not stat.S_ISREG(mode):
+            write_atomic(path, write)
+    targets = [(p, w) for p, (_, w) in zip(paths, targets) if (m := _mode(p)) is None or stat.S_ISREG(m)]
+    staged: list[tuple[Path, int | None, Path | None]] = []  # (target, anonymous fd, named temp)
+    named = {}  # the file a symlink points at is replaced, the link kept (as write_atomic does)
+    current = paths[0] if paths else None
+    try:
+        for given, write in targets:
+            current = given
+            path = Path(os.path.realpath(given)) if given.is_symlink() else given
+            named[path] = given
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = _anonymous_file(path.parent)
+            if fd is not None:
+                staged.append((path, fd, None))
+                write(Path(f"/proc/self/fd/{fd}"))
+                os.fsync(fd)
+            else:
+                tmp_fd, tmp_name = tempfile.mkstemp(prefix=".taizhang-", suffix=path.suffix, dir=path.parent)
+                os.close(tmp_fd)
+                staged.append((path, None, Path(tmp_name)))
+                write(Path(tmp_name))
+                os.chmod(tmp_name, 0o666 & ~_umask())
+        for i, (path, fd, tmp) in enumerate(staged):  # give each a name beside its target
+            current = named[path]
+            if fd is not None:
+                name = path.with_name(f".taizhang-{secrets.token_hex(6)}{path.suffix}")  # linkat never overwrites
+                folder = os.open(path.parent, os.O_RDONLY)
+                try:  # a dir fd makes os.link use linkat(AT_SYMLINK_FOLLOW): it links the file, not the /proc link
+                    os.link(f"/proc/self/fd/{fd}", name.name, dst_dir_fd=folder, follow_symlinks=True)
+                finally:
+                    os.close(folder)
+                staged[i] = (path, fd, name)
+        for path, _, tmp in staged:
+            current = named[path]
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(current)) from None
+    finally:
+        for _, fd, tmp in staged:
+            if fd is not None:
+                os.close(fd)
+            if tmp is not None and tmp.exists():
+                tmp.unlink()
+    return paths
+
+
+def _anonymous_file(folder: Path) -> int | None:
+    """An open, nameless file in `folder` (O_TMPFILE), or None where the OS or filesystem has none."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, flag | os.O_RDWR, 0o666)
+    except OSError:
+        return None

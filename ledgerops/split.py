@@ -7,6 +7,12 @@ Excel; merge is what enforces it. The hidden `_taizhang` sheet says which master
 from (content hash), which rows it holds (row fingerprints, with hashes of the editable cells as
 issued), whose file it is and who else got one, so merge can match rows, tell a department's
 edit from a later change to the master, and tell who has not sent theirs back.
+
+A department's file holds its rows and nothing else of the master: every other sheet (hidden ones,
+pivot tables and their caches included) is left out, with external links, defined names, charts
+and pictures below the header; a dropdown whose list lives on another sheet gets its values
+inline. The files are written together (all or none), and a file already in the folder, perhaps
+one a department has filled in, is never replaced unless asked (`force`), and then kept as a backup.
 """
 
 from __future__ import annotations
@@ -19,17 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LedgerOpError
-from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename, save
+from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename
 
 UNASSIGNED = "未指定"
 _LEAD = re.compile(r"[、，,；;/\s]+")  # the first unit named in a cell leads the task
 ROW_KEYS_PER_CELL = 900  # row keys per metadata cell: about 32 characters each, under Excel's 32,767
-# the office's own report sheets (merge's, and the add-in's validation report and marks) stay home
-REPORT_SHEETS = ("合并记录", "冲突", "校验结果", "_taizhang_marks")
 
 
 class SplitError(LedgerOpError):
-    """A usage problem (unknown --by column); messages in Chinese and English."""
+    """A usage problem (unknown --by column, files already there); messages in Chinese and English."""
 
 
 @dataclass(slots=True)
@@ -50,6 +54,8 @@ class SplitResult:
     ledger_type: str
     files: list[SplitFile] = field(default_factory=list)
     unassigned: list[int] = field(default_factory=list)  # master rows with no value in `by`
+    unassigned_file: str = UNASSIGNED + ".xlsx"
+    backups: list[Path] = field(default_factory=list)  # files that were there before, kept (--force)
 
     def summary_text(self, lang: str = "zh") -> str:
         zh = lang == "zh"
@@ -60,8 +66,10 @@ class SplitResult:
             lines.append(f"  {f.path.name}  {len(f.rows)} 行（总表第 {rows} 行）" if zh else
                          f"  {f.path.name}  {len(f.rows)} rows (master rows {rows})")
         if self.unassigned:
-            lines.append(f"  {len(self.unassigned)} 行的「{self.by}」为空，已放入 {UNASSIGNED}.xlsx，请指定后再分发" if zh else
-                         f"  {len(self.unassigned)} rows have no '{self.by}': they are in {UNASSIGNED}.xlsx")
+            lines.append(f"  {len(self.unassigned)} 行的「{self.by}」为空，已放入 {self.unassigned_file}，请指定后再分发" if zh else
+                         f"  {len(self.unassigned)} rows have no '{self.by}': they are in {self.unassigned_file}")
+        for b in self.backups:
+            lines.append(f"  原有文件已备份为：{b.name}" if zh else f"  the file that was there was kept as {b.name}")
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,18 +79,19 @@ class SplitResult:
 
 
 def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_type: str | None = None,
-                 sheet: str | int | None = None) -> SplitResult:
+                 sheet: str | int | None = None, force: bool = False) -> SplitResult:
     """Write one workbook per name in column `by` into `out_dir`; returns what was written.
 
-    Raises ReadError (master unreadable), SplitError (bad `by`), OutputLocked (a target is open
-    in Excel: checked for every file before any is written).
+    Raises ReadError (master unreadable), SplitError (bad `by`; a target exists and not `force`),
+    OutputLocked (a target is open in Excel or LibreOffice: checked for every file before any is
+    written). With `force` each existing target is first copied to a timestamped backup.
     """
     from taizhang.validator.ledger_types import LedgerTypeError, get_type
     from taizhang.validator.reader import read_ledger
     from taizhang.validator.validate import ledger_year
 
     from .matching import content_hash, editable_columns, issued_keys
-    from .safe_write import ensure_writable
+    from .safe_write import backup, check_targets, write_together
 
     master, out_dir = Path(master), Path(out_dir)
     try:
@@ -94,15 +103,20 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
     groups = _group_rows(ledger, column)
 
     taken: set[str] = set()
-    targets = [(name, out_dir / safe_filename(name, ".xlsx", taken), positions) for name, positions in groups.items()]
-    for _, path, _ in targets:
-        ensure_writable(path)
+    targets = [(name or UNASSIGNED, out_dir / safe_filename(name or UNASSIGNED, ".xlsx", taken), positions)
+               for name, positions in groups.items()]
+    check_targets([path for _, path, _ in targets])
+    there = [path for _, path, _ in targets if path.exists() or path.is_symlink()]
+    if there and not force:
+        names = "、".join(p.name for p in there[:5]) + (f" 等 {len(there)} 个" if len(there) > 5 else "")
+        raise SplitError(f"{out_dir}：已有同名文件 {names}（可能已有处室填写），未写入任何文件；"
+                         "请换一个文件夹或先移走这些文件（命令行加 --force 可覆盖，原文件先备份）。",
+                         f"{out_dir}: {len(there)} of the files are already there ({there[0].name} ...); nothing written. "
+                         "Use another folder, or --force to replace them (the old ones are backed up first).")
 
     wb = load_workbook_for(master, ledger)
-    for title in REPORT_SHEETS:
-        if title in wb.sheetnames:
-            del wb[title]
     ws = ledger_sheet(wb, ledger)
+    _only_the_ledger(wb, ws, ledger.header_row + 1)
     area = DataArea(ws, ledger.header_row + 1)
     prints = issued_keys(ledger)
     t = ledger.ledger_type
@@ -111,21 +125,29 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
         "type": t.name, "version": t.version, "year": ledger_year(ledger, None),
         "registry": ledger.metadata.get("registry") or t.registry, "title": ledger.title,
         "master_hash": content_hash(ledger), "master_file": master.name, "split_by": column,
-        "split_departments": json.dumps([n for n in groups if n != UNASSIGNED], ensure_ascii=False),
+        "split_departments": json.dumps([n for n in groups if n], ensure_ascii=False),
         "editable_columns": json.dumps(editable_columns(ledger), ensure_ascii=False),
         "split_at": datetime.now().isoformat(timespec="seconds"),
     })
     for key in [k for k in base_meta if k.startswith("row_keys")]:
         del base_meta[key]
     result = SplitResult(master, out_dir, column, t.name)
-    result.unassigned = [ledger.rows[p] for p in groups.get(UNASSIGNED, [])]
-    for name, path, positions in targets:
-        _lay_out(ws, area, ledger, positions)
-        meta = dict(base_meta, department=name)
-        meta.update(_row_keys([prints[p] for p in positions]))
-        _write_meta(wb, meta)
-        save(wb, path)
-        result.files.append(SplitFile(name, path, [ledger.rows[p] for p in positions]))
+    result.unassigned = [ledger.rows[p] for p in groups.get("", [])]
+    if result.unassigned:
+        result.unassigned_file = targets[-1][1].name
+
+    def writer(name: str, positions: list[int]) -> Any:
+        def write(tmp: Path) -> None:
+            _lay_out(ws, area, ledger, positions)
+            meta = dict(base_meta, department=name)
+            meta.update(_row_keys([prints[p] for p in positions]))
+            _write_meta(wb, meta)
+            wb.save(tmp)
+        return write
+
+    result.backups = [backup(p) for p in there]  # only with force: what departments may have filled in
+    write_together([(path, writer(name, positions)) for name, path, positions in targets])
+    result.files = [SplitFile(name, path, [ledger.rows[p] for p in positions]) for name, path, positions in targets]
     return result
 
 
@@ -165,7 +187,10 @@ def _by_column(ledger: Any, by: str | None) -> str:
 
 
 def _group_rows(ledger: Any, column: str) -> dict[str, list[int]]:
-    """Name -> data positions, in order of first appearance; a row naming several goes to each."""
+    """Name -> data positions, in order of first appearance; a row naming several goes to each.
+
+    Rows naming no one are under "" (last), so a department really called 未指定 keeps its own file.
+    """
     from taizhang.validator.contacts import split_names
 
     role = ledger.columns[column].definition.role
@@ -184,10 +209,10 @@ def _group_rows(ledger: Any, column: str) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = {}
     for pos, text in enumerate(ledger.values[column]):
         found = list(dict.fromkeys(names(text))) if text else []
-        for name in found or [UNASSIGNED]:
+        for name in found or [""]:
             groups.setdefault(name, []).append(pos)
-    if UNASSIGNED in groups:  # last, after the real departments
-        groups[UNASSIGNED] = groups.pop(UNASSIGNED)
+    if "" in groups:  # last, after the real departments
+        groups[""] = groups.pop("")
     return groups
 
 
@@ -225,6 +250,78 @@ def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None
     # departments may resize, insert and delete rows; locked cells still cannot be typed over
     prot.formatColumns = prot.formatRows = prot.insertRows = prot.deleteRows = False
     prot.sort = prot.autoFilter = False
+
+
+def _only_the_ledger(wb: Any, ws: Any, first_row: int) -> None:
+    """Leave in `wb` the ledger sheet and what filling it in needs; nothing that shows other rows.
+
+    Other sheets may hold any department's rows (a hidden copy, a pivot table and its cache, a
+    summary), so they all go, and with them defined names and external links; pictures and
+    charts anchored in the data area belong to rows that are rearranged. Dropdowns whose list is
+    on a removed sheet get the list inline, as Excel allows up to 255 characters.
+    """
+    lists = _inline_lists(wb, ws)
+    for other in [s for s in wb.worksheets + wb.chartsheets if s is not ws]:
+        wb.remove(other)
+    ws.sheet_state = "visible"
+    wb.active = 0
+    for name in list(wb.defined_names):
+        del wb.defined_names[name]
+    for name in list(ws.defined_names):
+        del ws.defined_names[name]
+    wb._external_links = []
+    ws._pivots = []
+    ws._charts = []
+    ws._images = [img for img in ws._images if _anchor_row(img) < first_row - 1]
+    for dv in list(ws.data_validations.dataValidation):
+        if dv.type == "list" and dv.formula1 and not dv.formula1.startswith('"') and dv.formula1 in lists:
+            inline = lists[dv.formula1]
+            if inline is None:
+                ws.data_validations.dataValidation.remove(dv)
+            else:
+                dv.formula1 = inline
+
+
+def _inline_lists(wb: Any, ws: Any) -> dict[str, str | None]:
+    """Dropdown source -> its values as an inline list ('"a,b"'), or None when they cannot be inlined."""
+    from openpyxl.utils.cell import range_boundaries
+
+    out: dict[str, str | None] = {}
+    for dv in ws.data_validations.dataValidation:
+        f = dv.formula1
+        if dv.type != "list" or not f or f.startswith('"') or f in out:
+            continue
+        ref = f.lstrip("=")
+        named = wb.defined_names.get(ref) or ws.defined_names.get(ref)
+        if named is not None:
+            ref = named.attr_text
+        sheet, _, cells = ref.rpartition("!")
+        sheet = sheet.strip("'").replace("''", "'")
+        if not sheet or sheet == ws.title:
+            if named is None:
+                continue  # a list on the ledger sheet itself stays as it is
+            sheet = ws.title
+        try:
+            src = wb[sheet]
+            c0, r0, c1, r1 = range_boundaries(cells.replace("$", ""))
+        except (KeyError, ValueError, TypeError):
+            out[f] = None
+            continue
+        values = [str(v) for row in src.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1, values_only=True)
+                  for v in row if v not in (None, "")]
+        text = ",".join(values)
+        out[f] = f'"{text}"' if len(text) <= 255 and not any("," in v or '"' in v for v in values) else None
+    return out
+
+
+def _anchor_row(img: Any) -> int:
+    """The 0-based row a picture is anchored at (its top)."""
+    anchor = img.anchor
+    if isinstance(anchor, str):
+        from openpyxl.utils.cell import coordinate_from_string
+
+        return coordinate_from_string(anchor)[1] - 1
+    return anchor._from.row
 
 
 def _plan_with_sections(ledger: Any, positions: list[int]) -> tuple[list[tuple[int, str]], list[int]]:

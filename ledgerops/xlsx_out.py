@@ -29,6 +29,8 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _WINDOWS_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 MAX_FILENAME = 100
+MAX_FILENAME_BYTES = 200  # ext4 and most Linux filesystems allow 255 bytes; a CJK character takes 3
+_SUPERSCRIPT = str.maketrans("¹²³", "123")
 
 
 def fill(color: str):
@@ -64,29 +66,45 @@ def set_value(cell: Any, value: Any) -> None:
 
 
 def safe_filename(name: str, suffix: str = ".xlsx", taken: set[str] | None = None) -> str:
-    """A file name Windows accepts: no \\/:*?"<>|, no reserved device names, at most 100 characters."""
-    base = _WINDOWS_BAD.sub("_", " ".join(name.split())).strip(" .") or "未命名"
-    if base.upper().split(".")[0] in _RESERVED:
+    """A file name Windows and Linux both accept, and that nothing mistakes for something else.
+
+    No \\/:*?"<>| or control characters, no reserved device name (CON, NUL, COM1, COM¹ ...,
+    also before an extension or trailing spaces), no trailing dots or spaces, not starting with "~$"
+    (Excel's lock files, which merge skips) or "." (hidden, also skipped), at most 100 characters
+    and MAX_FILENAME_BYTES in UTF-8 (Linux counts bytes). `taken` (lower-cased names) makes
+    each name unique, case-insensitively, as on Windows.
+    """
+    base = _WINDOWS_BAD.sub("_", " ".join(name.split())).strip(" .")
+    base = re.sub(r"^[~.$]+", "", base).strip(" .") or "未命名"
+    if base.upper().split(".")[0].rstrip(" ").translate(_SUPERSCRIPT) in _RESERVED:
         base = "_" + base
     room = MAX_FILENAME - len(suffix)
-    base = base[:room].rstrip(" .") or "未命名"
+    base = _clip_bytes(base[:room], MAX_FILENAME_BYTES - len(suffix.encode("utf-8"))).rstrip(" .") or "未命名"
     candidate, n = base + suffix, 2
     while taken is not None and candidate.lower() in taken:
         tail = f"-{n}"
-        candidate = base[: room - len(tail)].rstrip(" .") + tail + suffix
+        candidate = _clip_bytes(base[: room - len(tail)], MAX_FILENAME_BYTES - len((tail + suffix).encode("utf-8")))
+        candidate = candidate.rstrip(" .") + tail + suffix
         n += 1
     if taken is not None:
         taken.add(candidate.lower())
     return candidate
 
 
+def _clip_bytes(text: str, limit: int) -> str:
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
+
+
 def load_workbook_for(path: Path, ledger: "Ledger", *, keep_vba: bool = False):
     """The master as an openpyxl workbook; a .xls or .csv master is rebuilt from its ledger values."""
-    import openpyxl
     from taizhang.validator.filecheck import sniff
 
+    from .keep import load_keeping
+
     if sniff(Path(path)).kind == "xlsx":
-        return openpyxl.load_workbook(path, keep_vba=keep_vba)
+        return load_keeping(path, keep_vba=keep_vba)
     return workbook_from_ledger(ledger)
 
 

@@ -421,11 +421,16 @@ def _normaliser():
     return norm
 
 
-_CELL_F = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f[^>]*?/>|<f[^>]*>([^<]*)</f>)')
+_CELL_F = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f([^>]*?)/>|<f([^>]*)>([^<]*)</f>)')
+_SHARED_SI = re.compile(rb'\bsi="(\d+)"')
 
 
 def _scan_formulas(path: Path, kind: FileKind, sheet: str) -> dict[tuple[int, int], str]:
-    """Cells holding formulas in `sheet`, found in the sheet XML (calamine gives values only)."""
+    """Cells holding formulas in `sheet`, found in the sheet XML (calamine gives values only).
+
+    A shared formula (Excel's fill-down) is written once; its other cells are translated from it,
+    so every cell has its own formula to compare (merge compares formulas, not cached values).
+    """
     part = kind.sheets.get(sheet)
     if part is None:
         return {}
@@ -437,8 +442,25 @@ def _scan_formulas(path: Path, kind: FileKind, sheet: str) -> dict[tuple[int, in
     if b"<f" not in data:
         return {}
     out = {}
+    shared: dict[bytes, tuple[str, str]] = {}  # si -> (formula, its cell)
     for m in _CELL_F.finditer(data):
-        col = col_number(m.group(1))
-        formula = html.unescape((m.group(3) or b"").decode("utf-8", "replace"))
-        out[(int(m.group(2)), col)] = "=" + formula if formula else "=(共享公式)"
+        col, row = col_number(m.group(1)), int(m.group(2))
+        attrs = m.group(3) if m.group(3) is not None else m.group(4)
+        formula = html.unescape((m.group(5) or b"").decode("utf-8", "replace"))
+        si = _SHARED_SI.search(attrs) if b"shared" in attrs else None
+        if si and formula:
+            shared[si.group(1)] = ("=" + formula, f"{m.group(1).decode()}{row}")
+        elif si and si.group(1) in shared:
+            out[(row, col)] = _translate(*shared[si.group(1)], f"{m.group(1).decode()}{row}")
+            continue
+        out[(row, col)] = "=" + formula if formula else "=(共享公式)"
     return out
+
+
+def _translate(formula: str, origin: str, dest: str) -> str:
+    from openpyxl.formula.translate import Translator, TranslatorError
+
+    try:
+        return Translator(formula, origin=origin).translate_formula(dest)
+    except (TranslatorError, ValueError):
+        return "=(共享公式)"
