@@ -246,7 +246,7 @@ def merge_available() -> bool:
     return proc.returncode == 0
 
 
-def prepare_inputs(data: Path, work: Path, sizes: list[int], log) -> None:
+def prepare_inputs(data: Path, work: Path, sizes: list[int], log, jobs: bool = True) -> None:
     """Inputs made from the generated ledgers: the 20,000-row ledger split by 责任单位 (merged back
     in its own case) and a folder of 40 copies of the 2,000-row ledger (validate --jobs)."""
     if 20000 in sizes:
@@ -255,7 +255,7 @@ def prepare_inputs(data: Path, work: Path, sizes: list[int], log) -> None:
         log("splitting the 20,000-row ledger once for the merge-back case ...")
         subprocess.run(TAIZHANG + ["split", str(data / "ledger_20000.xlsx"), "--by", "责任单位", "-o",
                                    str(split_for_merge)], check=True, capture_output=True, env=_env())
-    if 2000 in sizes:
+    if jobs and 2000 in sizes:
         folder = work / "jobs"
         folder.mkdir(parents=True, exist_ok=True)
         for i in range(40):
@@ -268,7 +268,7 @@ def prepare_inputs(data: Path, work: Path, sizes: list[int], log) -> None:
 
 
 def build_cases(data: Path, work: Path, sizes: list[int], frictionless: Path | None, merged_sizes: list[int],
-                merge: bool) -> list[Case]:
+                merge: bool, jobs: bool = True) -> list[Case]:
     cases: list[Case] = []
     for s in sizes:
         f = data / f"ledger_{s}.xlsx"
@@ -314,7 +314,7 @@ def build_cases(data: Path, work: Path, sizes: list[int], frictionless: Path | N
         cases.append(Case("merge_back_20000", "taizhang merge of the split files back (20,000 rows)",
                           TAIZHANG + ["merge", str(big), str(work / "split_for_merge"), "-o", str(back)], "merge-back",
                           20000, (0, 1), stdout=work / "merge_back.txt", before=lambda: back.unlink(missing_ok=True)))
-    if 2000 in sizes:  # 40 files of a folder, serial and with --jobs 2
+    if jobs and 2000 in sizes:  # 40 files of a folder, serial and with --jobs 2
         folder = work / "jobs"
         cases.append(Case("jobs_serial", "taizhang validate, 40 × 2,000-row files", TAIZHANG + [
             "validate", str(folder), "--format", "json"], "jobs", 2000, (0, 1), stdout=work / "jobs_serial.json"))
@@ -425,7 +425,7 @@ def versions(frictionless_note: str) -> list[tuple[str, str]]:
     from importlib import metadata
 
     out = [("Python", platform.python_version()), ("OS", platform.platform())]
-    for dist in ("pandas", "pandera", "numpy", "python-calamine", "openpyxl", "typer", "phonenumbers", "pyyaml"):
+    for dist in ("pandas", "pandera", "numpy", "python-calamine", "openpyxl", "typer", "phonenumberslite", "pyyaml"):
         try:
             out.append((dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:
@@ -593,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="sizes to also run frictionless with fillMergedCells on (slow: about 1 s per 1,000 rows)")
     ap.add_argument("--no-frictionless", action="store_true")
     ap.add_argument("--no-merge", action="store_true")
+    ap.add_argument("--no-jobs", action="store_true", help="leave out the 40-file --jobs comparison")
     ap.add_argument("--no-profile", action="store_true", help="leave out the phase profile of validate")
     ap.add_argument("--report-only", action="store_true",
                     help="measure nothing: rewrite RESULTS.md from the last run (bench/out/runs/results.json)")
@@ -628,8 +629,8 @@ def main(argv: list[str] | None = None) -> int:
     if not a.no_merge:
         do_merge = merge_available()
         merge_note = "" if do_merge else "pending: `taizhang merge` is not in this checkout yet (issue 5)"
-    prepare_inputs(data, work, a.sizes, log)
-    cases = build_cases(data, work, a.sizes, frictionless, a.merged_sizes, do_merge)
+    prepare_inputs(data, work, a.sizes, log, jobs=not a.no_jobs)
+    cases = build_cases(data, work, a.sizes, frictionless, a.merged_sizes, do_merge, jobs=not a.no_jobs)
     run_cases(cases, a.runs, data, manifest, log)
 
     profile_md = ""

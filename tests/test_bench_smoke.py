@@ -49,7 +49,7 @@ def test_run_writes_results_for_the_2000_row_size(tmp_path):
     data, out = tmp_path / "data", tmp_path / "RESULTS.md"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--sizes", "2000", "--runs", "1", "--no-frictionless", "--no-merge",
-         "--no-profile", "--data", str(data), "--out", str(out)],
+         "--no-profile", "--no-jobs", "--data", str(data), "--out", str(out)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = out.read_text(encoding="utf-8")
