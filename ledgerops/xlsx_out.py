@@ -181,6 +181,8 @@ class DataArea:
     def __init__(self, ws: Any, first_row: int) -> None:
         from openpyxl.cell.cell import MergedCell
 
+        from .merged_cells import MergedRanges
+
         self.ws, self.first_row = ws, first_row
         self.rows: dict[int, _Row] = {}
         self.merges: list[tuple[int, int, int, int]] = []
@@ -188,6 +190,9 @@ class DataArea:
             if rng.min_row >= first_row:
                 self.merges.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col))
                 ws.merged_cells.remove(rng)
+        # the ranges a layout makes cannot overlap each other; they can overlap a range kept above
+        # that reaches into the area, and then openpyxl's own (slow, checking) merge_cells is used
+        self._merger = None if any(r.max_row >= first_row for r in ws.merged_cells.ranges) else MergedRanges(ws.parent)
         for (r, c), cell in list(ws._cells.items()):
             if r < first_row:
                 continue
@@ -252,9 +257,15 @@ class DataArea:
                     ws.cell(rows[0], c0)._style = copy(top.cells[c0]._style)
             for first, last in _consecutive(rows):
                 if last > first or c1 > c0:
-                    ws.merge_cells(start_row=first, start_column=c0, end_row=last, end_column=c1)
+                    self._merge(first, c0, last, c1)
         for r0, c0, r1, c1 in extra_merges:
-            ws.merge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
+            self._merge(r0, c0, r1, c1)
+
+    def _merge(self, r0: int, c0: int, r1: int, c1: int) -> None:
+        if self._merger is None:
+            self.ws.merge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
+        else:
+            self._merger.add(self.ws, r0, c0, r1, c1)
 
     def _clear(self) -> Any:
         ws = self.ws
