@@ -319,13 +319,17 @@ def table_sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]], 
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = "1:1"
-    wrap = Alignment(vertical="top", wrap_text=True)
+    from openpyxl.styles.cell_style import StyleArray
+
+    wrap = wb._alignments.add(Alignment(vertical="top", wrap_text=True))  # the id `cell.alignment =` hashes to
     start = ws.max_row + 1
     for r, values in enumerate(rows, start):
         for c, v in enumerate(values, 1):
             cell = ws.cell(r, c)
             set_value(cell, v)
-            cell.alignment = wrap
+            if not cell._style:
+                cell._style = StyleArray()
+            cell._style.alignmentId = wrap
         ws.row_dimensions[r].height = row_height(values, widths)
     ws.auto_filter.ref = f"A1:{col_letter(len(headers))}{max(ws.max_row, 1)}"
     return ws
