@@ -74,7 +74,10 @@ class MergedRanges:
                     cell._style = StyleArray()
                 cell._style.protectionId = pid
         rng = MergedCellRange.__new__(MergedCellRange)
-        CellRange.__init__(rng, min_col=c0, min_row=r0, max_col=c1, max_row=r1)
+        if 1 <= c0 <= c1 <= 18278 and 1 <= r0 <= r1 <= 1048576:  # what CellRange's checks would let through
+            rng.__dict__.update(min_col=c0, min_row=r0, max_col=c1, max_row=r1, title=None)
+        else:
+            CellRange.__init__(rng, min_col=c0, min_row=r0, max_col=c1, max_row=r1)  # raises as openpyxl does
         rng.ws, rng.start_cell = ws, start
         return rng
 
