@@ -31,6 +31,7 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 MAX_FILENAME = 100
 MAX_FILENAME_BYTES = 200  # ext4 and most Linux filesystems allow 255 bytes; a CJK character takes 3
 _SUPERSCRIPT = str.maketrans("¹²³", "123")
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # characters two width units wide (CJK and beyond)
 
 
 def fill(color: str):
@@ -349,7 +350,7 @@ def row_height(values: list[Any], widths: list[float], *, line: float = 15.0, mo
 
 
 def _display_len(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def save(wb: Any, path: Path) -> Path:
