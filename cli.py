@@ -410,18 +410,80 @@ def addin_build(
 
 
 @addin_app.command("install")
-def addin_install() -> None:
-    """生成并安装到 Excel 的启动文件夹（Windows / macOS）。Build and install for Excel."""
+def addin_install(
+    xlam: Annotated[Optional[Path], typer.Option("--xlam", help="要安装的 .xlam（默认现场生成）。The .xlam to install.")] = None,
+    service: Annotated[Optional[str], typer.Option("--service", help="常驻服务地址，如 http://127.0.0.1:8765（空字符串 = 不用）。Warm service URL.")] = None,
+) -> None:
+    """为当前用户安装（无需管理员权限）：加载项放入 Excel 启动文件夹，写入 Excel 读取的配置。Install for this user."""
     import tempfile
 
-    from taizhang.addin.xlam import build_xlam, install_xlam
+    from taizhang.addin.deploy import install
+    from taizhang.addin.xlam import build_xlam
 
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            target = install_xlam(build_xlam(Path(tmp)))
+            done = install(xlam if xlam else build_xlam(Path(tmp)), service_url=service)
     except (OSError, RuntimeError, ValueError) as exc:
         _fail(str(exc))
-    _say(f"已安装到 {target}，重新启动 Excel 后可见“台账”选项卡。\n")
+    _say(f"已安装到 {done.xlam}\n配置：{done.config}（Python：{done.interpreter}）\n日志：{done.logs}\n"
+         "重新启动 Excel 后可见“台账”选项卡。\n")
+
+
+@addin_app.command("uninstall")
+def addin_uninstall() -> None:
+    """卸载：删除启动文件夹中的加载项和 taizhang 的配置项（日志保留）。Uninstall for this user."""
+    from taizhang.addin.deploy import uninstall
+
+    try:
+        removed = uninstall()
+    except (OSError, RuntimeError) as exc:
+        _fail(str(exc))
+    _say("".join(f"已删除 {p}\n" for p in removed) or "没有找到已安装的加载项。\n")
+
+
+@addin_app.command("status")
+def addin_status(
+    json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出。JSON output.")] = False,
+) -> None:
+    """本机 Excel 会用到的 Python、版本、配置与加载项文件。What this PC's Excel would use."""
+    import json
+
+    from taizhang.addin.deploy import status
+
+    info = status()
+    if json_out:
+        _say(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+        return
+    yes = lambda ok: "存在" if ok else "不存在"  # noqa: E731
+    _say(f"Python：{info['python']}（{info['python_version']}）\n"
+         f"taizhang {info['taizhang']}，xlwings {info['xlwings']}\n"
+         f"配置：{info['config']}（{yes(info['config_exists'])}，编码 {info['codepage']}）\n"
+         f"Excel 使用的 Python：{info['interpreter'] or '未设置'}"
+         + (f" → {info['interpreter_expanded']}（{yes(info['interpreter_exists'])}）" if info['interpreter'] else "") + "\n"
+         f"常驻服务：{info['service_url'] or '未设置'}\n"
+         f"加载项：{info['xlam'] or '-'}（{yes(info['xlam_exists'])}）"
+         + (f"\nSHA-256：{info['xlam_sha256']}" if info['xlam_sha256'] else "") + "\n"
+         f"日志：{info['logs']}\n")
+
+
+@addin_app.command("bundle")
+def addin_bundle(
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="输出文件夹。Output folder.")],
+    python: Annotated[Optional[list[str]], typer.Option("--python", help="目标 Python 版本，可重复；默认 3.11 3.12 3.13。")] = None,
+    find_links: Annotated[Optional[Path], typer.Option("--find-links", help="本地 wheel 缓存。Local wheel folder.")] = None,
+    no_index: Annotated[bool, typer.Option("--no-index", help="只用本地 wheel，不访问 PyPI。Offline.")] = False,
+) -> None:
+    """生成离线安装包：Windows wheel、taizhang.xlam、安装/卸载脚本。Offline bundle for IT."""
+    from taizhang.addin.bundle import PYTHONS, BundleError, build_bundle
+
+    if out_dir.exists() and any(out_dir.iterdir()):
+        _fail(f"输出文件夹 {out_dir} 不是空的，请换一个文件夹。")
+    try:
+        b = build_bundle(out_dir, pythons=tuple(python or PYTHONS), find_links=find_links, no_index=no_index)
+    except (OSError, RuntimeError) as exc:
+        _fail(str(exc))
+    _say(f"已生成 {out_dir}：{len(b.wheels)} 个 wheel，xlwings {b.xlwings}\n"
+         f"taizhang.xlam SHA-256：{b.sha256}\n每台电脑运行 install.cmd 即可（无需管理员权限）。\n")
 
 
 @app.command("rollup")

@@ -3,8 +3,10 @@
 Written once against the xlwings `Book` API, so the same functions serve the desktop ribbon
 add-in (RunPython, COM engine) and xlwings' remote engine (Office.js / tests). No rule lives
 here: each entry point reads the workbook in bulk, calls the core packages and paints the
-result. On the remote engine every Range access copies the whole sheet, so reads are one bulk
-read and writes are blocks.
+result. On the remote engine every Range access copies the whole sheet and through COM every call
+is a round trip to Excel, so reads are one bulk read and writes are blocks (addin/sheetio.py); 校验
+goes through the grid contract every spreadsheet client shares (validator/grid.py, marks.py), or
+through a running `taizhang serve` (addin/warm.py). Each click is logged (addin/clicklog.py).
 
 Entry points: validate, clear, split, merge, rollup, settings, help; `ribbon_dispatch(tag)` is
 what the .xlam's single VBA callback calls with the button's tag.
@@ -17,17 +19,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-REPORT_SHEET = "校验结果"
-MARKS_SHEET = "_taizhang_marks"
+from taizhang.validator.marks import HEADER_FILL, REPORT_HEADER, REPORT_SHEET
+
+from .checking import MARKS_SHEET
+from .sheetio import grid as _grid, sheet_names as _sheet_names
+
 SETTINGS_SHEET = "设置"
 ROLLUP_SHEET = "汇总"
 OVERDUE_SHEET = "逾期清单"
-REPORT_HEADER = ["单元格", "列", "值", "级别", "代码", "问题", "建议"]
 ROLLUP_HEADER = ["责任单位", "事项", "已完成", "推进中", "未启动", "持续实施", "逾期"]
 OVERDUE_HEADER = ["行", "责任单位", "节点日期", "逾期天数", "联系人", "联系电话"]
-ERROR_FILL = "#FFC7CE"
-WARNING_FILL = "#FFEB9C"
-HEADER_FILL = "#DDEBF7"
 TITLE = "台账"
 SETTINGS_DEFAULTS = (
     ("总表文件", "", "磁盘上的总台账（空 = 本工作簿；通过 xlwings Server 使用时填写服务器可访问的路径）"),
@@ -44,21 +45,6 @@ class AddinError(Exception):
 
 
 # --------------------------------------------------------------------------- reading
-
-def _grid(sheet: Any) -> list[list[Any]]:
-    """One bulk read of a sheet as a rectangle starting at A1."""
-    rng = sheet.used_range
-    values = rng.options(ndim=2).value or []
-    top, left = rng.row - 1, rng.column - 1
-    width = left + max((len(r) for r in values), default=0)
-    grid = [[""] * width for _ in range(top)]
-    grid += [[""] * left + ["" if v is None else v for v in row] for row in values]
-    return grid
-
-
-def _sheet_names(book: Any) -> list[str]:
-    return [s.name for s in book.sheets]
-
 
 def _metadata(book: Any) -> dict[str, str]:
     from taizhang.validator.metadata import META_SHEET
@@ -95,79 +81,7 @@ def _book_path(book: Any) -> Path | None:
     return path if path.is_absolute() and path.exists() else None
 
 
-# --------------------------------------------------------------------------- marks
-
-def _restore_marks(book: Any) -> int:
-    """Put back the fills recorded by the last validate; returns how many cells."""
-    if MARKS_SHEET not in _sheet_names(book):
-        return 0
-    rows = _grid(book.sheets[MARKS_SHEET])[1:]
-    names = set(_sheet_names(book))
-    restored = 0
-    for row in rows:
-        if len(row) < 3 or not row[0] or row[0] not in names:
-            continue
-        rng = book.sheets[row[0]][row[1]]
-        rng.color = row[2] or None
-        old_note = str(row[3]) if len(row) > 3 and row[3] else ""
-        if old_note == KEEP_NOTE:
-            pass  # the user's note was never replaced
-        elif old_note:
-            _add_note(rng, old_note)  # the user's own note comes back as it was
-        else:
-            _delete_note(rng)
-        restored += 1
-    return restored
-
-
-def _previous_fill(rng: Any) -> str:
-    try:
-        color = rng.color
-    except (NotImplementedError, AttributeError, Exception):  # remote clients do not send fills
-        return ""
-    if color is None:
-        return ""
-    if isinstance(color, tuple):
-        return "#{:02X}{:02X}{:02X}".format(*color)
-    return str(color)
-
-
-KEEP_NOTE = "(保留原批注)"  # marks-sheet value: the cell has a note we could not read, so we never touch it
-
-
-def _previous_note(rng: Any) -> str:
-    """The cell's own note text; "" when it has none; KEEP_NOTE when it has one we cannot read."""
-    try:
-        note = rng.note
-    except Exception:  # xlwings Server's clients send no notes at all
-        return ""
-    if note is None:
-        return ""
-    try:
-        return note.text or ""
-    except Exception:  # xlwings Lite knows a note is there but reads its text only asynchronously
-        return KEEP_NOTE
-
-
-def _add_note(rng: Any, text: str) -> bool:
-    """A note on the cell where the client supports notes (desktop Excel, xlwings Lite)."""
-    try:
-        if rng.note is not None:
-            rng.note.text = text
-        else:
-            rng.add_note(text)
-        return True
-    except Exception:  # xlwings Server's clients have no note action
-        return False
-
-
-def _delete_note(rng: Any) -> None:
-    try:
-        if rng.note is not None:
-            rng.note.delete()
-    except Exception:
-        pass
-
+# --------------------------------------------------------------------------- sheets
 
 def _fresh_sheet(book: Any, name: str, hidden: bool = False, header: list[str] | None = None) -> Any:
     """A new sheet `name` at the end; an earlier one is replaced only if taizhang wrote it.
@@ -213,61 +127,83 @@ def _delete_sheet(book: Any, name: str) -> bool:
 
 # --------------------------------------------------------------------------- entry points
 
-def validate(book: Any) -> dict[str, int]:
-    """校验: mark error cells red and warnings yellow, list every problem in 校验结果."""
-    from taizhang.validator.findings import RULES
-    from taizhang.validator.inspect import column_summary
-    from taizhang.validator.validate import Options, validate_ledger
+def validate(book: Any) -> dict[str, Any]:
+    """校验: mark error cells red and warnings yellow, list every problem in 校验结果.
 
-    sheet, ledger = _find_ledger(book)
-    findings, _year = validate_ledger(ledger, Options())
-    _restore_marks(book)  # validating twice never stacks marks
-    marks = [["工作表", "单元格", "原填充色", "原批注"]]
-    first = {}
-    for f in findings:
-        if f.cell and f.cell not in first:
-            first[f.cell] = f
-    for cell, f in first.items():
-        rng = sheet[cell]
-        previous_note = _previous_note(rng)
-        marks.append([sheet.name, cell, _previous_fill(rng), previous_note])
-        worst = "error" if any(x.cell == cell and x.severity == "error" for x in findings) else "warning"
-        rng.color = ERROR_FILL if worst == "error" else WARNING_FILL
-        if previous_note != KEEP_NOTE:
-            _add_note(rng, "\n".join(x.message() for x in findings if x.cell == cell))
-    report = [REPORT_HEADER]
-    for f in findings:
-        rule = RULES[f.code]
-        report.append([f.cell, f.column, "" if f.value is None else str(f.value),
-                       "错误" if f.severity == "error" else "警告", f.code, f.message(), rule.fix_zh])
+    One bulk read, validated by the warm service when one answers (addin/warm.py), else here;
+    the marks plan is painted in bulk (addin/checking.py).
+    """
+    from .checking import LedgerNotFound, NOTE_LIMIT, paint_plan, validate_book
+    from .warm import service_url
+
+    own = (REPORT_SHEET, SETTINGS_SHEET, ROLLUP_SHEET, OVERDUE_SHEET)
+    meta = _meta_rows(book)
+    try:
+        sheet, answer, via = validate_book(book, own, meta, service_url(_user_config()))
+    except LedgerNotFound:
+        raise AddinError("找不到台账表头（如 序号、改革事项、责任单位、完成时限）。请切换到台账所在的工作表后再试。") from None
+    except ValueError as exc:
+        raise AddinError(str(exc)) from None
+    findings = answer["file"]["findings"]
+    _clear_marks(book)  # validating twice never stacks marks
     active = book.sheets.active
-    rep = _fresh_sheet(book, REPORT_SHEET, header=REPORT_HEADER)
-    rep["A1"].value = report
-    rep["A1:G1"].color = HEADER_FILL
-    for i, f in enumerate(findings, start=2):
-        rep[f"A{i}"].add_hyperlink(f"#'{sheet.name}'!{f.cell}", f.cell, "跳转到该单元格")
-    if len(marks) > 1:
-        _fresh_sheet(book, MARKS_SHEET, hidden=True)["A1"].value = marks
-    else:
-        _delete_sheet(book, MARKS_SHEET)
+    errors = sum(1 for f in findings if f["severity"] == "error")
+    warnings = len(findings) - errors
+    counts: dict[str, Any] = {"errors": errors, "warnings": warnings, "rows": answer["file"].get("rows", 0),
+                              "via": via, "cells": 0, "writes": 0, "notes": 0}
+    _delete_sheet(book, MARKS_SHEET)
+    plan = answer.get("marks")
+    if plan is not None:
+        report = _fresh_sheet(book, REPORT_SHEET, header=REPORT_HEADER)
+        written, notes = paint_plan(book, sheet, plan, report, lambda: _fresh_sheet(book, MARKS_SHEET, hidden=True))
+        counts.update(cells=written.cells, writes=written.writes, notes=notes)
     try:
         active.activate()
     except Exception:
         pass
-    errors = sum(1 for f in findings if f.severity == "error")
-    warnings = len(findings) - errors
     if findings:
         msg = f"发现 {errors} 个错误、{warnings} 个警告，已在单元格上标出，详见「{REPORT_SHEET}」工作表。"
+        if plan is not None and len(plan["notes"]) > NOTE_LIMIT:
+            msg += f"\n（批注只加在前 {NOTE_LIMIT} 个单元格上，完整清单见「{REPORT_SHEET}」。）"
     else:
-        msg = f"校验通过：{len(ledger)} 行，没有发现问题。"
-    msg += f"\n\n表头第 {ledger.header_row} 行，{column_summary(ledger)}"  # a wrong guess is seen at once
+        msg = f"校验通过：{counts['rows']} 行，没有发现问题。"
+    if answer["file"].get("header_row"):  # a wrong guess is seen at once (the warm service sends no column roles)
+        msg += f"\n\n表头第 {answer['file']['header_row']} 行" + (f"，{answer['columns']}" if answer.get("columns") else "")
     book.app.alert(msg, title=f"{TITLE} · 校验", buttons="ok", mode="critical" if errors else "info")
-    return {"errors": errors, "warnings": warnings, "cells": len(first)}
+    return counts
+
+
+def _meta_rows(book: Any) -> list[list[Any]]:
+    from taizhang.validator.metadata import META_SHEET
+
+    if META_SHEET not in _sheet_names(book):
+        return []
+    return [[("" if v is None else str(v)) for v in row[:2]] for row in _grid(book.sheets[META_SHEET])]
+
+
+def _user_config() -> dict[str, str]:
+    """The add-in's config file (the one xlwings' VBA reads), for SERVICE_URL."""
+    from .deploy import ansi_codepage, config_path, read_config
+
+    try:
+        return read_config(config_path(), ansi_codepage())
+    except OSError:
+        return {}
+
+
+def _clear_marks(book: Any) -> int:
+    """Put back the fills and notes the last validate recorded; returns how many cells."""
+    from .checking import restore_marks
+
+    if MARKS_SHEET not in _sheet_names(book):
+        return 0
+    rows = _grid(book.sheets[MARKS_SHEET])[1:]
+    return restore_marks(book, rows).cells
 
 
 def clear(book: Any) -> int:
     """清除标记: restore every fill validate changed and remove its report."""
-    restored = _restore_marks(book)
+    restored = _clear_marks(book)
     _delete_sheet(book, MARKS_SHEET)
     if REPORT_SHEET in _sheet_names(book) and _is_ours(book.sheets[REPORT_SHEET], REPORT_HEADER):
         _delete_sheet(book, REPORT_SHEET)
@@ -440,21 +376,34 @@ ACTIONS: dict[str, Callable[[Any], Any]] = {
 
 
 def run(action: str, book: Any) -> Any:
-    """Run one action; any problem reaches the user as a Chinese alert, never a traceback."""
-    try:
-        return ACTIONS[action](book)
-    except AddinError as exc:
-        _alert(book, str(exc))
-    except Exception as exc:  # last line of defence: keep the user in Excel, tell them what failed
-        from taizhang.ledgerops.safe_write import OutputLocked
+    """Run one action; any problem reaches the user as a Chinese alert, never a traceback.
 
-        if hasattr(exc, "message") and callable(exc.message):  # ReadError, SplitError, MergeError...
-            _alert(book, exc.message("zh"))
-        elif isinstance(exc, OutputLocked):
+    Each click leaves one line in the click log (addin/clicklog.py): no cell contents.
+    """
+    from .clicklog import Click
+    from .sheetio import engine_kind
+
+    with Click(action) as click:
+        click.facts["engine"] = engine_kind(book)
+        try:
+            result = ACTIONS[action](book)
+            if isinstance(result, dict):
+                click.facts.update(result)
+            return result
+        except AddinError as exc:
+            click.facts["error"] = "AddinError"
             _alert(book, str(exc))
-        else:
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            _alert(book, f"操作未完成：{detail}\n请把此信息发给台账维护人员。")
+        except Exception as exc:  # last line of defence: keep the user in Excel, tell them what failed
+            from taizhang.ledgerops.safe_write import OutputLocked
+
+            click.facts["error"] = type(exc).__name__
+            if hasattr(exc, "message") and callable(exc.message):  # ReadError, SplitError, MergeError...
+                _alert(book, exc.message("zh"))
+            elif isinstance(exc, OutputLocked):
+                _alert(book, str(exc))
+            else:
+                detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                _alert(book, f"操作未完成：{detail}\n请把此信息发给台账维护人员。")
     return None
 
 
@@ -465,17 +414,36 @@ def _alert(book: Any, message: str) -> None:
         pass
 
 
+NO_WORKBOOK = "请先打开台账工作簿，再点击按钮。"
+
+
+def calling_book(xw: Any) -> Any:
+    """The workbook the user clicked in, in the Excel instance that ran the click.
+
+    RunPython passes the name of the instance's active workbook and the instance's window handle
+    (`--wb=... --hwnd=...`), and `Book.caller()` resolves that name in that instance.
+    `xw.books.active` alone takes the active workbook of whichever Excel instance xlwings finds
+    first: the wrong one when two are running. Outside RunPython (the remote engine, scripts)
+    there is no caller, and the active book is the one.
+    """
+    try:
+        return xw.Book.caller()
+    except Exception:  # not started by RunPython
+        pass
+    try:
+        return xw.books.active
+    except Exception:
+        return None
+
+
 def ribbon_dispatch(tag: str) -> Any:
     """Called by the .xlam's VBA with the clicked button's tag; acts on the user's workbook."""
     import xlwings as xw
 
-    try:
-        book = xw.books.active  # Book.caller() would be the add-in itself
-    except Exception:
-        book = None
-    if book is None:  # no workbook open: Excel itself can still show the message
+    book = calling_book(xw)
+    if book is None:  # the VBA guards this too; Excel itself can still show the message
         try:
-            xw.apps.active.alert("请先打开台账工作簿，再点击按钮。", title=f"{TITLE} · 出错")
+            xw.apps.active.alert(NO_WORKBOOK, title=f"{TITLE} · 出错")
         except Exception:
             pass
         return None

@@ -2,7 +2,7 @@
 
 No Excel is needed.  The build starts from the ribbon add-in template that ships
 inside the installed xlwings package (``quickstart_addin_ribbon.xlam``, the file
-``xlwings quickstart NAME --addin --ribbon`` copies) and changes four things, all
+``xlwings quickstart NAME --addin --ribbon`` copies) and changes five things, all
 from text sources kept in this package:
 
 1. ``customUI/customUI.xml`` is replaced by ``addin/ribbon/customUI.xml`` (tab 台账,
@@ -14,7 +14,9 @@ from text sources kept in this package:
    add-in reads its settings (``INTERPRETER_WIN`` etc.) from
    ``~/.taizhang/taizhang.conf``; its (disabled) config sheet ``_myaddin.conf`` is
    renamed ``_taizhang.conf`` in ``xl/workbook.xml`` to match.
-4. Nothing else: the other VBA modules, the PROJECT streams and all other parts are
+4. ``_rels/.rels`` links the ribbon with the 2006 relationship type that matches the 2006
+   customUI schema (the template uses the 2007 type, meant for customUI14).
+5. Nothing else: the other VBA modules, the PROJECT streams and all other parts are
    copied unchanged (the VBA project and the ribbon module keep the template's
    names ``MyAddin`` and ``RibbonMyAddin``).
 
@@ -42,9 +44,7 @@ import importlib.util
 import io
 import os
 import re
-import shutil
 import struct
-import sys
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -57,7 +57,6 @@ __all__ = [
     "RibbonButton",
     "build_xlam",
     "find_template",
-    "install_xlam",
     "ribbon_buttons",
     "vba_callbacks",
     "write_compound_file",
@@ -78,6 +77,11 @@ PROJECT_NAME = "taizhang"
 _TEMPLATE_PROJECT_NAME = "myaddin"
 
 CUSTOM_UI_NS = "http://schemas.microsoft.com/office/2006/01/customui"
+#: Relationship type of a customUI part in the 2006 schema ([MS-CUSTOMUI] 2.1). The template links
+#: its part with the 2007 type, which Office reserves for customUI14 (the 2009/07 schema).
+CUSTOM_UI_REL_2006 = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+_CUSTOM_UI_REL_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+_ROOT_RELS_PART = "_rels/.rels"
 _CUSTOM_UI_PART = "customUI/customUI.xml"
 _VBA_PART = "xl/vbaProject.bin"
 _WORKBOOK_PART = "xl/workbook.xml"
@@ -118,7 +122,7 @@ def build_xlam(out_dir: Path, *, template: Path | None = None) -> Path:
 
     with zipfile.ZipFile(template) as zin:
         members = {info.filename: (info, zin.read(info.filename)) for info in zin.infolist()}
-    for part in (_VBA_PART, _CUSTOM_UI_PART, _WORKBOOK_PART, _CONTENT_TYPES_PART):
+    for part in (_VBA_PART, _CUSTOM_UI_PART, _WORKBOOK_PART, _CONTENT_TYPES_PART, _ROOT_RELS_PART):
         if part not in members:
             raise RuntimeError(f"xlwings 模板 {template.name} 缺少 {part}，无法生成加载项。")
 
@@ -126,6 +130,7 @@ def build_xlam(out_dir: Path, *, template: Path | None = None) -> Path:
         _VBA_PART: _patch_vba_project(members[_VBA_PART][1], ribbon_source),
         _CUSTOM_UI_PART: custom_ui,
         _WORKBOOK_PART: _rename_config_sheet(members[_WORKBOOK_PART][1]),
+        _ROOT_RELS_PART: _custom_ui_relationship(members[_ROOT_RELS_PART][1]),
     }
 
     out_dir = Path(out_dir)
@@ -145,59 +150,6 @@ def build_xlam(out_dir: Path, *, template: Path | None = None) -> Path:
             zout.writestr(new_info, replaced.get(name, data), compresslevel=9)
     os.replace(tmp, out)
     return out
-
-
-def install_xlam(xlam: Path) -> Path:
-    """Copy the add-in into Excel's startup folder (XLSTART) and return the copy's path.
-
-    Excel opens every add-in in that folder at start-up.  Windows:
-    ``%APPDATA%\\Microsoft\\Excel\\XLSTART``; macOS (Excel 2016 and later): the Office
-    group container's ``Startup.localized/Excel``.  On macOS, RunPython additionally
-    needs ``xlwings runpython install`` once.
-    """
-    xlam = Path(xlam)
-    if not xlam.is_file():
-        raise FileNotFoundError(f"找不到加载项文件：{xlam}")
-    platform = sys.platform  # a plain variable: type checkers must not prune branches
-    if platform.startswith("win"):
-        appdata = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-        target_dir = Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
-    elif platform == "darwin":
-        target_dir = (
-            Path.home()
-            / "Library"
-            / "Group Containers"
-            / "UBF8T346G9.Office"
-            / "User Content.localized"
-            / "Startup.localized"
-            / "Excel"
-        )
-    else:
-        raise RuntimeError(
-            "Excel 桌面版加载项只能安装在 Windows 或 macOS 上；"
-            f"当前系统是 {platform}。请把 {xlam.name} 复制到装有 Excel 的电脑上再安装。"
-        )
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / xlam.name
-    shutil.copyfile(xlam, target)
-    interpreter_config(sys.executable, platform=platform)
-    return target
-
-
-def interpreter_config(python: str, *, platform: str | None = None, home: Path | None = None) -> Path:
-    """Point the add-in at `python` (the one taizhang is installed in) and return the config file.
-
-    xlwings' RunPython reads ``INTERPRETER_WIN`` / ``INTERPRETER_MAC`` from
-    ``~/.taizhang/taizhang.conf`` (the add-in's PROJECT_NAME); other settings in the file are kept.
-    """
-    platform = platform or sys.platform
-    key = "INTERPRETER_WIN" if platform.startswith("win") else "INTERPRETER_MAC"
-    conf = (home or Path.home()) / f".{PROJECT_NAME}" / f"{PROJECT_NAME}.conf"
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    kept = [line for line in (conf.read_text(encoding="utf-8").splitlines() if conf.exists() else [])
-            if line.strip() and not line.startswith(f'"{key}"')]
-    conf.write_text("\n".join([*kept, f'"{key}","{python}"']) + "\n", encoding="utf-8")
-    return conf
 
 
 @dataclass(frozen=True)
@@ -277,6 +229,15 @@ def _vba_bytes(source: str, codepage: int) -> bytes:
         raise ValueError(
             f"VBA 源码只能使用代码页 {codepage} 中的字符（中文请放在 customUI.xml 或 Python 中）：{exc}"
         ) from None
+
+
+def _custom_ui_relationship(rels_xml: bytes) -> bytes:
+    """The package's link to customUI.xml, with the relationship type of the 2006 schema it uses."""
+    if CUSTOM_UI_REL_2006.encode() in rels_xml:
+        return rels_xml
+    if rels_xml.count(_CUSTOM_UI_REL_2007.encode()) != 1:
+        raise RuntimeError(f"xlwings 模板的 {_ROOT_RELS_PART} 中找不到功能区（customUI）关系")
+    return rels_xml.replace(_CUSTOM_UI_REL_2007.encode(), CUSTOM_UI_REL_2006.encode())
 
 
 def _rename_config_sheet(workbook_xml: bytes) -> bytes:

@@ -63,6 +63,7 @@ TARGETS = {  # id: (description, limit, comparison)
     "jobs": ("validate 40 × 2,000-row files with --jobs 2 ÷ serial", 0.6, "<="),
     "help": ("`taizhang --help` ÷ `python -c \"import typer\"`", 1.3, "<="),
     "addin": ("add-in 校验 via xlwings' remote engine ÷ CLI validate, 2,000 rows", 1.5, "<="),
+    "addin_20k": ("add-in 校验 via xlwings' remote engine (Lite client) ÷ CLI validate, 20,000 rows", 1.2, "<="),
 }
 
 
@@ -328,6 +329,13 @@ def build_cases(data: Path, work: Path, sizes: list[int], frictionless: Path | N
         cases.append(Case("addin_2000", "add-in 校验 via xlwings remote engine (2,000 rows)",
                           [sys.executable, str(HERE / "addin_remote.py"), str(payload)], "addin", 2000,
                           stdout=work / "addin_2000.json"))
+    if 20000 in sizes:  # issue 16: 20k rows, fills as colour matrices (the Lite client runs setRangeColors)
+        import addin_remote
+
+        payload = addin_remote.make_payload(data / "ledger_20000.xlsx", work / "payload_20000.json", client="lite")
+        cases.append(Case("addin_20000", "add-in 校验 via xlwings remote engine, Lite client (20,000 rows)",
+                          [sys.executable, str(HERE / "addin_remote.py"), str(payload)], "addin", 20000,
+                          stdout=work / "addin_20000.json"))
     cases.append(Case("help", "taizhang --help", TAIZHANG + ["--help"], "help"))
     cases.append(Case("typer", "python -c \"import typer\"", [sys.executable, "-c", "import typer"], "typer"))
     return cases
@@ -356,7 +364,9 @@ def check_output(case: Case, data: Path, manifest: dict) -> str:
         doc = json.loads(case.stdout.read_text(encoding="utf-8"))
         if "errors" not in doc:
             raise RuntimeError(f"the add-in did not validate: {doc}")
-        return f"{doc['errors']:,} errors, {doc['warnings']:,} warnings marked; {doc['actions']:,} actions for Excel"
+        per_write = doc.get("cells", 0) / max(doc.get("writes", 0), 1)
+        return (f"{doc['errors']:,} errors, {doc['warnings']:,} warnings marked; {doc['actions']:,} actions for Excel; "
+                f"{doc.get('cells', 0):,} cells painted in {doc.get('writes', 0):,} fill writes ({per_write:.0f} a write)")
     if case.group == "rollup":
         if not (case.stdout.parent / "rollup.xlsx").exists():
             raise RuntimeError("rollup wrote no workbook")
@@ -488,6 +498,8 @@ def targets(by: dict[str, Case], merge_note: str) -> list[tuple[str, str, str, s
     add("jobs", ratio(by.get("jobs_2"), by.get("jobs_serial")), ratio(by.get("jobs_2"), by.get("jobs_serial"), "cpu"))
     add("addin", ratio(by.get("addin_2000"), by.get("validate_2000")),
         ratio(by.get("addin_2000"), by.get("validate_2000"), "cpu"))
+    add("addin_20k", ratio(by.get("addin_20000"), by.get("validate_20000")),
+        ratio(by.get("addin_20000"), by.get("validate_20000"), "cpu"))
     return rows
 
 

@@ -73,3 +73,21 @@ def test_addresses_are_packed_under_the_limit_and_cover_exactly_the_cells():
                 covered.update(f"{col}{r}" for r in range(r0, r1 + 1))
     assert covered == set(cells)
     assert len(cells) / len(addresses) >= 20  # many cells a host call
+
+
+def test_dates_as_xlwings_office_js_sends_them_and_as_python_objects():
+    """Office.js payloads carry "…T00:00:00.000Z"; the add-in passes the datetimes COM gives it."""
+    from taizhang.validator.grid import grid_from_request
+
+    req = _request(EX000)
+    req["values"][2][5] = "2019-06-30T00:00:00"  # 完成时限 of the first task as a date cell
+    zulu = {**req, "values": [list(r) for r in req["values"]]}
+    zulu["values"][2][5] = "2019-06-30T00:00:00.000Z"
+    objects = {**req, "values": [list(r) for r in req["values"]]}
+    objects["values"][2][5] = dt.datetime(2019, 6, 30)
+    expected = [(f.code, f.cell) for f in validate_grid(req, Options())[0].findings]
+    for variant in (req, zulu, objects):
+        assert grid_from_request(variant)[0][2][5] == dt.date(2019, 6, 30)
+        assert [(f.code, f.cell) for f in validate_grid(variant, Options())[0].findings] == expected
+    with pytest.raises(GridError, match="不受支持（time）"):
+        validate_grid({**req, "values": [[dt.time(8, 30)]]}, Options())

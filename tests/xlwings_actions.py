@@ -221,6 +221,16 @@ class _Replayer:
         for cell in self.cells(action):
             cell.fill = fill
 
+    def do_setRangeColors(self, action: dict[str, Any], args: list[Any]) -> None:
+        """xlwings Lite: one colour per cell of the range, "keep" leaves a cell's fill alone."""
+        ws = self.sheet(action)
+        for i, row in enumerate(args[0]):
+            for j, color in enumerate(row):
+                if color == "keep":
+                    continue
+                cell = ws.cell(action["start_row"] + 1 + i, action["start_column"] + 1 + j)
+                cell.fill = PatternFill(fill_type=None) if color is None else PatternFill("solid", fgColor=_argb(color))
+
     def do_setNumberFormat(self, action: dict[str, Any], args: list[Any]) -> None:
         for cell in self.cells(action):
             cell.number_format = args[0]

@@ -32,11 +32,10 @@ import datetime as dt
 import importlib
 import importlib.metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:  # openpyxl only when a payload is built: the bench's click process imports just the engine
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Client = Literal["officejs", "vba", "lite"]
 
@@ -94,6 +93,8 @@ def _sheet_values(ws: Worksheet, empty: Any) -> list[list[Any]]:
 
 def _address(ref: str, absolute: bool) -> str:
     """``A1:C4`` in the client's style: Office.js plain, VBA ``Range.Address`` absolute."""
+    from openpyxl.utils import get_column_letter, range_boundaries
+
     min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
     first = (get_column_letter(min_col), min_row)
     last = (get_column_letter(max_col), max_row)
@@ -103,6 +104,8 @@ def _address(ref: str, absolute: bool) -> str:
 
 
 def _tables(ws: Worksheet, absolute: bool) -> list[dict[str, Any]]:
+    from openpyxl.utils import get_column_letter, range_boundaries
+
     tables = []
     for table in ws.tables.values():
         min_col, min_row, max_col, max_row = range_boundaries(table.ref)
@@ -183,6 +186,8 @@ def payload_from_xlsx(
     """Return the JSON payload the given Excel client would send for the workbook at ``path``."""
     if client not in CLIENT_NAMES:
         raise ValueError(f"unknown client {client!r}; use one of {sorted(CLIENT_NAMES)}")
+    from openpyxl import load_workbook
+
     path = Path(path)
     wb = load_workbook(path, data_only=True)
     if not 0 <= active_sheet < len(wb.worksheets):

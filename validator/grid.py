@@ -16,7 +16,8 @@ The request (JSON, the contract every client writes):
      "meta_rows": [[key, value]]}    optional: the rows of the workbook's `_taizhang` sheet
 
 Dates arrive as serial numbers (Excel's 1900 system) with a date number format, as Value2 and
-Office.js `values` give them, or as ISO strings ("2019-06-30T00:00:00") from xlwings.
+Office.js `values` give them, or as ISO strings ("2019-06-30T00:00:00", or with xlwings' Office.js
+"Z": "2019-06-30T00:00:00.000Z"); a Python caller may pass date / datetime objects.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .validate import FileResult, Options, resolve_type, validate_ledger
 MAX_CELLS = 5_000_000  # about 250k rows of a 20-column ledger; larger grids are refused
 _EPOCH = _dt.datetime(1899, 12, 30)
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$")
 
 
 class GridError(ValueError):
@@ -57,15 +58,25 @@ def is_date_format(fmt: Any) -> bool:
 
 
 def _cell_value(value: Any, fmt: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else value
-    if isinstance(value, (int, float)) and is_date_format(fmt) and 0 < value < 2958466:
-        moment = _EPOCH + _dt.timedelta(days=float(value))
-        return moment.date() if moment.time() == _dt.time() else moment
-    if isinstance(value, str) and _ISO.match(value):
-        moment = _dt.datetime.fromisoformat(value)
-        return moment.date() if moment.time() == _dt.time() else moment
-    if isinstance(value, (int, float, str)):
+    """One cell as read_grid wants it; called for every cell of the sheet, so the common cases go first."""
+    kind = type(value)
+    if kind is str:
+        if len(value) >= 10 and value[4:5] == "-" and value[:1].isdigit() and _ISO.match(value):
+            moment = _dt.datetime.fromisoformat(value.rstrip("Z"))
+            return moment.date() if moment.time() == _dt.time() else moment
+        return value
+    if value is None:
+        return ""
+    if kind is bool:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if fmt and is_date_format(fmt) and 0 < value < 2958466:
+            moment = _EPOCH + _dt.timedelta(days=float(value))
+            return moment.date() if moment.time() == _dt.time() else moment
+        return value
+    if isinstance(value, _dt.datetime):  # a Python client (the add-in) passes the dates it read
+        return value.date() if value.time() == _dt.time() else value
+    if isinstance(value, _dt.date):
         return value
     raise GridError(f"单元格的值类型不受支持（{type(value).__name__}）", f"unsupported cell value type {type(value).__name__}")
 
@@ -96,7 +107,10 @@ def grid_from_request(request: dict[str, Any]) -> tuple[list[list[Any]], list, d
     grid = [[""] * width for _ in range(top - 1)]
     for i, row in enumerate(values):
         fmts = formats[i] if formats else ()
-        cells = [_cell_value(v, fmts[j] if j < len(fmts) else None) for j, v in enumerate(row)]
+        if fmts:
+            cells = [_cell_value(v, fmts[j] if j < len(fmts) else None) for j, v in enumerate(row)]
+        else:
+            cells = [_cell_value(v, None) for v in row]
         grid.append([""] * (left - 1) + cells + [""] * (width - left + 1 - len(cells)))
     merged = []
     for area in request.get("merged") or ():
@@ -120,6 +134,13 @@ def validate_grid(request: dict[str, Any], options: Options, lang: Lang = "zh") 
     Raises GridError for a malformed request; a sheet with no ledger header comes back as a
     FileResult with `error` set, like an unreadable file.
     """
+    result, plan, _ledger = validate_grid_ledger(request, options, lang)
+    return result, plan
+
+
+def validate_grid_ledger(request: dict[str, Any], options: Options,
+                         lang: Lang = "zh") -> tuple[FileResult, MarksPlan | None, Any]:
+    """validate_grid, plus the Ledger it read (None when none): for callers that describe its columns."""
     from .reader import metadata_from_rows, read_grid
 
     sheet = str(request.get("sheet") or "Sheet1")
@@ -133,13 +154,13 @@ def validate_grid(request: dict[str, Any], options: Options, lang: Lang = "zh") 
                            metadata=metadata)
     except ReadError as exc:
         result.error = exc
-        return result, None
+        return result, None, None
     if ledger is None:
         result.error = ReadError("header-not-found", f"工作表「{sheet}」中找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
                                  f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in sheet '{sheet}'")
-        return result, None
+        return result, None, None
     ledger.formulas = formulas
     result.ledger_type, result.type_detected = ledger.ledger_type.name, ledger.type_detected
     result.header_row, result.rows = ledger.header_row, len(ledger)
     result.findings, result.year = validate_ledger(ledger, options)
-    return result, plan_marks(result.findings, sheet, lang)
+    return result, plan_marks(result.findings, sheet, lang), ledger
