@@ -193,6 +193,7 @@ class DataArea:
                 ws.merged_cells.remove(rng)
         # the ranges a layout makes cannot overlap each other; they can overlap a range kept above
         # that reaches into the area, and then openpyxl's own (slow, checking) merge_cells is used
+        self._heights: dict[float, Any] = {}
         self._merger = None if any(r.max_row >= first_row for r in ws.merged_cells.ranges) else MergedRanges(ws.parent)
         for (r, c), cell in list(ws._cells.items()):
             if r < first_row:
@@ -243,11 +244,13 @@ class DataArea:
                 if mode == "values":
                     self._copy_content(cell, target)
             if source.height is not None:
-                ws.row_dimensions[new_row].height = source.height
+                ws.row_dimensions[new_row] = self._row_height(new_row, source.height)
         for r0, c0, r1, c1 in self.merges:
+            hit = [new_of[src] for src in range(r0, r1 + 1) if src in new_of]
+            if not hit:  # a range of rows this layout leaves out (another department's)
+                continue
             wide = c0 in extend_cols
-            rows = sorted(n for src in range(r0, r1 + 1) for n, mode in new_of.get(src, ())
-                          if mode == "values" or (mode == "extend" and wide))
+            rows = sorted(n for found in hit for n, mode in found if mode == "values" or (mode == "extend" and wide))
             if not rows:
                 continue
             top_new = next((n for n, mode in new_of.get(r0, ()) if mode == "values"), None)
@@ -261,6 +264,21 @@ class DataArea:
                     self._merge(first, c0, last, c1)
         for r0, c0, r1, c1 in extra_merges:
             self._merge(r0, c0, r1, c1)
+
+    def _row_height(self, row: int, height: float) -> Any:
+        """What `ws.row_dimensions[row].height = height` leaves, cloned from one made per height:
+        building a RowDimension runs a dozen checked descriptors, a cost per row of every file."""
+        from openpyxl.worksheet.dimensions import RowDimension
+
+        made = self._heights.get(height)
+        if made is None:
+            made = self._heights[height] = RowDimension(self.ws, index=row)
+            made.height = height
+        dim = RowDimension.__new__(RowDimension)
+        dim.__dict__.update(made.__dict__)
+        dim.parent, dim._style = made.parent, made._style
+        dim.__dict__["index"] = row
+        return dim
 
     def _merge(self, r0: int, c0: int, r1: int, c1: int) -> None:
         if self._merger is None:
