@@ -130,7 +130,8 @@ def fast_merged_loading() -> Iterator[None]:
     """While open, openpyxl.load_workbook binds a sheet's merged ranges through `MergedRanges`.
 
     A file's merged ranges are bound as openpyxl binds them (no overlap check there either), so
-    the loaded workbook is the same; only the per-cell style hashing is skipped.
+    the loaded workbook is the same; only the per-cell style hashing is skipped. The switch is
+    process-wide while open: a load in another thread meanwhile gets the same, equal result.
     """
     from openpyxl.utils.cell import range_boundaries
     from openpyxl.worksheet import _reader
