@@ -50,7 +50,9 @@ YearOpt = Annotated[Optional[int], typer.Option("--year", min=1949, max=2100,
 
 
 def _say(text: str) -> None:
-    sys.stdout.write(text)
+    from taizhang.validator.report import printable  # cell text never steers the terminal
+
+    sys.stdout.write(printable(text))
     sys.stdout.flush()
 
 
@@ -60,7 +62,9 @@ def _note(message: str) -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    from taizhang.validator.report import printable
+
+    sys.stderr.write(printable(message.rstrip("\n")) + "\n")
     raise typer.Exit(code)
 
 

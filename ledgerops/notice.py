@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taizhang.validator.filecheck import ReadError
+from taizhang.validator.filecheck import ReadError, check_regular, check_zip_document
 from taizhang.validator.normalize import decode_text
 
 if TYPE_CHECKING:
@@ -244,6 +244,8 @@ def read_blocks(path: Path) -> tuple[list[_Para | _Table], str | None]:
         raise ReadError("unreadable-file", "文件不存在", "file not found")
     if path.is_dir():
         raise ReadError("unreadable-file", "这是一个文件夹，不是文件", "this is a folder, not a file")
+    if suffix in (".txt", ".docx"):
+        check_regular(path)  # a FIFO or a device is never opened; the size cap of validate
     if suffix == ".txt":
         text, encoding = _decode(path)
         return _text_blocks(text.split("\n")), encoding
@@ -275,6 +277,7 @@ def _decode(path: Path) -> tuple[str, str]:
 def _docx_blocks(path: Path) -> list[_Para | _Table]:
     import zipfile
 
+    check_zip_document(path)  # the zip-bomb and entity caps of validate
     try:
         import docx
         from docx.table import Table

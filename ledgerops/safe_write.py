@@ -1,7 +1,9 @@
 """Write output files so that nothing is ever lost.
 
 Outputs go to a temporary file in the target folder and are renamed into place, so a crash
-leaves either the old file or the new one, never half of each. A file Excel holds open (Excel
+leaves either the old file or the new one, never half of each. A target that is a device or a pipe
+(`-o /dev/null`, `-o /dev/stdout`) is written into directly: a rename would replace the device
+itself with a regular file. A symlink keeps pointing at the new file. A file Excel holds open (Excel
 puts a `~$name.xlsx` lock file beside it) is not overwritten: Excel would keep its own copy and
 the user would lose one of the two.
 """
@@ -12,6 +14,7 @@ import errno
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +23,10 @@ from typing import Callable
 
 class OutputLocked(Exception):
     """The target is open in Excel; the message says which file and what to do."""
+
+
+class NotRegularOutput(OSError):
+    """The target exists and is neither a regular file, a character device nor a FIFO."""
 
 
 def lock_file(path: Path) -> Path:
@@ -48,6 +55,16 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     ensure_writable(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_special(path, mode, write)  # /dev/null, a pipe: a rename would replace the device
+        return path
+    named = path
+    if path.is_symlink():  # replace the file the link points at, and keep the link
+        path = Path(os.path.realpath(path))
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,17 +75,41 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; shared folders need the usual mode
         os.replace(tmp, path)
     except OSError as exc:
-        raise type(exc)(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(named)) from None
     finally:
         if tmp is not None and tmp.exists():
             tmp.unlink()
-    return path
+    return named
+
+
+def _write_special(path: Path, mode: int, write: Callable[[Path], None]) -> None:
+    """Write straight into a character device or a FIFO that has a reader; refuse anything else."""
+    if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        raise NotRegularOutput(errno.EINVAL, "not a regular file, a device or a pipe", str(path))
+    try:
+        flags = os.O_WRONLY | (os.O_NONBLOCK if stat.S_ISFIFO(mode) else 0)
+        fd = os.open(path, flags)  # a FIFO nobody reads fails here (ENXIO) instead of hanging
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+    try:
+        if stat.S_ISFIFO(mode):
+            os.set_blocking(fd, True)
+        with tempfile.TemporaryDirectory(prefix="taizhang-") as tmp:
+            staged = Path(tmp) / ("out" + path.suffix)
+            write(staged)
+            with staged.open("rb") as src, os.fdopen(fd, "wb", closefd=False) as dst:
+                shutil.copyfileobj(src, dst)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+    finally:
+        os.close(fd)
 
 
 _OS_ERRORS_ZH = {
     errno.ENOENT: "文件夹不存在", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
     errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOSPC: "磁盘空间不足", errno.EROFS: "位于只读的磁盘上",
-    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.ENOTDIR: "路径中有一段不是文件夹", errno.EFBIG: "文件超出允许的大小", errno.EDQUOT: "磁盘配额已用完",
+    errno.ENXIO: "这是命名管道，但没有程序在读取它",
 }
 
 
@@ -76,7 +117,9 @@ def os_error_message(exc: OSError, lang: str = "zh") -> str:
     """One line naming the file and what went wrong, for a failed write."""
     where = exc.filename or ""
     if lang == "zh":
-        return f"无法写入 {where}：{_OS_ERRORS_ZH.get(exc.errno, exc.strerror or str(exc))}"
+        reason = "不是普通文件（如套接字或块设备），拒绝写入" if isinstance(exc, NotRegularOutput) else \
+            _OS_ERRORS_ZH.get(exc.errno, exc.strerror or str(exc))
+        return f"无法写入 {where}：{reason}"
     return f"cannot write {where}: {exc.strerror or exc}"
 
 
@@ -99,7 +142,8 @@ def backup(path: Path) -> Path:
     while target.exists():
         target = path.with_name(f"{path.stem}.备份-{stamp}-{n}{path.suffix}")
         n += 1
-    shutil.copy2(path, target)
+    # copied under a temporary name first: a full disk leaves no truncated backup behind
+    write_atomic(target, lambda tmp: shutil.copy2(path, tmp))
     return target
 
 

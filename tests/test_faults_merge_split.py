@@ -25,6 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from PIL import Image as PILImage
 
 from conftest import EX000
+from test_merge import edit  # a department's file opened, typed into and saved
 
 TAIZHANG = str(Path(sys.executable).parent / "taizhang")
 SHEET = "工作台账"
@@ -71,14 +72,6 @@ def clean_master(tmp_path: Path, name: str = "总台账.xlsx") -> Path:
     ws["H11"], ws["I11"], ws["H13"], ws["I13"] = "王荣新", 39052228, "孙克", 39052229
     wb.save(tmp_path / name)
     return tmp_path / name
-
-
-def edit(src: Path, dst: Path, cells: dict[str, object]) -> Path:
-    wb = openpyxl.load_workbook(src)
-    for ref, value in cells.items():
-        wb[SHEET][ref] = value
-    wb.save(dst)
-    return dst
 
 
 def split_files(master: Path, folder: Path) -> dict[str, Path]:

@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .filecheck import ReadError, sniff, unreadable
+from .extent import check_extent, check_xls_extent, col_number
+from .filecheck import FileKind, ReadError, repaired_package, sniff, unreadable
 from .findings import col_letter
 from .header_roles import Assignment, HeaderMatch, match_header
 from .header_row import HEADER_SCAN_ROWS, column_overrides, extra_units, find_header  # noqa: F401 - re-exported
+from .isolate import isolated
 from .ledger_types import ColumnDef, LedgerType, builtin_types
+from .libmessages import translate
 from .metadata import META_SHEET
 from .normalize import decode_text, normalize_text
 from .rows import classify
@@ -94,17 +97,21 @@ class Ledger:
 def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None) -> Ledger:
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
     path = Path(path)
-    kind = sniff(path).kind
+    kind = sniff(path)  # the one decision on what the file is; every step below follows it
+    # the parse runs in a worker process: a file that aborts the parser costs only its own result
+    if kind.kind != "csv":
+        import python_calamine  # noqa: F401 - imported here, before the worker is forked
     skipped: list[tuple[str, str]] = []
-    for name, grid, merged, metadata, why in _sheets(path, kind, sheet, skipped):  # one sheet at a time
+    for name, grid, merged, metadata, why, passed in isolated(_sheets, path, kind, sheet):  # one sheet at a time
+        skipped.extend(p for p in passed if p not in skipped)  # sheets put last, as the worker saw them
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
         if ledger is None:
             skipped.append((name, "no-header"))
             continue
         ledger.sheet_reason = why
         ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
-        if kind == "xlsx":
-            ledger.formulas = _scan_formulas(path, name)
+        if kind.kind == "xlsx":
+            ledger.formulas = _scan_formulas(path, kind, name)
         else:
             ledger.formulas = {
                 (r, c.index): v
@@ -119,30 +126,35 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
                     f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
 
 
-def _sheets(path: Path, kind: str, sheet: str | int | None, skipped: list[tuple[str, str]]
-            ) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str], str]]:
-    """(name, grid from A1, merged ranges, metadata, why) of each candidate sheet, read on demand."""
-    if kind == "csv":
-        yield path.stem, _read_csv(path), [], {}, "only"
+def _sheets(path: Path, kind: FileKind, sheet: str | int | None
+            ) -> Iterator[tuple[str, list[list[Any]], list, dict[str, str], str, list[tuple[str, str]]]]:
+    """(name, grid from A1, merged ranges, metadata, why, sheets put last) of each candidate sheet,
+    read on demand. Runs in the worker process: what it learns travels back in what it yields."""
+    if kind.kind == "csv":
+        yield path.stem, _read_csv(path), [], {}, "only", []
         return
+    if kind.kind == "xls":
+        check_xls_extent(path)  # calamine reads every sheet of an .xls when it opens it
     wb = _open_calamine(path, kind)
     names = [m.name for m in wb.sheets_metadata]
     metadata = _read_metadata(wb, names)
+    passed: list[tuple[str, str]] = []
     if sheet is not None:
         order = [(n, "option") for n in _pick_sheets(names, sheet)]
     else:
         hidden = {m.name for m in wb.sheets_metadata if m.visible != _visible()}
-        order = sheet_order(names, hidden, active_tab(path) if kind == "xlsx" else None, skipped)
+        active = names.index(kind.active) if kind.active in names else None
+        order = sheet_order(names, hidden, active, passed)
     for name, why in order:
-        _check_extent(path, name)
+        check_extent(path, kind, name)
         try:
             s = wb.get_sheet_by_name(name)
             grid = s.to_python(skip_empty_area=False)
             merged = list(getattr(s, "merged_cell_ranges", None) or [])
         except Exception as exc:  # calamine raises several unrelated types
-            raise unreadable(f"工作表「{name}」无法读取（{exc}）", f"sheet '{name}' cannot be read ({exc})") from None
+            raise translate(exc, (f"工作表「{name}」", f"sheet '{name}'")) from None
         s = None  # calamine's own copy of the cells is as big as the grid: free it before building
-        yield name, grid, merged, metadata, why
+        yield name, grid, merged, metadata, why, passed
 
 
 def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None = None,
@@ -179,25 +191,22 @@ def _visible():
     return SheetVisibleEnum.Visible
 
 
-def _open_calamine(path: Path, kind: str):
+def _open_calamine(path: Path, kind: FileKind):
+    """calamine's workbook for `path`, read as what its bytes say it is (not as its name says)."""
     import python_calamine as pc
 
     suffix = path.suffix.lower()
     try:
-        if (kind == "xlsx") == (suffix in (".xlsx", ".xlsm")):
+        if kind.needs_repair:  # Excel 4 macro sheets, `../` targets: calamine refuses, Excel opens
+            return pc.CalamineWorkbook.from_filelike(io.BytesIO(repaired_package(path, kind)))
+        if (kind.kind == "xlsx") == (suffix in (".xlsx", ".xlsm")):
             return pc.CalamineWorkbook.from_path(str(path))
         # an .xlsx saved as .xls (or the reverse): Excel opens it, so read it by its content
         return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
     except pc.PasswordError:
         raise unreadable("工作簿设有打开密码", "the workbook is password-protected") from None
     except Exception as exc:
-        raise unreadable(f"文件已损坏或不是 Excel 工作簿（{_short(exc)}）",
-                         f"damaged file or not an Excel workbook ({_short(exc)})") from None
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:120]
+        raise translate(exc) from None
 
 
 def _pick_sheets(names: list[str], sheet: str | int | None) -> list[str]:
@@ -428,77 +437,30 @@ def _normaliser():
     return norm
 
 
-MAX_SPARSE_CELLS = 2_000_000
-_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)(\d+)"')
-
-
-def _check_extent(path: Path, sheet: str) -> None:
-    """Refuse a sheet whose used area is huge but nearly empty (a stray value at row 1,048,576).
-
-    calamine allocates the whole rectangle up to the last value, so such a sheet would cost
-    gigabytes for a handful of cells; the dimension element tells the extent cheaply.
-    """
-    if not zipfile.is_zipfile(path):
-        return
-    with zipfile.ZipFile(path) as zf:
-        part = _sheet_part(zf, sheet)
-        if part is None:
-            return
-        with zf.open(part) as fh:
-            head = fh.read(4096)
-        m = _DIMENSION.search(head)
-        if not m:
-            return
-        rows, cols = int(m.group(2)), _col_number(m.group(1))
-        if rows * cols <= MAX_SPARSE_CELLS:
-            return
-        data = zf.read(part)
-    # formatting alone (styled empty cells down to the last row) costs calamine nothing: measure
-    # the extent of cells that hold values
-    last_value = max(data.rfind(b"<v>"), data.rfind(b"<is>"))
-    row_at = data.rfind(b'<row r="', 0, max(last_value, 0))
-    rows = int(re.match(rb'<row r="(\d+)"', data[row_at:row_at + 20]).group(1)) if last_value > 0 and row_at >= 0 else 0
-    filled = data.count(b"<v>") + data.count(b"<is>")
-    if rows * cols > MAX_SPARSE_CELLS and rows * cols > 50 * max(filled, 1):
-        raise unreadable(
-            f"工作表「{sheet}」的使用区域异常：延伸到第 {rows} 行、{cols} 列，但只有 {filled} 个单元格有内容。"
-            "请删除表格下方和右侧多余的行列后再试",
-            f"sheet '{sheet}' extends to row {rows} and {cols} columns but only {filled} cells hold values; "
-            "delete the stray rows and columns below and right of the table",
-        )
-
-
-def _col_number(letters: bytes) -> int:
-    col = 0
-    for ch in letters:
-        col = col * 26 + ch - 64
-    return col
-
-
 _CELL_F = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f([^>]*?)/>|<f([^>]*)>([^<]*)</f>)')
 _SHARED_SI = re.compile(rb'\bsi="(\d+)"')
 
 
-def _scan_formulas(path: Path, sheet: str) -> dict[tuple[int, int], str]:
+def _scan_formulas(path: Path, kind: FileKind, sheet: str) -> dict[tuple[int, int], str]:
     """Cells holding formulas in `sheet`, found in the sheet XML (calamine gives values only).
 
     A shared formula (Excel's fill-down) is written once; its other cells are translated from it,
     so every cell has its own formula to compare (merge compares formulas, not cached values).
     """
+    part = kind.sheets.get(sheet)
+    if part is None:
+        return {}
     try:
         with zipfile.ZipFile(path) as zf:
-            part = _sheet_part(zf, sheet)
-            if part is None:
-                return {}
             data = zf.read(part)
-    except (KeyError, zipfile.BadZipFile, OSError):
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
         return {}
     if b"<f" not in data:
         return {}
     out = {}
     shared: dict[bytes, tuple[str, str]] = {}  # si -> (formula, its cell)
     for m in _CELL_F.finditer(data):
-        col, row = _col_number(m.group(1)), int(m.group(2))
+        col, row = col_number(m.group(1)), int(m.group(2))
         attrs = m.group(3) if m.group(3) is not None else m.group(4)
         formula = html.unescape((m.group(5) or b"").decode("utf-8", "replace"))
         si = _SHARED_SI.search(attrs) if b"shared" in attrs else None
@@ -518,23 +480,3 @@ def _translate(formula: str, origin: str, dest: str) -> str:
         return Translator(formula, origin=origin).translate_formula(dest)
     except (TranslatorError, ValueError):
         return "=(共享公式)"
-
-
-def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
-    from defusedxml import ElementTree as ET
-
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-    wb = ET.fromstring(zf.read("xl/workbook.xml"))
-    rid = None
-    for s in wb.iterfind("m:sheets/m:sheet", ns):
-        if s.get("name") == sheet:
-            rid = s.get(f"{{{ns['r']}}}id")
-    if rid is None:
-        return None
-    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels:
-        if rel.get("Id") == rid:
-            target = rel.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return None

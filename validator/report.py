@@ -7,6 +7,8 @@ sarif for code-scanning dashboards. Each renderer is a small function over the s
 from __future__ import annotations
 
 import json
+import os
+import re
 from typing import Callable, Sequence
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
@@ -16,6 +18,36 @@ from .validate import FileResult
 
 FORMATS = ("text", "json", "junit", "github", "sarif")
 JSON_VERSION = 1
+
+
+# C0/C1 controls (ESC starts terminal sequences; XML 1.0 forbids most C0 even escaped), bidi
+# overrides that reorder what a reader sees, line separators, and the lone surrogates a file name
+# that is not UTF-8 decodes to. Tab and newline stay.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]")
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _shown(ch: str) -> str:
+    o = ord(ch)
+    if 0xDC80 <= o <= 0xDCFF:  # a byte of a non-UTF-8 file name (surrogateescape)
+        return f"\\x{o - 0xDC00:02x}"
+    return f"\\x{o:02x}" if o < 0x20 else f"\\u{o:04x}"  # \\u: also a valid escape inside JSON text
+
+
+def printable(text: str) -> str:
+    """`text` with every character that could steer a terminal or break XML shown as an escape."""
+    return _UNSAFE.sub(lambda m: _shown(m.group()), text)
+
+
+def _json_text(doc: object, **kw) -> str:
+    """JSON that is valid UTF-8 and inert on a terminal: raw C1/bidi characters become \\u escapes."""
+    text = json.dumps(doc, ensure_ascii=False, **kw)
+
+    def esc(m: re.Match) -> str:
+        o = ord(m.group())
+        return "\\\\" + _shown(m.group())[1:] if 0xD800 <= o <= 0xDFFF else f"\\u{o:04x}"
+
+    return _UNSAFE_IN_JSON.sub(esc, text)
 
 
 def summary(results: Sequence[FileResult]) -> dict[str, int]:
@@ -34,7 +66,7 @@ def render(results: Sequence[FileResult], fmt: str, lang: str = "zh") -> str:
 def to_json(results: Sequence[FileResult], lang: str) -> str:
     doc = {"version": JSON_VERSION, "files": [r.to_dict(lang) for r in results], "summary": summary(results)}
     # compact: the C encoder only runs without indent, 5x faster on large reports
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _json_text(doc, separators=(",", ":")) + "\n"
 
 
 def to_text(results: Sequence[FileResult], lang: str) -> str:
@@ -62,7 +94,7 @@ def to_text(results: Sequence[FileResult], lang: str) -> str:
         lines.append(f"共 {s['files']} 个文件：{s['errors']} 个错误，{s['warnings']} 个警告，{s['unreadable']} 个文件无法读取")
     else:
         lines.append(f"{s['files']} file(s): {s['errors']} error(s), {s['warnings']} warning(s), {s['unreadable']} unreadable")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def to_github(results: Sequence[FileResult], lang: str) -> str:
@@ -81,7 +113,7 @@ def to_github(results: Sequence[FileResult], lang: str) -> str:
             level = "error" if f.severity == "error" else "warning"
             title = prop(f"{f.code} {f.sheet}!{f.cell}")
             lines.append(f"::{level} file={prop(str(r.path))},title={title}::{data(f.message(lang))}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return "\n".join(printable(line) for line in lines) + ("\n" if lines else "")
 
 
 def to_junit(results: Sequence[FileResult], lang: str) -> str:
@@ -116,9 +148,9 @@ def to_junit(results: Sequence[FileResult], lang: str) -> str:
     s = summary(results)
     total = sum(len(RULES) if r.error is None else 1 for r in results)
     failures = sum(len({f.code for f in r.findings if f.severity == "error"}) for r in results)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuites name="taizhang" tests="{total}" failures="{failures}" errors="{s["unreadable"]}">\n'
-            + "\n".join(suites) + "\n</testsuites>\n")
+    return printable('<?xml version="1.0" encoding="UTF-8"?>\n'
+                     f'<testsuites name="taizhang" tests="{total}" failures="{failures}" errors="{s["unreadable"]}">\n'
+                     + "\n".join(suites) + "\n</testsuites>\n")
 
 
 def to_sarif(results: Sequence[FileResult], lang: str) -> str:
@@ -132,7 +164,7 @@ def to_sarif(results: Sequence[FileResult], lang: str) -> str:
     out = []
     notifications = []
     for r in results:
-        uri = quote(r.path.as_posix())  # a URI reference: Chinese names and spaces percent-encoded
+        uri = quote(os.fsencode(r.path.as_posix()))  # a URI reference: the name's bytes percent-encoded
         if r.error is not None:
             notifications.append({"level": "error", "message": {"text": r.error.message(lang)},
                                   "descriptor": {"id": r.error.code},
@@ -160,7 +192,7 @@ def to_sarif(results: Sequence[FileResult], lang: str) -> str:
             "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
         }],
     }
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return _json_text(doc, indent=2) + "\n"
 
 
 def _version() -> str:

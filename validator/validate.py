@@ -228,7 +228,7 @@ def validate_file(path: Path, options: Options) -> FileResult:
     except (MemoryError, RecursionError, Exception) as exc:  # a bug must not hide the other files' results
         if os.environ.get("TAIZHANG_DEBUG"):
             raise
-        detail = f"{type(exc).__name__}: {exc}"[:200]
-        result.error = ReadError("internal-error", f"taizhang 内部错误（{detail}），请报告此问题；设置 TAIZHANG_DEBUG=1 可查看详情",
-                                 f"taizhang internal error ({detail}); please report it, TAIZHANG_DEBUG=1 shows details")
+        from .libmessages import internal_error
+
+        result.error = internal_error(exc)
     return result

@@ -1,0 +1,259 @@
+"""Run a risky parse in a forked worker process, so that no input can take the whole run down.
+
+calamine is Rust: a failed allocation aborts the process, a panic may escape as a BaseException,
+and either would lose every other file's result in a folder or a merge. Parses run in a worker
+process under a memory budget; what it yields comes back pickled, one item at a time, and a
+worker that dies becomes one ReadError for that file (the next file gets a new worker).
+
+One worker serves file after file: forked once, while the caller is still small, it costs a
+fork per run rather than per file (bench/isolation.py measures the price); `reset()` ends it. Where fork
+is missing (Windows) or unsafe (other threads are running: the add-in, a service), TAIZHANG_DEBUG
+asks for tracebacks or TAIZHANG_ISOLATION=0 turns it off, the parse runs in-process, still
+catching what a Rust panic raises.
+"""
+
+from __future__ import annotations
+
+import atexit
+import faulthandler
+import os
+import pickle
+import signal
+import sys
+import threading
+from typing import Any, Callable, Iterator
+
+from .filecheck import ReadError, unreadable
+
+READ_BUDGET_MB = 3072  # address space a worker may add for one workbook; TAIZHANG_READ_MEMORY_MB changes it
+READ_TIMEOUT_S = 600  # with no answer from the worker; TAIZHANG_READ_TIMEOUT changes it
+
+Produce = Callable[..., Iterator[Any]]
+
+
+def _timeout() -> float:
+    return float(os.environ.get("TAIZHANG_READ_TIMEOUT") or READ_TIMEOUT_S)
+
+
+def _forkable() -> bool:
+    return (hasattr(os, "fork") and threading.active_count() == 1 and not os.environ.get("TAIZHANG_DEBUG")
+            and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
+
+
+class _Worker:
+    """A forked reader: runs `job` first if given (no pickling needed), then jobs sent to it."""
+
+    def __init__(self, job: tuple[Produce, tuple] | None = None):
+        from multiprocessing.connection import Pipe
+
+        self.conn, theirs = Pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the worker: never returns into the caller's code
+            self.conn.close()
+            _serve(theirs, job)
+        theirs.close()
+        self.owner = os.getpid()  # a process forked from the owner (a process pool) must not share it
+        self.busy = False
+        self.alive = True
+
+    def ask(self, produce: Produce, args: tuple) -> bool:
+        """Send a job; False when it cannot be pickled (a local function)."""
+        try:  # with the caller's folder and environment: relative paths and settings as it sees them
+            data = pickle.dumps((produce, args, os.getcwd(), dict(os.environ)))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            return False
+        self.conn.send_bytes(data)
+        return True
+
+    def end(self, kill: bool = False) -> int | None:
+        self.alive = False
+        if kill:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.conn.close()  # a live worker reads EOF and exits
+        try:
+            return os.waitpid(self.pid, 0)[1]
+        except ChildProcessError:
+            return None
+
+
+_shared: _Worker | None = None
+
+
+def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
+    """Items of `produce(*args)`, computed in a worker process; a crash becomes a ReadError."""
+    global _shared
+    if not _forkable():
+        yield from _guarded(produce, *args)
+        return
+    if _shared is None or not _shared.alive or _shared.owner != os.getpid():
+        _shared = _Worker()
+    worker = _shared
+    if worker.busy or not worker.ask(produce, args):  # nested use, or a job that cannot travel
+        worker = _Worker((produce, args))
+    worker.busy = True
+    waiting = dead = False  # the worker waits for "next" / "stop"; the worker is gone
+    try:
+        while True:
+            try:
+                if not worker.conn.poll(_timeout()):  # stuck: a deadlock, a pathological file
+                    dead = True
+                    worker.end(kill=True)
+                    raise unreadable("读取此文件超时，已跳过该文件（文件可能已损坏或异常复杂）",
+                                     "reading this file timed out: skipped (damaged or pathologically complex)",
+                                     f"no answer in {_timeout():.0f} s")
+                tag, value = worker.conn.recv()
+            except (EOFError, OSError):
+                dead = True
+                raise _died(worker.end()) from None
+            if tag == "item":
+                waiting = True
+                yield value
+                waiting = False
+                try:
+                    worker.conn.send("next")
+                except OSError:
+                    dead = True
+                    raise _died(worker.end()) from None
+            elif tag == "error":
+                raise ReadError(*value)
+            else:
+                return
+    finally:
+        worker.busy = False
+        if waiting and not dead:  # the caller stopped early (it found its ledger)
+            try:
+                worker.conn.send("stop")
+            except OSError:
+                dead = True
+        if worker is not _shared and not dead:
+            worker.end()
+        elif dead and worker.alive:
+            worker.end(kill=True)
+
+
+def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)  # a Rust abort prints its own message and backtrace: the parent says one line
+        # symbolising a backtrace allocates: out of memory, Rust's abort path then waits forever on
+        # a lock it holds itself. Without the backtrace the worker simply dies.
+        os.environ["RUST_BACKTRACE"] = os.environ["RUST_LIB_BACKTRACE"] = "0"
+        faulthandler.disable()  # a crash of the worker is reported by the parent, in one line
+        _limit_memory()
+        while True:
+            if job is None:
+                produce, args, cwd, env = pickle.loads(conn.recv_bytes())
+                os.chdir(cwd)
+                os.environ.clear()
+                os.environ.update(env, RUST_BACKTRACE="0", RUST_LIB_BACKTRACE="0")
+            else:
+                produce, args = job
+            job = None
+            _run(conn, produce, args)
+    except (EOFError, OSError):
+        pass  # the parent is done (or gone)
+    finally:
+        os._exit(0)
+
+
+def _run(conn, produce: Produce, args: tuple) -> None:
+    try:
+        items = _guarded(produce, *args)
+        for item in items:
+            conn.send(("item", item))
+            if conn.recv() != "next":
+                items.close()
+                return
+        conn.send(("end", None))
+    except ReadError as exc:
+        conn.send(("error", (exc.code, exc.zh, exc.en, exc.detail)))
+    except (EOFError, OSError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - nothing may escape the worker
+        from .libmessages import internal_error, translate
+
+        if _near_limit():  # out of memory, calamine panics with unrelated words ("PyObject pointer is null")
+            err = translate(MemoryError(str(exc)))
+        else:
+            err = internal_error(exc)  # _guarded let it through: not a library's verdict on the file
+        conn.send(("error", (err.code, err.zh, err.en, err.detail)))
+
+
+def _guarded(produce: Produce, *args: Any) -> Iterator[Any]:
+    """`produce` in-process, with a Rust panic (a BaseException) turned into a ReadError."""
+    try:
+        yield from produce(*args)
+    except (ReadError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except MemoryError:
+        raise unreadable("文件需要的内存超出上限，已拒绝读取", "reading the file would need more memory than allowed: refused") from None
+    except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+        from .libmessages import from_library, translate
+
+        if not from_library(exc):
+            raise  # a bug of ours: an internal error, never dressed up as a damaged file
+        raise translate(exc) from None
+
+
+def _address_space() -> tuple[int, int, int]:
+    """(bytes mapped now, soft limit, hard limit) of this process's address space."""
+    import resource
+
+    with open("/proc/self/statm") as fh:
+        used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    return used, soft, hard
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        used, soft, hard = _address_space()
+        want = used + (int(os.environ.get("TAIZHANG_READ_MEMORY_MB") or READ_BUDGET_MB) << 20)
+        if soft == resource.RLIM_INFINITY or want < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _near_limit() -> bool:
+    try:
+        import resource
+
+        used, soft, _ = _address_space()
+        return soft != resource.RLIM_INFINITY and used > 0.8 * soft
+    except (ImportError, OSError, ValueError):
+        return False
+
+
+def _died(status: int | None) -> ReadError:
+    if status is not None and os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig in (signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS):
+            return unreadable("读取此文件时解析库异常终止（多半是文件需要的内存超出上限或已损坏），已跳过该文件",
+                              "the spreadsheet library aborted while reading this file (most likely it needs more "
+                              "memory than allowed, or it is damaged): skipped", f"signal {name}")
+    return unreadable("读取此文件时解析库异常退出（文件可能已损坏），已跳过该文件",
+                      "the spreadsheet library exited while reading this file (probably damaged): skipped",
+                      f"exit status {status}")
+
+
+def reset() -> None:
+    """End the shared worker; the next parse forks a new one. The worker holds the code and
+    settings as they were when it was forked: whoever changes them later (a test's monkeypatch
+    of a limit) calls this first."""
+    global _shared
+    if _shared is not None and _shared.alive and _shared.owner == os.getpid():
+        _shared.end()
+    _shared = None
+
+
+atexit.register(reset)
