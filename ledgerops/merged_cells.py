@@ -1,9 +1,9 @@
 """openpyxl's merged-cell handling, with the same result at a fraction of the cost.
 
-openpyxl spends most of a split or a merge on merged ranges: `ws.merge_cells` scans every
-range already there ("does it overlap?", so n merges cost n²/2 comparisons), and for each range
-(also when loading a file) re-hashes a Border object per edge cell and a Protection per cell to
-find its style id. A 20,000-row ledger has ~60,000 merged ranges.
+openpyxl spent most of a split or a merge on merged ranges: `ws.merge_cells` scans every
+range already there ("is the new one inside it?", so n merges cost n²/2 comparisons), and for
+each range (also when loading a file) re-hashes a Border object per edge cell and a Protection
+per cell to find its style id. The bench's 20,000-row ledger has about 24,000 merged ranges.
 
 `MergedRanges` does exactly what `MergedCellRange(ws, ref)` + `ws._clean_merge_range` do (the
 top-left cell takes the bottom-right's right and bottom borders, the other cells become
