@@ -392,10 +392,18 @@ def units_check(
 @addin_app.command("build")
 def addin_build(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="输出文件夹。Output folder.")] = Path("."),
+    wps: Annotated[bool, typer.Option("--wps", help="生成 WPS 加载项离线包（taizhang.7z、jsplugins.xml、oem.ini 配置行）。")] = False,
+    officejs: Annotated[bool, typer.Option("--officejs", help="生成 Excel 网页版 / Office.js 加载项清单（需 --url）。")] = False,
+    url: Annotated[Optional[str], typer.Option("--url", help="台账服务地址（--officejs）或发布 WPS 离线包的地址（--wps）。")] = None,
+    office_js: Annotated[Optional[str], typer.Option("--office-js", help="office.js 的地址（内网副本）；默认微软 CDN。")] = None,
 ) -> None:
-    """生成 taizhang.xlam（功能区“台账”选项卡），任何操作系统均可。Build the .xlam."""
+    """生成 taizhang.xlam（功能区“台账”选项卡），任何操作系统均可；--wps / --officejs 生成另两种加载项。"""
     import shutil
     import tempfile
+
+    if wps or officejs:
+        _build_js_addin(out_dir, wps, officejs, url, office_js)
+        return
 
     from taizhang.addin.xlam import build_xlam
     from taizhang.ledgerops.safe_write import write_atomic
@@ -411,6 +419,30 @@ def addin_build(
             write_atomic(target, lambda t: shutil.copyfile(built, t))
     _say(f"已生成 {target}\n在 Excel 中：文件 → 选项 → 加载项 → 管理“Excel 加载项” → 转到 → 浏览，选中该文件；"
          "或运行 taizhang addin install。\n")
+
+
+def _build_js_addin(out_dir: Path, wps: bool, officejs: bool, url: Optional[str], office_js: Optional[str]) -> None:
+    """The WPS offline package or the Office.js manifest (thin clients of `taizhang serve`)."""
+    if wps and officejs:
+        _fail("--wps 与 --officejs 请分两次生成（输出不同的文件）。")
+    try:
+        if wps:
+            from taizhang.addin.wps import build_wps
+
+            built = build_wps(out_dir, url)
+            _say(f"已生成 {built.package}\n{built.jsplugins}\n{built.oem_ini}\n"
+                 "把 taizhang.7z 与 jsplugins.xml 放到各电脑能访问的地址（或用 --url 指定的台账服务），"
+                 "再把 oem.ini.txt 中的几行加入每台电脑 WPS 的 oem.ini，重启 WPS 后可见“台账”选项卡。\n")
+        else:
+            from taizhang.addin.officejs import OFFICE_JS, build_officejs
+
+            if not url:
+                _fail("--officejs 需要 --url 台账服务地址，如 --url http://10.0.0.5:8765")
+            manifest = build_officejs(out_dir, url, office_js or OFFICE_JS)
+            _say(f"已生成 {manifest}\n任务窗格的页面与脚本在 {out_dir / 'addin' / 'officejs'}，由台账服务在 /addin/officejs/ 提供；"
+                 "在 Excel 中：插入 → 加载项 → 上传我的加载项，选中清单文件（或由 Microsoft 365 管理员集中部署）。\n")
+    except (OSError, ValueError, ImportError) as exc:
+        _fail(f"无法生成加载项：{exc}")
 
 
 @addin_app.command("install")
@@ -729,6 +761,46 @@ def merge(
             bar["p"].stop()
     _say(result.summary_text(lang.value))
     raise typer.Exit(result.exit_code(strict))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址；本机以外需设管理员密码。Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口。Port.")] = 8765,
+    data: Annotated[Optional[Path], typer.Option("--data", help="数据文件夹（数据库与上传文件）；默认用户数据目录。Data folder.")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="数据库 URL，如 postgresql://…；默认数据文件夹中的 SQLite。")] = None,
+    admin_password_file: Annotated[Optional[Path], typer.Option("--admin-password-file", help="管理员密码文件；也可用环境变量 TAIZHANG_ADMIN_PASSWORD。")] = None,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="单次上传上限（MB）。Upload cap.")] = 50,
+    cors_origin: Annotated[Optional[list[str]], typer.Option("--cors-origin", help="允许跨域调用 /api/v1 工具接口的来源（WPS / Office.js 加载项），可多次。")] = None,
+    ssl_certfile: Annotated[Optional[Path], typer.Option("--ssl-certfile", help="HTTPS 证书（交给 uvicorn）。")] = None,
+    ssl_keyfile: Annotated[Optional[Path], typer.Option("--ssl-keyfile", help="HTTPS 私钥（交给 uvicorn）。")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="创建示例报送轮次（examples/000）并打印改革办与各处室链接。")] = False,
+) -> None:
+    """启动台账服务：网页（报送轮次）与 HTTP API（/api/v1，文档在 /docs）。
+
+    示例 / examples:
+
+      taizhang serve --demo
+
+      TAIZHANG_ADMIN_PASSWORD=… taizhang serve --host 0.0.0.0 --data /srv/taizhang
+    """
+    try:
+        from taizhang.service.config import DEFAULT_MAX_UPLOAD, Settings, SettingsError, admin_password, check_exposure, default_data_dir
+        from taizhang.service.run import run
+    except ImportError as exc:
+        _fail(f"台账服务需要额外的依赖（缺少 {exc.name}）：pip install 'taizhang[serve]'")
+
+    try:
+        password = admin_password(admin_password_file)
+        check_exposure(host, password)
+    except SettingsError as exc:
+        _fail(str(exc))
+    if data is None:  # the demo's round never lands among an office's real ones
+        data = default_data_dir() / "demo" if demo else default_data_dir()
+    settings = Settings(data_dir=data.expanduser(), db_url=db, admin_password=password,
+                        max_upload=max_upload_mb * (DEFAULT_MAX_UPLOAD // 50), cors_origins=list(cors_origin or []),
+                        https=ssl_certfile is not None)
+    run(settings, host, port, demo=demo, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 
 
 # collection rounds (taizhang.rounds): `taizhang round ...` and `taizhang history`, in cli_rounds.py

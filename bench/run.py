@@ -16,7 +16,9 @@ machine hits every command alike and the ratios stay fair):
 - `taizhang merge MASTER SUBMISSIONS/ -o OUT` of 50 submissions of a 2,000-row ledger;
 - `taizhang --help` against `python -c "import typer"`;
 - the add-in's 校验 button through xlwings' remote engine on the 2,000-row ledger (bench/addin_remote.py:
-  the payload Excel sends, the Book, addin.validate, the actions sent back) against the CLI on the same file.
+  the payload Excel sends, the Book, addin.validate, the actions sent back) against the CLI on the same file;
+- `taizhang serve` (bench/serve_bench.py): a warm validate request, the API against the CLI on the
+  20,000-row ledger, 20 departments of a round uploading at once.
 
 Every process is timed from spawn to exit (wall clock) and its CPU time and peak memory (maximum
 resident set) are taken from os.wait4. Each command runs once to warm the disk cache (that run
@@ -504,7 +506,8 @@ def targets(by: dict[str, Case], merge_note: str) -> list[tuple[str, str, str, s
 
 
 def write_results(path: Path, cases: list[Case], manifest: dict, *, runs: int, frictionless_note: str,
-                  merge_note: str, started: str, load: tuple[tuple, tuple], profile_md: str, elapsed: float) -> None:
+                  merge_note: str, started: str, load: tuple[tuple, tuple], profile_md: str, elapsed: float,
+                  service_md: str = "") -> None:
     by = {c.id: c for c in cases}
     L: list[str] = ["# Benchmark results", "",
                     f"Written by `python bench/run.py` on {started} in {elapsed / 60:.1f} min. "
@@ -576,6 +579,8 @@ def write_results(path: Path, cases: list[Case], manifest: dict, *, runs: int, f
           "- **pandas + calamine**: `python -c \"import pandas; pandas.read_excel(FILE, engine='calamine')\"`, the "
           "floor: import pandas and read every cell, nothing checked.",
           "- **typer**: `python -c \"import typer\"`, the floor for a typer CLI's start-up."]
+    if service_md:
+        L += ["", service_md.strip()]
     analysis = HERE / "analysis.md"
     if analysis.exists():  # the reading of these figures, kept by hand beside the generated parts
         L += ["", analysis.read_text(encoding="utf-8").strip()]
@@ -606,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-frictionless", action="store_true")
     ap.add_argument("--no-merge", action="store_true")
     ap.add_argument("--no-jobs", action="store_true", help="leave out the 40-file --jobs comparison")
+    ap.add_argument("--no-service", action="store_true", help="leave out `taizhang serve` (bench/serve_bench.py)")
     ap.add_argument("--no-profile", action="store_true", help="leave out the phase profile of validate")
     ap.add_argument("--report-only", action="store_true",
                     help="measure nothing: rewrite RESULTS.md from the last run (bench/out/runs/results.json)")
@@ -658,8 +664,17 @@ def main(argv: list[str] | None = None) -> int:
             log("profiling merge ...")
             profile_md += "\n## Where merge's time goes\n\n" + _phases(
                 [str(data / "merge" / "master.xlsx"), "--merge", str(data / "merge" / "submissions")], work)
+    service_md = ""
+    if not a.no_service:
+        import serve_bench
+
+        try:
+            service_md = serve_bench.run(data, a.runs, log)
+        except Exception as exc:  # the service's figures must not cost the others
+            service_md = f"## The service (`taizhang serve`)\n\nnot measured: {exc}\n"
     meta = {"runs": a.runs, "frictionless_note": fl_note, "merge_note": merge_note, "started": started,
-            "load": (load0, os.getloadavg()), "profile_md": profile_md, "elapsed": time.perf_counter() - t_start}
+            "load": (load0, os.getloadavg()), "profile_md": profile_md, "elapsed": time.perf_counter() - t_start,
+            "service_md": service_md}
     keep = ("id", "label", "argv", "group", "size", "walls", "cpus", "rss", "note", "failed", "slow")
     saved.write_text(json.dumps({**meta, "cases": [{k: getattr(c, k) for k in keep} for c in cases]},
                                 ensure_ascii=False, indent=1), encoding="utf-8")

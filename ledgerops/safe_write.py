@@ -172,14 +172,22 @@ def ensure_not_held(path: Path) -> None:
 
 
 def check_targets(paths: list[Path]) -> None:
-    """Refuse, before any work, outputs that cannot be replaced: open in another program, a folder,
-    or not a regular file (/dev/null, a FIFO, a device: renaming over one would replace it)."""
+    """Refuse, before any work, outputs that cannot be written: open in another program, a folder,
+    or something that is neither a regular file, a character device nor a FIFO (a socket)."""
     for path in map(Path, paths):
         ensure_not_held(path)
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        if path.exists() and not path.is_file():
-            raise OSError(errno.EINVAL, "不是普通文件（设备、管道等），不能用输出替换", str(path))
+        mode = _mode(path)
+        if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+            raise NotRegularOutput(errno.EINVAL, "不是普通文件、设备或管道，不能写入", str(path))
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return None
 
 
 def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[Path]:
@@ -193,11 +201,19 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
     """
     paths = [Path(p) for p, _ in targets]
     check_targets(paths)
+    for path, (_, write) in zip(paths, targets):  # /dev/null, a pipe: written straight in, first (may fail)
+        mode = _mode(path)
+        if mode is not None and not stat.S_ISREG(mode):
+            write_atomic(path, write)
+    targets = [(p, w) for p, (_, w) in zip(paths, targets) if (m := _mode(p)) is None or stat.S_ISREG(m)]
     staged: list[tuple[Path, int | None, Path | None]] = []  # (target, anonymous fd, named temp)
+    named = {}  # the file a symlink points at is replaced, the link kept (as write_atomic does)
     current = paths[0] if paths else None
     try:
-        for path, (_, write) in zip(paths, targets):
-            current = path
+        for given, write in targets:
+            current = given
+            path = Path(os.path.realpath(given)) if given.is_symlink() else given
+            named[path] = given
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = _anonymous_file(path.parent)
             if fd is not None:
@@ -211,7 +227,7 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
                 write(Path(tmp_name))
                 os.chmod(tmp_name, 0o666 & ~_umask())
         for i, (path, fd, tmp) in enumerate(staged):  # give each a name beside its target
-            current = path
+            current = named[path]
             if fd is not None:
                 name = path.with_name(f".taizhang-{secrets.token_hex(6)}{path.suffix}")  # linkat never overwrites
                 folder = os.open(path.parent, os.O_RDONLY)
@@ -221,7 +237,7 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
                     os.close(folder)
                 staged[i] = (path, fd, name)
         for path, _, tmp in staged:
-            current = path
+            current = named[path]
             os.replace(tmp, path)
     except OSError as exc:
         raise type(exc)(exc.errno, exc.strerror or str(exc), str(current)) from None

@@ -72,6 +72,9 @@ def test_run_writes_results_for_the_2000_row_size(tmp_path):
     assert re.search(r"\| pandas \| \d+\.\d+", text) and re.search(r"\| python-calamine \| \d+\.\d+", text)
     assert "| merge 50 × 2,000-row submissions (s) | < 4 | not measured |" in text
     assert "ledger_2000.xlsx | 2,000 |" in text
+    # the service: 20 departments upload at once, none lost (timings are not asserted)
+    assert re.search(r"\| 20 departments upload at once .*\| 20 / 20 / 20 \| 20 / 20 / 20 \| met \|", text)
+    assert "The API's findings on the large ledger are identical to the CLI's." in text
 
     report = json.loads((tmp_path / "runs" / "validate_2000.json").read_text(encoding="utf-8"))
     codes = {f["code"] for f in report["files"][0]["findings"]}

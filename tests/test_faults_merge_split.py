@@ -289,14 +289,15 @@ def test_report_that_cannot_be_written_leaves_out_as_it_was(tmp_path):
     assert digest(out, master, sub) == before and leftovers(tmp_path) == []
 
 
-def test_an_output_that_is_not_a_regular_file_is_refused_not_replaced(tmp_path):
+def test_a_pipe_nobody_reads_as_output_is_refused_not_replaced(tmp_path):
     master = clean_master(tmp_path)
     fifo = tmp_path / "合并.xlsx"
-    os.mkfifo(fifo)  # opening it to write would hang; renaming over it would replace it
-    proc = run("merge", master, master, "-o", fifo, timeout=60)
+    os.mkfifo(fifo)  # nobody reads it: opening it to write would hang, renaming over it would replace it
+    report = tmp_path / "r.json"
+    proc = run("merge", master, master, "-o", fifo, "--report", report, timeout=60)
     assert proc.returncode == 2
-    assert one_line(proc) == f"无法写入 {fifo}：不是普通文件（设备、管道等），不能用输出替换"
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and leftovers(tmp_path) == []
+    assert one_line(proc) == f"无法写入 {fifo}：这是命名管道，但没有程序在读取它"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and not report.exists() and leftovers(tmp_path) == []
 
 
 # ----------------------------------------------------------------------------- split

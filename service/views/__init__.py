@@ -1,0 +1,1 @@
+"""One module per kind of page: tools (stateless API), office (rounds), department (token links), docs."""
