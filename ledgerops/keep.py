@@ -70,7 +70,9 @@ def load_keeping(path: Path, *, keep_vba: bool = False) -> Any:
     """openpyxl.load_workbook with rich text, and extLst dropdowns turned into plain ones."""
     import openpyxl
 
-    with warnings.catch_warnings():  # "Data Validation extension is not supported": handled below
+    from .merged_cells import fast_merged_loading
+
+    with warnings.catch_warnings(), fast_merged_loading():  # "Data Validation extension ...": handled below
         warnings.simplefilter("ignore", UserWarning)
         wb = openpyxl.load_workbook(path, keep_vba=keep_vba, rich_text=True)
     for sheet, xml in _sheet_xml(Path(path)):

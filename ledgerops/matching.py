@@ -234,7 +234,8 @@ def _signatures(ledger: "Ledger", key: str | None, task_cols: list[str],
     def joined(cols: list[str]) -> list[str]:
         if not cols:
             return [""] * n
-        return ["\x1f".join(v or "" for v in vals) for vals in zip(*(ledger.values[c] for c in cols))]
+        texts = [[v or "" for v in ledger.values[c]] for c in cols]
+        return list(map("\x1f".join, zip(*texts)))
 
     return list(zip(keys, joined(task_cols), joined(item_cols)))
 

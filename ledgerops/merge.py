@@ -231,12 +231,13 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
     from taizhang.validator.filecheck import ReadError
     from taizhang.validator.reader import read_ledger
 
-    from .matching import Matcher, fingerprints, parse_issued
+    from .matching import Matcher, compared_texts, fingerprints, parse_issued
     from .split import read_row_keys
 
     prints = fingerprints(base)
     matcher = Matcher(base)
     own_edits = _earlier_edits(base)
+    base_texts = {name: compared_texts(base, name) for name in base.columns}  # once, not once per submission
     by_print: dict[str, list[int]] = defaultdict(list)
     for pos, fp in enumerate(prints):
         by_print[fp].append(pos)
@@ -284,7 +285,8 @@ def _gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
         for name in _json_list(sub.metadata.get("split_departments")):
             expected.setdefault(name)
         submitted.add(sub.metadata.get("department") or Path(source).stem)
-        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints), own_edits)
+        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints), own_edits,
+                 base_texts)
         new_rows.extend(_new_rows(base, sub, match, source))
         if candidates is not None or len(match.pairs) >= len(base) / 2:
             key = base.column_for_role("key")
@@ -403,7 +405,8 @@ def _as_issued(sub: "Ledger", pairs: dict[int, int], issued: dict[str, Any],
 
 def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
              cells: dict[tuple[int, str], dict[str, _Proposal]],
-             issued: dict[int, tuple[bool, dict[str, str]]], own_edits: dict[str, tuple[str, str | None]]) -> None:
+             issued: dict[int, tuple[bool, dict[str, str]]], own_edits: dict[str, tuple[str, str | None]],
+             base_texts: dict[str, list[str | None]]) -> None:
     """Record every cell in which `sub` differs from the base row it matched.
 
     For a split file the base of the three-way merge is the cell as issued (`issued`): a cell
@@ -411,7 +414,7 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
     """
     from taizhang.validator.normalize import normalize_text
 
-    from .matching import cell_hash, compared_texts
+    from .matching import cell_hash
 
     srows = sub.rows
     for name, bcol in base.columns.items():
@@ -421,7 +424,7 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
         task_level = bcol.definition.level == "task"
         editable = bcol.definition.editable
         sv, so, sr = sub.values[name], sub.origin[name], sub.raw[name]
-        bv, bo, cached = compared_texts(base, name), base.origin[name], base.values[name]
+        bv, bo, cached = base_texts[name], base.origin[name], base.values[name]
         formulas = {r: f for (r, c), f in sub.formulas.items() if c == scol.index}
         for s, b in pairs.items():
             formula = formulas.get(so[s]) if formulas else None

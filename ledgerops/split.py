@@ -220,12 +220,14 @@ def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None
     """Put the department's rows under the header, task values at each task's first row, locks set."""
     from openpyxl.cell.cell import MergedCell
     from openpyxl.styles import Protection
+    from openpyxl.styles.cell_style import StyleArray
 
     plan, at = _plan_with_sections(ledger, positions)
     area.layout(plan)
     first = area.first_row
     task_cols = [(n, c.index) for n, c in ledger.columns.items() if c.definition.level == "task"]
     editable = [c.index for c in ledger.columns.values() if c.definition.editable]
+    unlocked = ws.parent._protections.add(Protection(locked=False))  # the id `cell.protection = ...` would hash to
     last_group = None
     for i, p in enumerate(positions):
         row = first + at[i]
@@ -244,7 +246,9 @@ def _lay_out(ws: Any, area: DataArea, ledger: Any, positions: list[int]) -> None
         for idx in editable:
             cell = ws.cell(row, idx)
             if not isinstance(cell, MergedCell):
-                cell.protection = Protection(locked=False)
+                if not cell._style:
+                    cell._style = StyleArray()
+                cell._style.protectionId = unlocked
     prot = ws.protection
     prot.sheet = True
     # departments may resize, insert and delete rows; locked cells still cannot be typed over

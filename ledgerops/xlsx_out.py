@@ -31,6 +31,7 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 MAX_FILENAME = 100
 MAX_FILENAME_BYTES = 200  # ext4 and most Linux filesystems allow 255 bytes; a CJK character takes 3
 _SUPERSCRIPT = str.maketrans("¹²³", "123")
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # characters two width units wide (CJK and beyond)
 
 
 def fill(color: str):
@@ -181,6 +182,8 @@ class DataArea:
     def __init__(self, ws: Any, first_row: int) -> None:
         from openpyxl.cell.cell import MergedCell
 
+        from .merged_cells import MergedRanges
+
         self.ws, self.first_row = ws, first_row
         self.rows: dict[int, _Row] = {}
         self.merges: list[tuple[int, int, int, int]] = []
@@ -188,6 +191,10 @@ class DataArea:
             if rng.min_row >= first_row:
                 self.merges.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col))
                 ws.merged_cells.remove(rng)
+        # the ranges a layout makes cannot overlap each other; they can overlap a range kept above
+        # that reaches into the area, and then openpyxl's own (slow, checking) merge_cells is used
+        self._heights: dict[float, Any] = {}
+        self._merger = None if any(r.max_row >= first_row for r in ws.merged_cells.ranges) else MergedRanges(ws.parent)
         for (r, c), cell in list(ws._cells.items()):
             if r < first_row:
                 continue
@@ -237,11 +244,13 @@ class DataArea:
                 if mode == "values":
                     self._copy_content(cell, target)
             if source.height is not None:
-                ws.row_dimensions[new_row].height = source.height
+                ws.row_dimensions[new_row] = self._row_height(new_row, source.height)
         for r0, c0, r1, c1 in self.merges:
+            hit = [new_of[src] for src in range(r0, r1 + 1) if src in new_of]
+            if not hit:  # a range of rows this layout leaves out (another department's)
+                continue
             wide = c0 in extend_cols
-            rows = sorted(n for src in range(r0, r1 + 1) for n, mode in new_of.get(src, ())
-                          if mode == "values" or (mode == "extend" and wide))
+            rows = sorted(n for found in hit for n, mode in found if mode == "values" or (mode == "extend" and wide))
             if not rows:
                 continue
             top_new = next((n for n, mode in new_of.get(r0, ()) if mode == "values"), None)
@@ -252,9 +261,30 @@ class DataArea:
                     ws.cell(rows[0], c0)._style = copy(top.cells[c0]._style)
             for first, last in _consecutive(rows):
                 if last > first or c1 > c0:
-                    ws.merge_cells(start_row=first, start_column=c0, end_row=last, end_column=c1)
+                    self._merge(first, c0, last, c1)
         for r0, c0, r1, c1 in extra_merges:
-            ws.merge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
+            self._merge(r0, c0, r1, c1)
+
+    def _row_height(self, row: int, height: float) -> Any:
+        """What `ws.row_dimensions[row].height = height` leaves, cloned from one made per height:
+        building a RowDimension runs a dozen checked descriptors, a cost per row of every file."""
+        from openpyxl.worksheet.dimensions import RowDimension
+
+        made = self._heights.get(height)
+        if made is None:
+            made = self._heights[height] = RowDimension(self.ws, index=row)
+            made.height = height
+        dim = RowDimension.__new__(RowDimension)
+        dim.__dict__.update(made.__dict__)
+        dim.parent, dim._style = made.parent, made._style
+        dim.__dict__["index"] = row
+        return dim
+
+    def _merge(self, r0: int, c0: int, r1: int, c1: int) -> None:
+        if self._merger is None:
+            self.ws.merge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
+        else:
+            self._merger.add(self.ws, r0, c0, r1, c1)
 
     def _clear(self) -> Any:
         ws = self.ws
@@ -308,13 +338,17 @@ def table_sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]], 
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = "1:1"
-    wrap = Alignment(vertical="top", wrap_text=True)
+    from openpyxl.styles.cell_style import StyleArray
+
+    wrap = wb._alignments.add(Alignment(vertical="top", wrap_text=True))  # the id `cell.alignment =` hashes to
     start = ws.max_row + 1
     for r, values in enumerate(rows, start):
         for c, v in enumerate(values, 1):
             cell = ws.cell(r, c)
             set_value(cell, v)
-            cell.alignment = wrap
+            if not cell._style:
+                cell._style = StyleArray()
+            cell._style.alignmentId = wrap
         ws.row_dimensions[r].height = row_height(values, widths)
     ws.auto_filter.ref = f"A1:{col_letter(len(headers))}{max(ws.max_row, 1)}"
     return ws
@@ -334,7 +368,7 @@ def row_height(values: list[Any], widths: list[float], *, line: float = 15.0, mo
 
 
 def _display_len(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def save(wb: Any, path: Path) -> Path:

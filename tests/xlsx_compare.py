@@ -62,9 +62,11 @@ def _widths(ws: Any) -> dict[str, float]:
     return out
 
 
-def snapshot(path: Path, folder_free: str | None = None) -> dict[str, Any]:
+def snapshot(path: Path, folder_free: str | None = None, *, full: bool = False) -> dict[str, Any]:
     """Everything visible in the workbook at `path`, sheet by sheet. Text values that are an
-    absolute path ending in `/folder_free` are cut to that name (where a test ran is no content)."""
+    absolute path ending in `/folder_free` are cut to that name (where a test ran is no content).
+    `full` adds what filling a file in meets: cell locks and notes, dropdowns, sheet protection
+    and defined names (split files and merged workbooks carry them; the roll-up does not)."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path)
@@ -86,6 +88,9 @@ def snapshot(path: Path, folder_free: str | None = None) -> dict[str, Any]:
                     (c.alignment.horizontal, c.alignment.vertical, bool(c.alignment.wrap_text)),
                     _border(c.border), link,
                 )
+                if full:
+                    cells[c.coordinate] += ((c.protection.locked, c.protection.hidden),
+                                            c.comment.text if c.comment is not None else None)
         cf = []
         for rng in ws.conditional_formatting:
             for rule in rng.rules:
@@ -116,6 +121,16 @@ def snapshot(path: Path, folder_free: str | None = None) -> dict[str, Any]:
             "footer": ws.oddFooter.center.text,
             "charts": charts,
         }
+        if full:
+            prot = ws.protection
+            out[ws.title]["protection"] = tuple(getattr(prot, k) for k in (
+                "sheet", "password", "formatCells", "formatColumns", "formatRows", "insertColumns", "insertRows",
+                "deleteColumns", "deleteRows", "sort", "autoFilter", "selectLockedCells", "selectUnlockedCells"))
+            out[ws.title]["validations"] = sorted(
+                (str(dv.sqref), dv.type, dv.operator, dv.formula1, dv.formula2, bool(dv.allow_blank),
+                 bool(dv.showDropDown), dv.error, dv.prompt) for dv in ws.data_validations.dataValidation)
+    if full:
+        out["names"] = sorted((n, d.attr_text) for n, d in wb.defined_names.items())
     return out
 
 
@@ -124,6 +139,8 @@ def differences(a: dict[str, Any], b: dict[str, Any], limit: int = 20) -> list[s
     diffs: list[str] = []
     if a["sheets"] != b["sheets"]:
         diffs.append(f"sheets: {a['sheets']} != {b['sheets']}")
+    if a.get("names") != b.get("names"):
+        diffs.append(f"defined names: {a.get('names')} != {b.get('names')}")
     for title, _ in a["sheets"]:
         if title not in b:
             continue

@@ -40,6 +40,12 @@ class LedgerTypeError(ValueError):
     """A ledger type definition is malformed; the message names the file and the problem."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _match_names(name: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """Header matching asks for these for every header cell of every file: computed once."""
+    return tuple(normalize_header(n) for n in (name, *aliases))
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnDef:
     name: str
@@ -51,7 +57,7 @@ class ColumnDef:
 
     @property
     def match_names(self) -> tuple[str, ...]:
-        return tuple(normalize_header(n) for n in (self.name, *self.aliases))
+        return _match_names(self.name, self.aliases)
 
 
 @dataclass(frozen=True, slots=True)

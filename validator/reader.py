@@ -292,8 +292,13 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
     values: dict[str, list[str | None]] = {}
     origin: dict[str, list[int]] = {}
     covered = [False] * n  # the row lies under a merged range of a ledger column
+    width = len(data[0]) if data else 0
+    by_col = list(zip(*data)) if len(set(map(len, data))) <= 1 else None  # calamine's grid is even
     for i, d in mapping.items():
-        col = [row[i] if i < len(row) else "" for row in data]
+        if by_col is not None:
+            col = list(by_col[i]) if i < width else [""] * n
+        else:
+            col = [row[i] if i < len(row) else "" for row in data]
         eff, src = col, list(range(first + 1, first + n + 1))
         merged_cells = merged_by_col.get(i)
         if merged_cells:
@@ -406,14 +411,25 @@ def _split_combined(assignments: dict[int, Assignment], columns: dict[str, Ledge
     origin[phone.name] = list(origin[name])
 
 
+_TEXTS: dict[str, str | None] = {}  # normalised strings, shared by the reads of one process
+_TEXTS_MAX = 500_000  # emptied when full: a cache, not a leak
+
+
 def _normaliser():
-    """normalize_text over a list, each distinct value normalised once (ledgers repeat a lot)."""
+    """normalize_text over a list, each distinct value normalised once (ledgers repeat a lot; a
+    merge reads 50 copies of one ledger, so strings are remembered across reads too)."""
     cache: dict[Any, str | None] = {"": None, None: None}
 
     def norm(values: list[Any]) -> list[str | None]:
         try:
+            if len(_TEXTS) > _TEXTS_MAX:
+                _TEXTS.clear()
             for v in set(values).difference(cache):
-                cache[v] = normalize_text(v)
+                if type(v) is str:  # other types stay per read: 1, 1.0 and True are one dict key
+                    text = _TEXTS.get(v, norm)
+                    cache[v] = _TEXTS[v] = normalize_text(v) if text is norm else text
+                else:
+                    cache[v] = normalize_text(v)
             return [cache[v] for v in values]
         except TypeError:  # an unhashable value: never from calamine, but be safe
             return [normalize_text(v) for v in values]
