@@ -63,6 +63,13 @@ def fill_of(cell) -> str:
     return str(cell.fill.fgColor.rgb) if cell.fill and cell.fill.fill_type == "solid" else ""
 
 
+def issue(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """A copy of the 000 master as 总台账.xlsx, and its split files by department (as issued)."""
+    master = tmp_path / "总台账.xlsx"
+    shutil.copy(EX000, master)
+    return master, {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
+
+
 def build_submissions(root: Path) -> tuple[Path, Path]:
     """The master and a folder of submissions covering every case of the issue."""
     master = root / "总台账.xlsx"
@@ -385,10 +392,8 @@ def test_out_open_in_excel_exits_2_and_writes_nothing(merged, tmp_path):
 
 
 def test_out_is_master_keeps_a_timestamped_backup(tmp_path):
-    master = tmp_path / "总台账.xlsx"
-    shutil.copy(EX000, master)
+    master, f = issue(tmp_path)
     original = sha(master)
-    f = {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
     sub = edit(f["李光盈"], tmp_path / "李光盈.xlsx", {"G3": "已出台。"})
     result = merge_ledgers(master, [sub], master)
     assert result.backup is not None and result.backup.parent == tmp_path
@@ -465,9 +470,7 @@ def test_late_submission_does_not_revert_an_earlier_round(tmp_path):
 def test_exit_1_only_for_errors_this_merge_brought_in(tmp_path):
     """The 000 master already lacks two contacts: a clean merge of one filled-in cell exits 0,
     --strict still exits 1; an edit that writes a bad phone exits 1 either way."""
-    master = tmp_path / "总台账.xlsx"
-    shutil.copy(EX000, master)
-    f = {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
+    master, f = issue(tmp_path)
     good = edit(f["李光盈"], tmp_path / "李光盈-好.xlsx", {"G3": "已出台。"})
     args = ["merge", str(master), str(good), "-o", str(tmp_path / "out.xlsx")]
     r = runner.invoke(app, args)
@@ -480,10 +483,8 @@ def test_exit_1_only_for_errors_this_merge_brought_in(tmp_path):
 
 
 def test_merging_into_the_master_needs_in_place(tmp_path):
-    master = tmp_path / "总台账.xlsx"
-    shutil.copy(EX000, master)
+    master, f = issue(tmp_path)
     before = sha(master)
-    f = {s.department: s.path for s in split_ledger(master, tmp_path / "s").files}
     sub = edit(f["李光盈"], tmp_path / "李光盈.xlsx", {"G3": "已出台。"})
     r = runner.invoke(app, ["merge", str(master), str(sub), "-o", str(master)])
     assert r.exit_code == 2 and "--in-place" in r.stderr and sha(master) == before
