@@ -79,17 +79,20 @@ class SplitResult:
 
 
 def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_type: str | None = None,
-                 sheet: str | int | None = None, force: bool = False) -> SplitResult:
+                 sheet: str | int | None = None, force: bool = False, workers: int | None = None) -> SplitResult:
     """Write one workbook per name in column `by` into `out_dir`; returns what was written.
 
     Raises ReadError (master unreadable), SplitError (bad `by`; a target exists and not `force`),
     OutputLocked (a target is open in Excel or LibreOffice: checked for every file before any is
     written). With `force` each existing target is first copied to a timestamped backup.
+    The files are laid out and saved by `workers` processes (default: one per core, see
+    fanout.worker_count); the files are the same whatever the number.
     """
     from taizhang.validator.ledger_types import LedgerTypeError, get_type
     from taizhang.validator.reader import read_ledger
     from taizhang.validator.validate import ledger_year
 
+    from .fanout import run_all
     from .matching import content_hash, editable_columns, issued_keys
     from .safe_write import backup, check_targets, write_together
 
@@ -146,9 +149,24 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
         return write
 
     result.backups = [backup(p) for p in there]  # only with force: what departments may have filled in
-    write_together([(path, writer(name, positions)) for name, path, positions in targets])
+    def replay(positions: list[int]) -> Any:
+        return lambda: area.replay_merges(_plan_with_sections(ledger, positions)[0])
+
+    def run(jobs: list[Any]) -> None:
+        n = workers if len(jobs) == len(targets) else 1  # else a pipe or a device was written first
+        run_all(jobs, lambda: _style_tables(wb), n, [replay(positions) for _, _, positions in targets])
+
+    write_together([(path, writer(name, positions)) for name, path, positions in targets], run)
     result.files = [SplitFile(name, path, [ledger.rows[p] for p in positions]) for name, path, positions in targets]
     return result
+
+
+def _style_tables(wb: Any) -> tuple[int, ...]:
+    """The sizes of the workbook's style tables: the one thing a file's layout and save leave for
+    the next (they only grow, and every later file carries what was added)."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    return tuple(len(v) for v in vars(wb).values() if isinstance(v, IndexedList)) + (len(wb._named_styles),)
 
 
 def _ranges(rows: list[int], sep: str) -> str:

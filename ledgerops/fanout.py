@@ -1,0 +1,248 @@
+"""Run a list of jobs on several cores, with the result the same as running them one after another.
+
+Split lays out and saves one workbook per department from a single loaded master: the jobs are
+independent but for the workbook's style tables (fonts, borders, cell formats ...), which only
+grow, and which every later file then carries. So the jobs run in forked workers that take them
+in order from a queue, and each reports whether its job grew that carried state (`state()`).
+The first job to grow it is re-run here, in the parent, followed by every job after it, one
+after another: the parent has run nothing since the fork, so from there on it is exactly the
+serial run. When nothing grew (the usual case after the first file) the workers' files stand.
+
+Workers are forked (Linux only), die with the parent (PR_SET_PDEATHSIG: kill -9 of the parent
+leaves no process behind) and are killed when the parent stops for any reason. A worker's
+failure comes back as the same exception (an OSError keeps its errno and file name); a worker
+that dies without a word becomes a WorkerDied naming the job it was on.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import selectors
+import signal
+import struct
+import sys
+import threading
+from typing import Any, Callable, Sequence
+
+MAX_WORKERS = 4  # each worker's copy of the loaded master grows as it touches it: memory, not CPU, bounds this
+_MAX_QUEUE = 16_000  # job numbers queued in one pipe (4 bytes each) before the workers start
+_ERROR_BYTES = 3_000  # a pickled exception larger than this travels as its text only
+
+
+class WorkerDied(RuntimeError):
+    """A worker ended without reporting (killed, out of memory); `job` is the one it was running."""
+
+    def __init__(self, job: int | None, status: int):
+        self.job, self.status = job, status
+        how = f"signal {-status}" if status < 0 else f"exit status {status}"
+        super().__init__(f"worker ended with {how} while running job {job}")
+
+
+def worker_count(jobs: int) -> int:
+    """How many worker processes `jobs` jobs get: 1 (run here) on one core, without fork, or where
+    another thread runs (the add-in, a service: forking then is unsafe)."""
+    if jobs < 2 or jobs > _MAX_QUEUE or not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, jobs, MAX_WORKERS))
+
+
+def run_all(jobs: Sequence[Callable[[], None]], state: Callable[[], Any], workers: int | None = None,
+            replay: Sequence[Callable[[], None]] | None = None) -> None:
+    """Run every job, with the effect of running them in order here.
+
+    `state()` fingerprints what one job leaves behind for the next that could differ (equal
+    before and after a job: the job changed nothing a later one depends on). `replay[j]`, if
+    given, makes the cheap part of job j's changes that later jobs' results also depend on,
+    in a worker that skips job j. Job 0 runs here first, since a first job usually sets up such
+    state; the rest go to `workers` forked processes (default: `worker_count`).
+    """
+    skip = replay or [_nothing] * len(jobs)
+    if not jobs:
+        return
+    n = worker_count(len(jobs) - 1) if workers is None else workers
+    jobs[0]()
+    if n <= 1 or len(jobs) < 3 or len(jobs) > _MAX_QUEUE:
+        for job in jobs[1:]:
+            job()
+        return
+    grew = _forked(jobs, skip, state, n)
+    if grew is not None:  # from here on order matters: run the rest as a serial run would
+        for j in range(1, grew):
+            skip[j]()
+        for job in jobs[grew:]:
+            job()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _forked(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]], state: Callable[[], Any],
+            n: int) -> int | None:
+    """Run jobs 1, 2 ... in `n` forked workers; the first job that changed `state()`, or None."""
+    order = range(1, len(jobs))
+    queue_r, queue_w = os.pipe()
+    try:
+        os.write(queue_w, b"".join(struct.pack("<I", j) for j in order))
+    finally:
+        os.close(queue_w)  # an empty queue then reads as end of file
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    children: dict[int, int] = {}  # report pipe -> pid
+    alive: set[int] = set()
+    try:
+        for _ in range(n):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # never returns
+                os.close(r)
+                for other in children:
+                    os.close(other)
+                _work(jobs, skip, queue_r, w, parent, state)
+            os.close(w)
+            children[r] = pid
+            alive.add(pid)
+        return _collect(children, alive, set(order))
+    finally:
+        os.close(queue_r)
+        for pid in alive:  # after a failure or Ctrl-C: stop the rest, leave no process behind
+            _end(pid)
+        for r in children:
+            os.close(r)
+
+
+def _collect(children: dict[int, int], alive: set[int], todo: set[int]) -> int | None:
+    """Read the workers' reports until all have ended; raise the first failure."""
+    running: dict[int, int | None] = {r: None for r in children}  # pipe -> job being run
+    grew: list[int] = []
+    buffers = {r: b"" for r in children}
+    with selectors.DefaultSelector() as sel:
+        for r in children:
+            sel.register(r, selectors.EVENT_READ)
+        while running:
+            for key, _ in sel.select():
+                r = key.fd
+                chunk = os.read(r, 65536)
+                if chunk:
+                    buffers[r] += chunk
+                    buffers[r] = _parse(buffers[r], r, running, todo, grew)
+                    continue
+                sel.unregister(r)
+                job = running.pop(r)
+                status = _wait(children[r])
+                alive.discard(children[r])
+                if job is not None or status != 0:
+                    raise WorkerDied(job, status)
+    if todo:  # every worker said it was done, yet jobs are left: never expected
+        raise WorkerDied(min(todo), 0)
+    return min(grew) if grew else None
+
+
+def _parse(buf: bytes, r: int, running: dict[int, int | None], todo: set[int], grew: list[int]) -> bytes:
+    """Act on the complete records in `buf`; return what is left of an incomplete one."""
+    while len(buf) >= 5:
+        tag, value = buf[:1], struct.unpack("<I", buf[1:5])[0]
+        if tag == b"E":
+            if len(buf) < 5 + value:
+                break
+            raise _error(buf[5:5 + value])
+        if tag == b"S":
+            running[r] = value
+        elif tag in (b"D", b"G"):
+            running[r] = None
+            todo.discard(value)
+            if tag == b"G":
+                grew.append(value)
+        buf = buf[5:]
+    return buf
+
+
+def _work(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]], queue: int, report: int,
+          parent: int, state: Callable[[], Any]) -> None:
+    """A worker: take job numbers from the queue until it is empty, say what each did; never returns."""
+    code = 1
+    last = 0  # forked after job 0
+    try:
+        _die_with(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
+        while True:
+            item = os.read(queue, 4)  # 4-byte reads of 4-byte records: a pipe hands each to one reader
+            if not item:
+                break
+            j = struct.unpack("<I", item)[0]
+            for k in range(last + 1, j):  # the jobs other workers took
+                skip[k]()
+            last = j
+            before = state()
+            _send(report, b"S", j)
+            jobs[j]()
+            _send(report, b"D" if state() == before else b"G", j)
+        code = 0
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the parent raises it
+        try:
+            data = _pickled(exc)
+            _send(report, b"E", len(data), data)
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; exit now if it already has."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _send(fd: int, tag: bytes, value: int, data: bytes = b"") -> None:
+    msg = tag + struct.pack("<I", value) + data
+    while msg:
+        msg = msg[os.write(fd, msg):]
+
+
+def _pickled(exc: BaseException) -> bytes:
+    """The exception as bytes the parent can turn back into it; its text where it would not survive."""
+    if isinstance(exc, OSError):
+        return pickle.dumps(("os", exc.errno, exc.strerror, exc.filename))
+    try:
+        data = pickle.dumps(("exc", exc))
+        pickle.loads(data)  # some exceptions pickle but cannot be rebuilt (extra __init__ arguments)
+        if len(data) <= _ERROR_BYTES:
+            return data
+    except Exception:  # noqa: BLE001
+        pass
+    return pickle.dumps(("text", type(exc).__name__, str(exc)[:500]))
+
+
+def _error(data: bytes) -> BaseException:
+    kind, *rest = pickle.loads(data)
+    if kind == "os":
+        errno_, strerror, filename = rest
+        return OSError(errno_, strerror) if filename is None else OSError(errno_, strerror, filename)
+    if kind == "exc":
+        return rest[0]
+    return RuntimeError(f"{rest[0]}: {rest[1]}")
+
+
+def _wait(pid: int) -> int:
+    """The worker's exit code, or minus the signal that ended it."""
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _end(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
