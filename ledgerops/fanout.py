@@ -4,9 +4,10 @@ Split lays out and saves one workbook per department from a single loaded master
 independent but for the workbook's style tables (fonts, borders, cell formats ...), which only
 grow, and which every later file then carries. So the jobs run in forked workers that take them
 in order from a queue, and each reports whether its job grew that carried state (`state()`).
-The first job to grow it is re-run here, in the parent, followed by every job after it, one
-after another: the parent has run nothing since the fork, so from there on it is exactly the
-serial run. When nothing grew (the usual case after the first file) the workers' files stand.
+The first job to grow it is run again here, in the parent, which has run nothing since the
+fork and so is where a serial run would be (after replaying the cheap part of the jobs before
+it); the jobs after it go to workers forked anew from there. When nothing grew (the usual case
+after the first file) the workers' files stand.
 
 Workers are forked (Linux only), die with the parent (PR_SET_PDEATHSIG: kill -9 of the parent
 leaves no process behind) and are killed when the parent stops for any reason. A worker's
@@ -35,8 +36,8 @@ class WorkerDied(RuntimeError):
 
     def __init__(self, job: int | None, status: int):
         self.job, self.status = job, status
-        how = f"signal {-status}" if status < 0 else f"exit status {status}"
-        super().__init__(f"worker ended with {how} while running job {job}")
+        self.how = f"signal {-status}" if status < 0 else f"exit status {status}"
+        super().__init__(f"worker ended with {self.how} while running job {job}")
 
 
 def worker_count(jobs: int) -> int:
@@ -59,23 +60,28 @@ def run_all(jobs: Sequence[Callable[[], None]], state: Callable[[], Any], worker
     before and after a job: the job changed nothing a later one depends on). `replay[j]`, if
     given, makes the cheap part of job j's changes that later jobs' results also depend on,
     in a worker that skips job j. Job 0 runs here first, since a first job usually sets up such
-    state; the rest go to `workers` forked processes (default: `worker_count`).
+    state; the rest go to `workers` forked processes (default: `worker_count`). When job g
+    changed the state, the workers stop once every job before g is done; g runs here, after
+    the replay of the jobs before it, and the jobs after it go to new workers forked from there.
     """
     skip = replay or [_nothing] * len(jobs)
     if not jobs:
         return
     n = worker_count(len(jobs) - 1) if workers is None else workers
     jobs[0]()
-    if n <= 1 or len(jobs) < 3 or len(jobs) > _MAX_QUEUE:
-        for job in jobs[1:]:
-            job()
-        return
-    grew = _forked(jobs, skip, state, n)
-    if grew is not None:  # from here on order matters: run the rest as a serial run would
-        for j in range(1, grew):
+    start = 1
+    while start < len(jobs):
+        if n <= 1 or len(jobs) - start < 2 or len(jobs) > _MAX_QUEUE:
+            for job in jobs[start:]:
+                job()
+            return
+        grew = _forked(jobs, skip, state, n, start)
+        if grew is None:
+            return
+        for j in range(start, grew):  # here, as the serial run would be just before job `grew`
             skip[j]()
-        for job in jobs[grew:]:
-            job()
+        jobs[grew]()
+        start = grew + 1
 
 
 def _nothing() -> None:
@@ -83,9 +89,10 @@ def _nothing() -> None:
 
 
 def _forked(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]], state: Callable[[], Any],
-            n: int) -> int | None:
-    """Run jobs 1, 2 ... in `n` forked workers; the first job that changed `state()`, or None."""
-    order = range(1, len(jobs))
+            n: int, start: int) -> int | None:
+    """Run jobs start, start + 1 ... in `n` forked workers; the first job that changed `state()`
+    (once every job before it is done: the later ones are left to be run again), or None."""
+    order = range(start, len(jobs))
     queue_r, queue_w = os.pipe()
     try:
         os.write(queue_w, b"".join(struct.pack("<I", j) for j in order))
@@ -104,11 +111,11 @@ def _forked(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None
                 os.close(r)
                 for other in children:
                     os.close(other)
-                _work(jobs, skip, queue_r, w, parent, state)
+                _work(jobs, skip, start, queue_r, w, parent, state)
             os.close(w)
             children[r] = pid
             alive.add(pid)
-        return _collect(children, alive, set(order))
+        return _collect(children, alive, order)
     finally:
         os.close(queue_r)
         for pid in alive:  # after a failure or Ctrl-C: stop the rest, leave no process behind
@@ -117,15 +124,19 @@ def _forked(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None
             os.close(r)
 
 
-def _collect(children: dict[int, int], alive: set[int], todo: set[int]) -> int | None:
-    """Read the workers' reports until all have ended; raise the first failure."""
+def _collect(children: dict[int, int], alive: set[int], order: range) -> int | None:
+    """Read the workers' reports until all have ended, or a job changed the state and every job
+    before it is done; raise the first failure."""
     running: dict[int, int | None] = {r: None for r in children}  # pipe -> job being run
+    todo = set(order)
     grew: list[int] = []
     buffers = {r: b"" for r in children}
     with selectors.DefaultSelector() as sel:
         for r in children:
             sel.register(r, selectors.EVENT_READ)
         while running:
+            if grew and not any(j < min(grew) for j in todo):
+                return min(grew)  # the workers still running are ended by the caller
             for key, _ in sel.select():
                 r = key.fd
                 chunk = os.read(r, 65536)
@@ -139,9 +150,11 @@ def _collect(children: dict[int, int], alive: set[int], todo: set[int]) -> int |
                 alive.discard(children[r])
                 if job is not None or status != 0:
                     raise WorkerDied(job, status)
+    if grew:
+        return min(grew)
     if todo:  # every worker said it was done, yet jobs are left: never expected
         raise WorkerDied(min(todo), 0)
-    return min(grew) if grew else None
+    return None
 
 
 def _parse(buf: bytes, r: int, running: dict[int, int | None], todo: set[int], grew: list[int]) -> bytes:
@@ -163,14 +176,16 @@ def _parse(buf: bytes, r: int, running: dict[int, int | None], todo: set[int], g
     return buf
 
 
-def _work(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]], queue: int, report: int,
-          parent: int, state: Callable[[], Any]) -> None:
+def _work(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]], start: int, queue: int,
+          report: int, parent: int, state: Callable[[], Any]) -> None:
     """A worker: take job numbers from the queue until it is empty, say what each did; never returns."""
     code = 1
-    last = 0  # forked after job 0
+    last = start - 1  # forked just after that job
     try:
         _die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)  # the parent says what went wrong, in one line; a worker prints nothing
         while True:
             item = os.read(queue, 4)  # 4-byte reads of 4-byte records: a pipe hands each to one reader
             if not item:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ def _write_files(master: Path, out_dir: Path, ledger: Any, column: str, groups: 
     """Load the master's layout once and write every department's file from it (all or none)."""
     from taizhang.validator.validate import ledger_year
 
-    from .fanout import run_all
+    from .fanout import WorkerDied, run_all
     from .matching import content_hash, editable_columns, issued_keys
     from .safe_write import backup, write_together
 
@@ -157,7 +158,10 @@ def _write_files(master: Path, out_dir: Path, ledger: Any, column: str, groups: 
             meta = dict(base_meta, department=name)
             meta.update(_row_keys([prints[p] for p in positions]))
             _write_meta(wb, meta)
-            wb.save(tmp)
+            try:
+                wb.save(tmp)
+            except Exception as exc:
+                raise _io_error(exc) or exc from None
         return write
 
     result.backups = [backup(p) for p in there]  # only with force: what departments may have filled in
@@ -167,11 +171,29 @@ def _write_files(master: Path, out_dir: Path, ledger: Any, column: str, groups: 
 
     def run(jobs: list[Any]) -> None:
         n = workers if len(jobs) == len(targets) else 1  # else a pipe or a device was written first
-        run_all(jobs, lambda: _style_tables(wb), n, [replay(positions) for _, _, positions in targets])
+        try:
+            run_all(jobs, lambda: _style_tables(wb), n, [replay(positions) for _, _, positions in targets])
+        except WorkerDied as exc:
+            where = targets[exc.job][1] if exc.job is not None else out_dir
+            raise SplitError(f"{where}：写入时工作进程意外结束（{exc.how}，可能是内存不足），未写入任何文件；请重试。",
+                             f"{where}: a worker process ended while writing ({exc.how}, perhaps out of memory); "
+                             "nothing written. Please try again.") from None
 
     write_together([(path, writer(name, positions)) for name, path, positions in targets], run)
     result.files = [SplitFile(name, path, [ledger.rows[p] for p in positions]) for name, path, positions in targets]
     return result
+
+
+def _io_error(exc: Exception) -> OSError | None:
+    """lxml's "IO_EFBIG", "IO_ENOSPC" ... (openpyxl writes a sheet through lxml) as the OSError it
+    stands for, so the user reads "磁盘空间不足" rather than an internal error."""
+    import errno
+
+    text = str(exc)
+    if type(exc).__name__ != "SerialisationError" or not text.startswith("IO_"):
+        return None
+    code = getattr(errno, text[3:], None)
+    return OSError(code, os.strerror(code)) if isinstance(code, int) else None
 
 
 @contextmanager
