@@ -175,7 +175,8 @@ def _write_files(master: Path, out_dir: Path, ledger: Any, column: str, groups: 
             run_all(jobs, lambda: _style_tables(wb), n, [replay(positions) for _, _, positions in targets])
         except WorkerDied as exc:
             where = targets[exc.job][1] if exc.job is not None else out_dir
-            raise SplitError(f"{where}：写入时工作进程意外结束（{exc.how}，可能是内存不足），未写入任何文件；请重试。",
+            how = f"信号 {-exc.status}" if exc.status < 0 else f"退出码 {exc.status}"
+            raise SplitError(f"{where}：写入时工作进程意外结束（{how}，可能是内存不足），未写入任何文件；请重试。",
                              f"{where}: a worker process ended while writing ({exc.how}, perhaps out of memory); "
                              "nothing written. Please try again.") from None
 

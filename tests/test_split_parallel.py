@@ -109,10 +109,10 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie has ended; only its parent's wait is missing
 
 
-def test_kill_9_while_workers_write_leaves_no_process_and_no_file(generated, tmp_path):
-    folder = tmp_path / "分发"
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("taizhang")), "split", str(generated),
-                             "--by", "责任单位", "-o", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _start_and_find_workers(master: Path, folder: Path) -> tuple[subprocess.Popen, set[int]]:
+    """`taizhang split` started, once its writing workers run: the process and the workers' pids."""
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("taizhang")), "split", str(master),
+                             "--by", "责任单位", "-o", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     reader = None
     workers: set[int] = set()
     deadline = time.monotonic() + 240
@@ -125,11 +125,33 @@ def test_kill_9_while_workers_write_leaves_no_process_and_no_file(generated, tmp
             break
         time.sleep(0.01)
     assert workers, "no worker was started"
+    return proc, workers
+
+
+def test_kill_9_while_workers_write_leaves_no_process_and_no_file(generated, tmp_path):
+    folder = tmp_path / "分发"
+    proc, workers = _start_and_find_workers(generated, folder)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     end = time.monotonic() + 10
     while any(_alive(p) for p in workers) and time.monotonic() < end:
         time.sleep(0.05)
+    assert not any(_alive(p) for p in workers)
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_a_worker_killed_while_writing_is_one_line_and_no_file(generated, tmp_path):
+    """The out-of-memory killer takes a worker: the split stops, says so in one line naming the
+    file that worker was writing, and writes none of them."""
+    folder = tmp_path / "分发"
+    proc, workers = _start_and_find_workers(generated, folder)
+    time.sleep(0.3)  # into its first file
+    os.kill(min(workers), signal.SIGKILL)
+    out, err = proc.communicate(timeout=240)
+    assert proc.returncode == 2 and out == b""
+    (line,) = lines(err)
+    assert re.fullmatch(rf"{re.escape(str(folder))}/.+\.xlsx：写入时工作进程意外结束（信号 9，可能是内存不足），未写入任何文件；请重试。",
+                        line), line
     assert not any(_alive(p) for p in workers)
     assert not folder.exists() or list(folder.iterdir()) == []
 
