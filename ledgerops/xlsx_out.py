@@ -194,6 +194,7 @@ class DataArea:
         # the ranges a layout makes cannot overlap each other; they can overlap a range kept above
         # that reaches into the area, and then openpyxl's own (slow, checking) merge_cells is used
         self._heights: dict[float, Any] = {}
+        self._covering: dict[int, list[int]] | None = None
         self._merger = None if any(r.max_row >= first_row for r in ws.merged_cells.ranges) else MergedRanges(ws.parent)
         for (r, c), cell in list(ws._cells.items()):
             if r < first_row:
@@ -283,8 +284,15 @@ class DataArea:
 
     def _kept_merges(self, new_of: dict[int, list[tuple[int, str]]], extend_cols: set[int]
                      ) -> Iterable[tuple[tuple[int, int, int, int], list[int]]]:
-        """(original merged range, the sorted new rows it covers) of each range a plan keeps."""
-        for r0, c0, r1, c1 in self.merges:
+        """(original merged range, the sorted new rows it covers) of each range a plan keeps, in
+        the order of `merges` (the order they are merged in decides the order in the file)."""
+        if self._covering is None:  # source row -> the ranges covering it, by their place in `merges`
+            self._covering = {}
+            for i, (r0, _, r1, _) in enumerate(self.merges):
+                for r in range(r0, r1 + 1):
+                    self._covering.setdefault(r, []).append(i)
+        for i in sorted({i for src in new_of for i in self._covering.get(src, ())}):
+            r0, c0, r1, c1 = self.merges[i]
             hit = [new_of[src] for src in range(r0, r1 + 1) if src in new_of]
             if not hit:  # a range of rows this layout leaves out (another department's)
                 continue
@@ -312,7 +320,8 @@ class DataArea:
         if range_only:  # the set operation alone, as the real merge below makes it
             from openpyxl.worksheet.cell_range import CellRange
 
-            rng = CellRange(min_col=c0, min_row=r0, max_col=c1, max_row=r1)
+            rng = CellRange.__new__(CellRange)  # hashes and compares as the range the merge makes
+            rng.__dict__.update(min_col=c0, min_row=r0, max_col=c1, max_row=r1, title=None)  # bounds of the file's own
             if self._merger is None:
                 self.ws.merged_cells.add(rng)
             else:
