@@ -1,9 +1,12 @@
 """Run a list of jobs on several cores, with the result the same as running them one after another.
 
 Split lays out and saves one workbook per department from a single loaded master: the jobs are
-independent but for the workbook's style tables (fonts, borders, cell formats ...), which only
-grow, and which every later file then carries. So the jobs run in forked workers that take them
-in order from a queue, and each reports whether its job grew that carried state (`state()`).
+independent but for what one leaves to the next. The workbook's style tables (fonts, borders,
+cell formats ...) only grow, and every later file carries what was added; the set of merged
+ranges is emptied and refilled by each job, and its history decides the order of the ranges in
+the next file. So the jobs run in forked workers that take them in order from a queue; a worker
+first replays the cheap part (`replay`: the merged-range set) of the jobs others took, and
+reports whether its job grew the carried state (`state()`).
 The first job to grow it is run again here, in the parent, which has run nothing since the
 fork and so is where a serial run would be (after replaying the cheap part of the jobs before
 it); the jobs after it go to workers forked anew from there. When nothing grew (the usual case
@@ -42,8 +45,10 @@ class WorkerDied(RuntimeError):
 
 def worker_count(jobs: int) -> int:
     """How many worker processes `jobs` jobs get: 1 (run here) on one core, without fork, or where
-    another thread runs (the add-in, a service: forking then is unsafe)."""
-    if jobs < 2 or jobs > _MAX_QUEUE or not sys.platform.startswith("linux") or threading.active_count() != 1:
+    another thread runs (the add-in, a service: forking then is unsafe), or with TAIZHANG_DEBUG
+    (a traceback then comes whole from where it was raised)."""
+    if (jobs < 2 or jobs > _MAX_QUEUE or not sys.platform.startswith("linux") or threading.active_count() != 1
+            or os.environ.get("TAIZHANG_DEBUG")):
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))

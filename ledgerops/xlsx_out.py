@@ -291,11 +291,10 @@ class DataArea:
             for i, (r0, _, r1, _) in enumerate(self.merges):
                 for r in range(r0, r1 + 1):
                     self._covering.setdefault(r, []).append(i)
+        # ranges of rows the plan leaves out (another department's) are not among them
         for i in sorted({i for src in new_of for i in self._covering.get(src, ())}):
             r0, c0, r1, c1 = self.merges[i]
             hit = [new_of[src] for src in range(r0, r1 + 1) if src in new_of]
-            if not hit:  # a range of rows this layout leaves out (another department's)
-                continue
             wide = c0 in extend_cols
             rows = sorted(n for found in hit for n, mode in found if mode == "values" or (mode == "extend" and wide))
             if rows:
