@@ -7,7 +7,9 @@ bench/run.py measures the same ratio among many other cases; this script measure
 so that a change to cli.py can be judged in a minute on a shared machine. Each round runs every
 command once, in the same order, so a busy moment hits them alike; medians of wall time and of
 CPU time (user + sys, from os.wait4, steadier when other processes share the cores) are printed
-with their ratios to `import typer`. `taizhang` runs as its console script does, from this tree.
+with their ratios to `import typer`. `taizhang` runs as its console script does, from this tree,
+whose bytecode is written first as bench/run.py does (--no-compile: leave the tree as it is; with
+PYTHONDONTWRITEBYTECODE set and no __pycache__ folders, taizhang then starts from source).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 TAIZHANG = [sys.executable, "-c", "import sys; from taizhang.cli import main; sys.argv[0] = 'taizhang'; main()"]
 # typer's own entry point: every command built before parsing (what main() did before cli_lazy.py)
 TAIZHANG_FULL = [sys.executable, "-c", "import sys; from taizhang.cli import app; sys.argv[0] = 'taizhang'; app()"]
@@ -45,6 +48,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=31, help="rounds (default 31)")
     ap.add_argument("--also", action="append", default=[], metavar="ARGS",
                     help='another taizhang command line to time, e.g. "validate --help" (repeatable)')
+    ap.add_argument("--no-compile", action="store_true", help="do not write this tree's bytecode first")
     ap.add_argument("--full-build", action="store_true",
                     help="also time `taizhang --help` through `app()`, every command built (the old way)")
     args = ap.parse_args()
@@ -52,6 +56,11 @@ def main() -> None:
     if args.full_build:
         cases["taizhang --help, all built"] = TAIZHANG_FULL + ["--help"]
     cases.update({f"taizhang {a}": TAIZHANG + shlex.split(a) for a in args.also})
+    if not args.no_compile:
+        sys.path.insert(0, str(HERE))
+        from run import _compile_tree
+
+        _compile_tree()
     for argv in cases.values():  # warm the disk cache and the .pyc files
         run_once(argv)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
