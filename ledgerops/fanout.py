@@ -80,7 +80,11 @@ def run_all(jobs: Sequence[Callable[[], None]], state: Callable[[], Any], worker
             for job in jobs[start:]:
                 job()
             return
-        grew = _forked(jobs, skip, state, n, start)
+        try:
+            grew = _forked(jobs, skip, state, n, start)
+        except _QueueFull:  # a pipe smaller than the queue (the user's pipe quota is spent)
+            n = 1
+            continue
         if grew is None:
             return
         for j in range(start, grew):  # here, as the serial run would be just before job `grew`
@@ -93,16 +97,27 @@ def _nothing() -> None:
     pass
 
 
+class _QueueFull(Exception):
+    """The job numbers do not fit in the queue's pipe; nothing was started."""
+
+
 def _forked(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]], state: Callable[[], Any],
             n: int, start: int) -> int | None:
     """Run jobs start, start + 1 ... in `n` forked workers; the first job that changed `state()`
     (once every job before it is done: the later ones are left to be run again), or None."""
     order = range(start, len(jobs))
     queue_r, queue_w = os.pipe()
+    data = b"".join(struct.pack("<I", j) for j in order)
     try:
-        os.write(queue_w, b"".join(struct.pack("<I", j) for j in order))
+        os.set_blocking(queue_w, False)  # written before any reader exists: never wait for one
+        written = os.write(queue_w, data)
+    except BlockingIOError:
+        written = 0
     finally:
         os.close(queue_w)  # an empty queue then reads as end of file
+    if written < len(data):
+        os.close(queue_r)
+        raise _QueueFull
     sys.stdout.flush()
     sys.stderr.flush()
     parent = os.getpid()
