@@ -84,10 +84,16 @@ class _Worker:
 _shared: _Worker | None = None
 
 
-def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
-    """Items of `produce(*args)`, computed in a worker process; a crash becomes a ReadError."""
+def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None = None) -> Iterator[Any]:
+    """Items of `produce(*args)`, computed in a worker process; a crash becomes a ReadError.
+
+    `meanwhile` runs in the caller once the worker has its job (before the first item), so that
+    on two cores the caller's own preparation (imports) overlaps the parse.
+    """
     global _shared
     if not _forkable():
+        if meanwhile is not None:
+            meanwhile()
         yield from _guarded(produce, *args)
         return
     if _shared is None or not _shared.alive or _shared.owner != os.getpid():
@@ -98,6 +104,13 @@ def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
     worker.busy = True
     waiting = dead = False  # the worker waits for "next" / "stop"; the worker is gone
     try:
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except BaseException:  # the worker's answer would be left in the pipe for the next job
+                dead = True
+                worker.end(kill=True)
+                raise
         while True:
             try:
                 if not worker.conn.poll(_timeout()):  # stuck: a deadlock, a pathological file

@@ -19,7 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .extent import check_extent, check_xls_extent, col_number
 from .filecheck import FileKind, ReadError, repaired_package, sniff, unreadable
@@ -94,36 +94,54 @@ class Ledger:
         return pd.DataFrame(self.values, index=pd.Index(self.rows, name="row"), dtype=object)
 
 
-def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None) -> Ledger:
-    """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
+def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None,
+                meanwhile: Callable[[], Any] | None = None) -> Ledger:
+    """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem.
+
+    The whole read (parse, header, build, formula scan) runs in the isolation worker, so a file
+    that aborts the parser costs only its own result, the sheet's grid never crosses the pipe
+    (only the ledger's columns do) and `meanwhile` (the caller's imports) overlaps it.
+    """
     path = Path(path)
     kind = sniff(path)  # the one decision on what the file is; every step below follows it
-    # the parse runs in a worker process: a file that aborts the parser costs only its own result
     if kind.kind != "csv":
         import python_calamine  # noqa: F401 - imported here, before the worker is forked
+    for ledger in isolated(_read_here, path, kind, ledger_type, sheet, meanwhile=meanwhile):
+        return ledger
+    raise AssertionError("the reading worker yields a ledger or raises")  # pragma: no cover
+
+
+def _read_here(path: Path, kind: FileKind, ledger_type: LedgerType | None, sheet: str | int | None
+               ) -> Iterator[Ledger]:
+    """The ledger of the first candidate sheet holding a header, yielded once; runs in the worker."""
     skipped: list[tuple[str, str]] = []
-    for name, grid, merged, metadata, why, passed in isolated(_sheets, path, kind, sheet):  # one sheet at a time
+    sheets = _sheets(path, kind, sheet)
+    ledger = None
+    for name, grid, merged, metadata, why, passed in sheets:  # one sheet at a time
         skipped.extend(p for p in passed if p not in skipped)  # sheets put last, as the worker saw them
         ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
-        if ledger is None:
-            skipped.append((name, "no-header"))
-            continue
-        ledger.sheet_reason = why
-        ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
-        if kind.kind == "xlsx":
-            ledger.formulas = _scan_formulas(path, kind, name)
-        else:
-            ledger.formulas = {
-                (r, c.index): v
-                for key, c in ledger.columns.items()
-                for r, v in zip(ledger.rows, ledger.raw[key])
-                if isinstance(v, str) and v.startswith("=") and len(v) > 1
-            }
-        return ledger
-    what = f"工作表「{sheet}」" if sheet is not None else "任何工作表"
-    what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
-    raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
-                    f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
+        if ledger is not None:
+            ledger.sheet_reason = why
+            ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
+            break
+        skipped.append((name, "no-header"))
+    sheets.close()
+    grid = merged = None  # noqa: F841 - the grid is freed before the ledger is sent
+    if ledger is None:
+        what = f"工作表「{sheet}」" if sheet is not None else "任何工作表"
+        what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
+        raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
+                        f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
+    if kind.kind == "xlsx":
+        ledger.formulas = _scan_formulas(path, kind, ledger.sheet)
+    else:
+        ledger.formulas = {
+            (r, c.index): v
+            for key, c in ledger.columns.items()
+            for r, v in zip(ledger.rows, ledger.raw[key])
+            if isinstance(v, str) and v.startswith("=") and len(v) > 1
+        }
+    yield ledger
 
 
 def _sheets(path: Path, kind: FileKind, sheet: str | int | None
