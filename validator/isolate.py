@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import faulthandler
+import gc
 import os
 import pickle
 import signal
@@ -29,6 +30,16 @@ READ_BUDGET_MB = 3072  # address space a worker may add for one workbook; TAIZHA
 READ_TIMEOUT_S = 600  # with no answer from the worker; TAIZHANG_READ_TIMEOUT changes it
 
 Produce = Callable[..., Iterator[Any]]
+
+
+class Ahead:
+    """An item the worker sends without waiting for the caller to take it: the caller works on
+    it (the formula scan of the sheet found) while the worker goes on (building the ledger)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 def _timeout() -> float:
@@ -94,7 +105,8 @@ def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None =
     if not _forkable():
         if meanwhile is not None:
             meanwhile()
-        yield from _guarded(produce, *args)
+        for item in _guarded(produce, *args):
+            yield item.value if type(item) is Ahead else item
         return
     if _shared is None or not _shared.alive or _shared.owner != os.getpid():
         _shared = _Worker()
@@ -103,14 +115,10 @@ def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None =
         worker = _Worker((produce, args))
     worker.busy = True
     waiting = dead = False  # the worker waits for "next" / "stop"; the worker is gone
+    running = True  # the worker is at work (the job sent, or after an Ahead item): a message is to come
     try:
         if meanwhile is not None:
-            try:
-                meanwhile()
-            except BaseException:  # the worker's answer would be left in the pipe for the next job
-                dead = True
-                worker.end(kill=True)
-                raise
+            meanwhile()
         while True:
             try:
                 if not worker.conn.poll(_timeout()):  # stuck: a deadlock, a pathological file
@@ -123,7 +131,10 @@ def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None =
             except (EOFError, OSError):
                 dead = True
                 raise _died(worker.end()) from None
-            if tag == "item":
+            running = tag == "ahead"
+            if running:
+                yield value
+            elif tag == "item":
                 waiting = True
                 yield value
                 waiting = False
@@ -138,6 +149,9 @@ def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None =
                 return
     finally:
         worker.busy = False
+        if running and not dead:  # the caller gave up while the worker works on: its answer must not
+            dead = True           # be left in the pipe for the next job
+            worker.end(kill=True)
         if waiting and not dead:  # the caller stopped early (it found its ledger)
             try:
                 worker.conn.send("stop")
@@ -158,6 +172,7 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
         # a lock it holds itself. Without the backtrace the worker simply dies.
         os.environ["RUST_BACKTRACE"] = os.environ["RUST_LIB_BACKTRACE"] = "0"
         faulthandler.disable()  # a crash of the worker is reported by the parent, in one line
+        gc.freeze()  # what the caller had loaded stays out of the collector's passes over the grid
         _limit_memory()
         while True:
             if job is None:
@@ -168,7 +183,11 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
             else:
                 produce, args = job
             job = None
-            _run(conn, produce, args)
+            gc.disable()  # a parse makes no reference cycles; passes over the grid's lists cost ~8 %
+            try:
+                _run(conn, produce, args)
+            finally:
+                gc.enable()
     except (EOFError, OSError):
         pass  # the parent is done (or gone)
     finally:
@@ -179,6 +198,9 @@ def _run(conn, produce: Produce, args: tuple) -> None:
     try:
         items = _guarded(produce, *args)
         for item in items:
+            if type(item) is Ahead:
+                conn.send(("ahead", item.value))
+                continue
             conn.send(("item", item))
             if conn.recv() != "next":
                 items.close()

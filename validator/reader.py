@@ -26,7 +26,7 @@ from .filecheck import FileKind, ReadError, repaired_package, sniff, unreadable
 from .findings import col_letter
 from .header_roles import Assignment, HeaderMatch, match_header
 from .header_row import HEADER_SCAN_ROWS, column_overrides, extra_units, find_header  # noqa: F401 - re-exported
-from .isolate import isolated
+from .isolate import Ahead, isolated
 from .ledger_types import ColumnDef, LedgerType, builtin_types
 from .libmessages import translate
 from .metadata import META_SHEET
@@ -106,35 +106,43 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     kind = sniff(path)  # the one decision on what the file is; every step below follows it
     if kind.kind != "csv":
         import python_calamine  # noqa: F401 - imported here, before the worker is forked
-    for ledger in isolated(_read_here, path, kind, ledger_type, sheet, meanwhile=meanwhile):
-        return ledger
+    formulas = None
+    for item in isolated(_read_here, path, kind, ledger_type, sheet, meanwhile=meanwhile):
+        if isinstance(item, str):  # the sheet holding the header, sent ahead of its ledger
+            formulas = _scan_formulas(path, kind, item)  # while the worker builds the ledger
+            continue
+        if formulas is not None:
+            item.formulas = formulas
+        return item
     raise AssertionError("the reading worker yields a ledger or raises")  # pragma: no cover
 
 
 def _read_here(path: Path, kind: FileKind, ledger_type: LedgerType | None, sheet: str | int | None
-               ) -> Iterator[Ledger]:
-    """The ledger of the first candidate sheet holding a header, yielded once; runs in the worker."""
+               ) -> Iterator[Ahead | Ledger]:
+    """The ledger of the first candidate sheet holding a header; runs in the worker. An .xlsx
+    sheet's name goes ahead of it: the caller scans that sheet's formulas meanwhile."""
     skipped: list[tuple[str, str]] = []
     sheets = _sheets(path, kind, sheet)
     ledger = None
     for name, grid, merged, metadata, why, passed in sheets:  # one sheet at a time
         skipped.extend(p for p in passed if p not in skipped)  # sheets put last, as the worker saw them
-        ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
-        if ledger is not None:
+        build = _header(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
+        if build is not None:
+            if kind.kind == "xlsx":
+                yield Ahead(name)
+            ledger = build()
             ledger.sheet_reason = why
             ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
             break
         skipped.append((name, "no-header"))
     sheets.close()
-    grid = merged = None  # noqa: F841 - the grid is freed before the ledger is sent
+    grid = merged = build = None  # noqa: F841 - the grid is freed before the ledger is sent
     if ledger is None:
         what = f"工作表「{sheet}」" if sheet is not None else "任何工作表"
         what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
         raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
                         f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
-    if kind.kind == "xlsx":
-        ledger.formulas = _scan_formulas(path, kind, ledger.sheet)
-    else:
+    if kind.kind != "xlsx":
         ledger.formulas = {
             (r, c.index): v
             for key, c in ledger.columns.items()
@@ -183,8 +191,13 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     0-based ((r0, c0), (r1, c1)) ranges when known; without them, blank task-level cells are
     still filled down within each task.
     """
-    from .profile import type_reason
+    build = _header(grid, sheet=sheet, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
+    return None if build is None else build()
 
+
+def _header(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None, merged: list,
+            metadata: dict[str, str] | None) -> Callable[[], Ledger] | None:
+    """Find the header of `grid`: None without one, else what builds the ledger below it."""
     metadata = metadata or {}
     wanted, from_template = ledger_type is not None, False
     if ledger_type is None and metadata.get("type"):
@@ -196,11 +209,17 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     if found is None:
         return None
     first_header_idx, header_idx, ltype, mapping, texts, fit = found
-    ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
-                    fit.source in ("detected", "generic"), metadata)
-    ledger.type_source = fit.source
-    ledger.type_reason = type_reason(fit, ltype)
-    return ledger
+
+    def build() -> Ledger:
+        from .profile import type_reason
+
+        ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
+                        fit.source in ("detected", "generic"), metadata)
+        ledger.type_source = fit.source
+        ledger.type_reason = type_reason(fit, ltype)
+        return ledger
+
+    return build
 
 
 def _visible():
