@@ -22,6 +22,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 from typing import Any, Callable, Iterator
 
 from .filecheck import ReadError, unreadable
@@ -46,9 +47,24 @@ def _timeout() -> float:
     return float(os.environ.get("TAIZHANG_READ_TIMEOUT") or READ_TIMEOUT_S)
 
 
+_IN_WORKER = False  # set in a worker: it already is the isolation, and never forks another
+
+
 def _forkable() -> bool:
-    return (hasattr(os, "fork") and threading.active_count() == 1 and not os.environ.get("TAIZHANG_DEBUG")
-            and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
+    return (hasattr(os, "fork") and not _IN_WORKER and threading.active_count() == 1
+            and not os.environ.get("TAIZHANG_DEBUG") and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
+
+
+def forks() -> bool:
+    """Whether parses run in forked workers here (not on Windows, not with threads, not when
+    TAIZHANG_ISOLATION=0 or TAIZHANG_DEBUG asks otherwise)."""
+    return _forkable()
+
+
+def _timed_out() -> ReadError:
+    return unreadable("读取此文件超时，已跳过该文件（文件可能已损坏或异常复杂）",
+                      "reading this file timed out: skipped (damaged or pathologically complex)",
+                      f"no answer in {_timeout():.0f} s")
 
 
 class _Worker:
@@ -63,8 +79,11 @@ class _Worker:
         self.pid = os.fork()
         if self.pid == 0:  # the worker: never returns into the caller's code
             self.conn.close()
+            for other in _live:  # else a sibling would hold their pipes open: they would never see EOF
+                other.conn.close()
             _serve(theirs, job)
         theirs.close()
+        _live.add(self)
         self.owner = os.getpid()  # a process forked from the owner (a process pool) must not share it
         self.busy = False
         self.alive = True
@@ -80,6 +99,7 @@ class _Worker:
 
     def end(self, kill: bool = False) -> int | None:
         self.alive = False
+        _live.discard(self)
         if kill:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -93,6 +113,7 @@ class _Worker:
 
 
 _shared: _Worker | None = None
+_live: set[_Worker] = set()  # this process's workers
 
 
 def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None = None) -> Iterator[Any]:
@@ -124,9 +145,7 @@ def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None =
                 if not worker.conn.poll(_timeout()):  # stuck: a deadlock, a pathological file
                     dead = True
                     worker.end(kill=True)
-                    raise unreadable("读取此文件超时，已跳过该文件（文件可能已损坏或异常复杂）",
-                                     "reading this file timed out: skipped (damaged or pathologically complex)",
-                                     f"no answer in {_timeout():.0f} s")
+                    raise _timed_out()
                 tag, value = worker.conn.recv()
             except (EOFError, OSError):
                 dead = True
@@ -163,7 +182,64 @@ def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None =
             worker.end(kill=True)
 
 
+def spread(produce: Produce, jobs: list[tuple], processes: int) -> list[Any]:
+    """The first item of `produce(*args)` for each `args` of `jobs`, in order, computed by up to
+    `processes` forked workers (call only when `forks()`).
+
+    Jobs are handed out one at a time as workers come free, so a slow file never holds a queue up.
+    A job whose worker dies or gives no answer in time yields a ReadError in its place and the
+    worker is replaced; so does a job that raises one. Inside a worker `isolated` runs in-process:
+    the worker already is the isolation, so a ledger is not pickled twice.
+    """
+    from collections import deque
+    from multiprocessing.connection import wait
+
+    results: list[Any] = [None] * len(jobs)
+    todo = deque(range(len(jobs)))
+    idle: list[_Worker] = []
+    busy: dict[Any, tuple[_Worker, int, float]] = {}  # connection -> (worker, job, deadline)
+    try:
+        while todo or busy:
+            while todo and len(busy) < processes:
+                worker = idle.pop() if idle else _Worker()
+                i = todo.popleft()
+                if not worker.ask(produce, jobs[i]):
+                    raise TypeError(f"{produce!r} and its arguments must be picklable")
+                busy[worker.conn] = (worker, i, time.monotonic() + _timeout())
+            first = min(deadline for _, _, deadline in busy.values())
+            ready = wait(list(busy), timeout=max(0.0, first - time.monotonic()))
+            for conn in list(busy):
+                worker, i, deadline = busy[conn]
+                if conn not in ready:
+                    if time.monotonic() >= deadline:  # stuck on a pathological file
+                        del busy[conn]
+                        worker.end(kill=True)
+                        results[i] = _timed_out()
+                    continue
+                del busy[conn]
+                try:
+                    tag, value = conn.recv()
+                    if tag == "ahead":  # the worker goes on
+                        busy[conn] = (worker, i, deadline)
+                        continue
+                    if tag == "item":
+                        conn.send("stop")  # the worker ends the job and waits for the next
+                except (EOFError, OSError):
+                    results[i] = _died(worker.end())
+                    continue
+                results[i] = ReadError(*value) if tag == "error" else value if tag == "item" else None
+                idle.append(worker)
+    finally:
+        for worker, _, _ in busy.values():
+            worker.end(kill=True)
+        for worker in idle:
+            worker.end()
+    return results
+
+
 def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         devnull = os.open(os.devnull, os.O_WRONLY)

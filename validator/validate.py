@@ -96,21 +96,26 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1) -> list[F
     jobs = max(1, min(jobs, len(paths)))
     if jobs == 1:
         return [validate_file(p, options) for p in paths]
-    import multiprocessing
+    from .isolate import forks, spread
+
+    load_engine()  # before the workers fork: they share the loaded engine instead of importing it
+    if forks():  # the workers are the reading isolation too: one fork each, files handed out one by one
+        done = spread(_validated, [(p, options) for p in paths], jobs)
+        return [r if isinstance(r, FileResult) else FileResult(path=p, error=r) for p, r in zip(paths, done)]
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     from itertools import repeat
 
-    if multiprocessing.get_start_method() == "fork":  # workers inherit the loaded engine, not import it again
-        from . import reader, schema  # noqa: F401
-        from .pandera_import import pandera_pandas
-
-        pandera_pandas()
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(validate_file, paths, repeat(options), chunksize=max(1, len(paths) // (jobs * 4))))
     except BrokenProcessPool:  # a worker killed from outside (OOM killer): fall back to one process
         return [validate_file(p, options) for p in paths]
+
+
+def _validated(path: Path, options: Options):
+    """validate_file as a job of isolate.spread (a generator of its one result)."""
+    yield validate_file(path, options)
 
 
 def own_output(path: Path) -> str | None:
