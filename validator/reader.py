@@ -346,7 +346,7 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
                     eff[k] = grid[r0][c0] if c0 < len(grid[r0]) else ""
                     src[k] = r0 + 1
                     covered[k] = True
-        raw[d.name] = [None if v == "" else v for v in col]
+        raw[d.name] = _shared_strings(col)
         values[d.name] = norm(eff)
         origin[d.name] = src
     _split_combined(assignments, columns, ltype, values, raw, origin)
@@ -384,6 +384,18 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
     return Ledger(path=path, sheet=sheet, ledger_type=ltype, type_detected=detected, header_row=header_idx + 1,
                   title=title, columns=columns, rows=rows, values=values, raw=raw, origin=origin, task=task,
                   metadata=metadata, assignments=assignments, unassigned=unassigned, skipped_rows=skipped)
+
+
+def _shared_strings(col: list[Any]) -> list[Any]:
+    """The column with "" as None and each repeated text one object (the first cell's, as the
+    normalised values hold it): the ledger crosses the pipe from the reading worker, and pickle
+    writes a shared object once. Only str is shared: 1, 1.0 and True are one dict key."""
+    try:
+        first = {v: v for v in set(col) if type(v) is str}
+    except TypeError:  # an unhashable value: never from calamine, but be safe
+        return [None if v == "" else v for v in col]
+    first[""] = None
+    return [first.get(v, v) if type(v) is str else v for v in col]
 
 
 def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin: dict[str, list[int]],
