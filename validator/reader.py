@@ -307,7 +307,7 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
 
     # merged ranges: every covered cell of a ledger column takes the top-left value, and
     # remembers the row it lives in; a merge across several columns marks a heading row
-    merged_by_col: dict[int, list[tuple[int, int, int]]] = {}
+    merged_by_col: dict[int, list[tuple[int, int, int, int]]] = {}
     wide: dict[int, int] = {}
     for (r0, c0), (r1, c1) in merged:
         if r1 <= header_idx:
@@ -315,10 +315,10 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
         if r0 == r1 and c1 > c0:
             wide[r0] = max(wide.get(r0, 0), c1 - c0 + 1)
             continue
+        start = max(r0, header_idx + 1)
         for c in range(c0, c1 + 1):
-            if c in mapping:
-                cells = merged_by_col.setdefault(c, [])
-                cells.extend((r, r0, c0) for r in range(max(r0, header_idx + 1), r1 + 1) if (r, c) != (r0, c0))
+            if c in mapping:  # (first row, last row, top-left) of the cells covered, the top-left itself not
+                merged_by_col.setdefault(c, []).append((start + (c == c0 and start == r0), r1, r0, c0))
 
     # Column by column: a per-cell loop over rows costs 3x more in Python.
     first = header_idx + 1
@@ -340,12 +340,13 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
         merged_cells = merged_by_col.get(i)
         if merged_cells:
             eff = list(col)
-            for r, r0, c0 in merged_cells:
-                k = r - first
-                if k < n and (col[k] == "" or col[k] is None):
-                    eff[k] = grid[r0][c0] if c0 < len(grid[r0]) else ""
-                    src[k] = r0 + 1
-                    covered[k] = True
+            for start, stop, r0, c0 in merged_cells:
+                top = grid[r0][c0] if c0 < len(grid[r0]) else ""
+                for k in range(start - first, min(stop - first + 1, n)):
+                    if col[k] == "" or col[k] is None:
+                        eff[k] = top
+                        src[k] = r0 + 1
+                        covered[k] = True
         raw[d.name] = _shared_strings(col)
         values[d.name] = norm(eff)
         origin[d.name] = src
@@ -392,10 +393,11 @@ def _shared_strings(col: list[Any]) -> list[Any]:
     writes a shared object once. Only str is shared: 1, 1.0 and True are one dict key."""
     try:
         first = {v: v for v in set(col) if type(v) is str}
+        first[""] = None
+        get = first.get  # a number is never equal to a str key: it comes back as it is
+        return [get(v, v) for v in col]
     except TypeError:  # an unhashable value: never from calamine, but be safe
         return [None if v == "" else v for v in col]
-    first[""] = None
-    return [first.get(v, v) if type(v) is str else v for v in col]
 
 
 def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin: dict[str, list[int]],
