@@ -177,3 +177,24 @@ def test_meanwhile_runs_while_the_worker_reads(tmp_path):
 
     assert list(isolated(_marks, str(flag), meanwhile=meanwhile)) == ["done"]
     assert seen == [True]
+
+
+def test_mobile_numbers_checked_by_pattern_agree_with_a_full_parse(monkeypatch):
+    """contacts._validate accepts a mobile by phonenumbers' own CN patterns without parsing it;
+    on every 3-digit prefix of 1xx with random digits after it, the verdict, number and kind are
+    those of the full parse (the pattern replaced by one that never matches)."""
+    import random
+    import re
+
+    from taizhang.validator import contacts
+
+    rnd = random.Random(18)
+    numbers = [f"{p}{rnd.randrange(10 ** 8):08d}" for p in range(100, 200) for _ in range(150)]
+    numbers += ["13912345678", "16101234567", "17400123456", "17951234567", "12012345678"]
+    fast = [contacts._validate("原文", n, "mobile", "8", mobile=True) for n in numbers]
+    never = re.compile("(?!)")
+    monkeypatch.setattr(contacts, "_cn_mobile", lambda: (never, never))
+    slow = [contacts._validate("原文", n, "mobile", "8", mobile=True) for n in numbers]
+    assert fast == slow
+    assert fast[-5][0].number == "+8613912345678" and fast[-5][1] is None
+    assert fast[-1][1] is not None  # 120… is no mobile range
