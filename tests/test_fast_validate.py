@@ -87,10 +87,16 @@ def test_jobs_2_a_file_beyond_the_read_budget_costs_only_its_own_result(tmp_path
     parallel = run("validate", EX003, big, EX000, "--jobs", "2", env=env, timeout=120)
     serial = run("validate", EX003, big, EX000, env=env, timeout=120)
     assert parallel.returncode == serial.returncode == 2 and parallel.stderr == b""
-    assert parallel.stdout == serial.stdout
+    # where the allocation fails (in Rust: an abort; in Python: a MemoryError) varies from run to
+    # run, and so does the wording of that one line; every other line is the serial run's
+    big_line = [i for i, line in enumerate(lines(serial.stdout)) if line.startswith(f"{big}: ")]
+    assert big_line == [i for i, line in enumerate(lines(parallel.stdout)) if line.startswith(f"{big}: ")]
+    assert "内存超出上限" in lines(parallel.stdout)[big_line[0]]
+    assert [line for line in lines(parallel.stdout) if not line.startswith(f"{big}: ")] == [
+        line for line in lines(serial.stdout) if not line.startswith(f"{big}: ")]
     heads = [line for line in lines(parallel.stdout) if not line.startswith(" ")]
     assert "003_tianjin" in heads[0] and "40 行数据" in heads[0]
-    assert heads[1] == f"{big}: 文件需要的内存超出上限，已拒绝读取"
+    assert heads[1].startswith(f"{big}: ")
     assert "000_dalian" in heads[2] and "12 行数据" in heads[2]
     assert heads[3] == "共 3 个文件：4 个错误，0 个警告，1 个文件无法读取"
 

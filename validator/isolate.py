@@ -6,7 +6,9 @@ process under a memory budget; what it yields comes back pickled, one item at a 
 worker that dies becomes one ReadError for that file (the next file gets a new worker).
 
 One worker serves file after file: forked once, while the caller is still small, it costs a
-fork per run rather than per file (bench/isolation.py measures the price); `reset()` ends it. Where fork
+fork per run rather than per file (bench/isolation.py measures the price); `reset()` ends it.
+`spread` runs whole jobs (a file's validation, for `validate --jobs`) in several such workers at
+once; inside a worker, `isolated` runs in-process, since the worker already is the isolation. Where fork
 is missing (Windows) or unsafe (other threads are running: the add-in, a service), TAIZHANG_DEBUG
 asks for tracebacks or TAIZHANG_ISOLATION=0 turns it off, the parse runs in-process, still
 catching what a Rust panic raises.
@@ -309,6 +311,8 @@ def _guarded(produce: Produce, *args: Any) -> Iterator[Any]:
 
         if not from_library(exc):
             raise  # a bug of ours: an internal error, never dressed up as a damaged file
+        if _near_limit():  # out of memory, calamine panics with unrelated words ("PyObject pointer is null")
+            raise translate(MemoryError(str(exc))) from None
         raise translate(exc) from None
 
 

@@ -100,7 +100,10 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1) -> list[F
 
     load_engine()  # before the workers fork: they share the loaded engine instead of importing it
     if forks():  # the workers are the reading isolation too: one fork each, files handed out one by one
-        done = spread(_validated, [(p, options) for p in paths], jobs)
+        try:
+            done = spread(_validated, [(p, options) for p in paths], jobs)
+        except OSError:  # no process could be forked (a process limit): one process does it all
+            return [validate_file(p, options) for p in paths]
         return [r if isinstance(r, FileResult) else FileResult(path=p, error=r) for p, r in zip(paths, done)]
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
