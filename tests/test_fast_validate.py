@@ -204,3 +204,25 @@ def test_mobile_numbers_checked_by_pattern_agree_with_a_full_parse(monkeypatch):
     assert fast == slow
     assert fast[-5][0].number == "+8613912345678" and fast[-5][1] is None
     assert fast[-1][1] is not None  # 120… is no mobile range
+
+
+def test_read_first_reads_the_first_files_while_the_caller_imports(generated, tmp_path):
+    """validate --jobs: the reading worker reads the first files during the imports; what it
+    read is what read_ledger gives, a file it cannot read is its ReadError, a big file is left to
+    the workers, and the time budget is kept."""
+    from taizhang.validator import isolate
+    from taizhang.validator.filecheck import ReadError
+    from taizhang.validator.reader import EARLY_MAX_BYTES, read_first, read_ledger
+
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    big = tmp_path / "big.xlsx"
+    big.write_bytes(generated.read_bytes() + b"\0" * EARLY_MAX_BYTES)  # too big to read early (and not a ledger)
+    paths = [EX000, bad, big, EX003, XLS]
+    ran = []
+    isolate.reset()
+    got = read_first(paths, ledger_type=None, sheet=None, meanwhile=lambda: ran.append(1), seconds=60)
+    assert ran == [1] and sorted(got) == [0, 1, 3, 4]
+    assert got[0] == read_ledger(EX000) and got[3] == read_ledger(EX003) and got[4] == read_ledger(XLS)
+    assert isinstance(got[1], ReadError) and got[1].code == "unreadable-file"
+    assert read_first(paths, ledger_type=None, sheet=None, meanwhile=lambda: None, seconds=0) == {}

@@ -117,6 +117,44 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
     raise AssertionError("the reading worker yields a ledger or raises")  # pragma: no cover
 
 
+EARLY_MAX_BYTES = 1 << 20  # read_first skips bigger files (~10,000 rows): they take longer than the imports
+
+
+def read_first(paths: list[Path], *, ledger_type: LedgerType | None, sheet: str | int | None,
+               meanwhile: Callable[[], Any], seconds: float = 0.25) -> dict[int, "Ledger | ReadError"]:
+    """The first `paths` (by position), read in the isolation worker for about `seconds` while the
+    caller runs `meanwhile` (its imports, ~0.3 s): for `validate --jobs`, the core that would wait
+    on the imports reads instead. Empty if the worker dies: whoever validates the files reads them."""
+    try:
+        for batch in isolated(_read_several, list(paths), ledger_type, sheet, seconds, meanwhile=meanwhile):
+            return {i: ReadError(*got) if isinstance(got, tuple) else got for i, got in batch}
+    except ReadError:
+        pass
+    return {}
+
+
+def _read_several(paths: list[Path], ledger_type: LedgerType | None, sheet: str | int | None, seconds: float
+                  ) -> Iterator[list[tuple[int, Any]]]:
+    """(position, ledger or a ReadError's arguments) of the files read before `seconds` ran out, in
+    one item (the caller, busy importing, takes nothing before); runs in the worker."""
+    import time
+
+    start, batch = time.monotonic(), []
+    for i, path in enumerate(paths):
+        if time.monotonic() - start >= seconds:
+            break
+        try:
+            if path.stat().st_size > EARLY_MAX_BYTES:
+                continue  # the caller would wait for it with a core idle: a worker reads it later
+        except OSError:
+            continue  # read_ledger says what is wrong with it, later
+        try:
+            batch.append((i, read_ledger(path, ledger_type=ledger_type, sheet=sheet)))  # in-process here
+        except ReadError as exc:
+            batch.append((i, (exc.code, exc.zh, exc.en, exc.detail)))
+    yield batch
+
+
 def _read_here(path: Path, kind: FileKind, ledger_type: LedgerType | None, sheet: str | int | None
                ) -> Iterator[Ahead | Ledger]:
     """The ledger of the first candidate sheet holding a header; runs in the worker. An .xlsx
