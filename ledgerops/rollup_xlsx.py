@@ -29,6 +29,8 @@ from typing import Any, Sequence
 
 from taizhang.validator.findings import col_letter
 
+from .xlsx_out import _ILLEGAL
+
 from .rollup import STATUS_LABELS, STATUSES, Counts, Item, Rollup, ROLLUP_META_TYPE
 
 __all__ = ["write_rollup_xlsx", "SHEETS"]
@@ -49,23 +51,49 @@ ONE_PAGE_ROWS = 30  # units + categories that still fit the 汇总 sheet on one 
 CJK_WIDTH = 1.8  # a Chinese character is about this many column-width units (measured in LibreOffice renders)
 
 
-def write_rollup_xlsx(result: Rollup, path: Path) -> None:
-    """Write the roll-up workbook to `path` (the caller wraps this in write_atomic)."""
+def write_rollup_xlsx(result: Rollup, path: Path, *, fast: bool = True) -> None:
+    """Write the roll-up workbook to `path` (the caller wraps this in write_atomic).
+
+    `fast` writes the table bodies with xlsx_rows and splices them into the workbook xlsxwriter
+    lays out; without it xlsxwriter writes every cell (the reference the tests compare with).
+    """
+    import tempfile
+
     import xlsxwriter
 
     from taizhang.validator.metadata import META_SHEET
 
+    from .xlsx_rows import splice
+
     path = Path(path)
     link_base = _link_target(result.master, path.parent)
-    # constant_memory: rows go to disk as they are written (in order) with inline strings: less
-    # memory and no shared-string table to build at the end
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "strings_to_numbers": False})
-    w = _Writer(wb)
-    _summary_sheet(w, wb.add_worksheet(SHEETS[0]), result)
-    _overdue_sheet(w, wb.add_worksheet(SHEETS[1]), result, link_base)
-    _month_sheet(w, wb.add_worksheet(SHEETS[2]), result, link_base)
-    _items_sheet(w, wb.add_worksheet(SHEETS[3]), result, link_base)
+    skeleton = path
+    if fast:
+        fd, name = tempfile.mkstemp(prefix="taizhang-rollup-", suffix=".xlsx")
+        os.close(fd)
+        skeleton = Path(name)
+    try:
+        # constant_memory: rows go to disk as they are written (in order) with inline strings: less
+        # memory and no shared-string table to build at the end
+        wb = xlsxwriter.Workbook(str(skeleton), {"constant_memory": True, "strings_to_formulas": False,
+                                                 "strings_to_urls": False, "strings_to_numbers": False})
+        w = _Writer(wb, fast)
+        _summary_sheet(w, wb.add_worksheet(SHEETS[0]), result)
+        _overdue_sheet(w, wb.add_worksheet(SHEETS[1]), result, link_base)
+        _month_sheet(w, wb.add_worksheet(SHEETS[2]), result, link_base)
+        _items_sheet(w, wb.add_worksheet(SHEETS[3]), result, link_base)
+        _meta_sheet(w, wb.add_worksheet(META_SHEET), result)
+        wb.close()
+        if fast:
+            names = [ws.name for ws in wb.worksheets()]
+            splice(skeleton, path, {names.index(name) + 1: rows for name, rows in w.bodies.items()})
+    finally:
+        if fast:
+            skeleton.unlink(missing_ok=True)
+
+
+def _meta_sheet(w: _Writer, ws, result: Rollup) -> None:
+    """The hidden sheet a later roll-up reads as --previous, as validator.metadata lays it out."""
     meta: dict[str, Any] = {
         "type": ROLLUP_META_TYPE, "version": 1, "as_of": result.as_of.isoformat(), "master": str(result.master),
         "sheet": result.sheet, "ledger_type": result.ledger_type, "title": result.title, "year": result.year,
@@ -73,7 +101,6 @@ def write_rollup_xlsx(result: Rollup, path: Path) -> None:
     meta["totals"] = json.dumps(result.totals.values())
     for c in result.by_unit:  # one key per unit: no cell-length limit however many units
         meta[f"unit:{c.name}"] = json.dumps(c.values(), ensure_ascii=False)
-    ws = wb.add_worksheet(META_SHEET)  # as validator.metadata.write_metadata lays it out
     ws.write_string(0, 0, "键 key")
     ws.write_string(0, 1, "值 value")
     row = 0
@@ -86,7 +113,6 @@ def write_rollup_xlsx(result: Rollup, path: Path) -> None:
     _width(ws, 0, 16)
     _width(ws, 1, 60)
     ws.hide()
-    wb.close()
 
 
 # ---------------------------------------------------------------------- styles
@@ -99,8 +125,10 @@ TEXT, CENTRE, HEADER, LINK, DATE, LATE, PERCENT, CHANGE = (
 TOTAL_TEXT, TOTAL, TOTAL_PERCENT, TOTAL_CHANGE = "台账·合计", "台账·合计数", "台账·合计百分比", "台账·合计增减"
 STATUS_STYLE = {s: f"台账·{STATUS_ZH[s]}" for s in STATUSES}
 MISSING = "台账·待填"  # a contact or phone to chase: red italic in a text cell
+_WRAPPED = (TEXT, MISSING)  # the styles whose text a row's height is made for
 TITLE, SUBTITLE, NOTE, BOLD = "标题", "副标题", "注", "粗体"
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet; later rows show the text only
+MAX_URL = 2079  # xlsxwriter's limit (UTF-16 units) on the path and on the location of a link
 
 
 def _style_specs() -> dict[str, dict[str, Any]]:
@@ -131,62 +159,122 @@ def _style_specs() -> dict[str, dict[str, Any]]:
 
 
 class _Writer:
-    """The workbook's formats, and writing a value as data in one of them."""
+    """The workbook's formats, and writing a value as data in one of them: through xlsxwriter, or
+    (fast) into the sheet's SheetRows once `body` has been called for it."""
 
-    def __init__(self, wb: Any) -> None:
+    def __init__(self, wb: Any, fast: bool = False) -> None:
         self.wb = wb
         self.formats = {name: wb.add_format(spec) for name, spec in _style_specs().items()}
+        for fmt in self.formats.values():
+            # every style takes its index now, in this order, whichever path writes the cells: the
+            # fast one writes cells xlsxwriter never sees, and both must make the same styles part
+            fmt._get_xf_index()
+        self.fast = fast
+        self.bodies: dict[str, Any] = {}  # sheet name -> SheetRows, fast path only
         self.links: dict[str, int] = {}
+
+    def body(self, ws: Any) -> None:
+        """The rows of `ws` written from here on are its table body: in the fast path they are
+        written by xlsx_rows (the part above, with merged headings, stays xlsxwriter's)."""
+        if self.fast:
+            from .xlsx_rows import SheetRows
+
+            self.bodies[ws.name] = SheetRows(lambda style: self.formats[style]._get_xf_index(), _ILLEGAL)
+
+    def set_row(self, ws: Any, row: int, height: float) -> None:
+        rows = self.bodies.get(ws.name)
+        if rows is None:
+            ws.set_row(row, height)
+        else:
+            rows.set_row(row, height)
 
     def write(self, ws: Any, row: int, col: int, value: Any, style: str | None) -> None:
         """Values from the ledger as data: text stays text (also "=..."), control characters are
         dropped, whole floats become integers, dates become date cells. 0-based row and col."""
-        from .xlsx_out import _ILLEGAL
-
+        rows = self.bodies.get(ws.name)
+        if rows is not None:
+            rows.write(row, col, value, style or None)
+            return
         fmt = self.formats[style] if style else None
         if value is None:
             if fmt is not None:
                 ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, str):
-            ws.write_string(row, col, _ILLEGAL.sub("", value) if _ILLEGAL.search(value) else value, fmt)
+            return
+        value = _cell_value(value)
+        if isinstance(value, str):
+            ws.write_string(row, col, value, fmt)
         elif isinstance(value, bool):
             ws.write_boolean(row, col, value, fmt)
         elif isinstance(value, (dt.date, dt.datetime)):
             ws.write_datetime(row, col, value, fmt)
-        elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-            ws.write_number(row, col, int(value), fmt)
         else:
             ws.write_number(row, col, value, fmt)
+
+    def write_row(self, ws: Any, row: int, values: Sequence[object], styles: Sequence[str]) -> None:
+        """Cells from column A, a style each. 0-based row."""
+        rows = self.bodies.get(ws.name)
+        if rows is None:
+            for col, (value, style) in enumerate(zip(values, styles)):
+                self.write(ws, row, col, value, style)
+        else:  # values as they are: SheetRows strips text, and writes 3.0 as xlsxwriter writes 3
+            rows.write_row(row, values, styles)
 
     def link(self, ws: Any, row: int, col: int, text: str, target: str, sheet: str, master_row: int) -> None:
         """Link to row `master_row` of the master: the file as target, the row's first cell as location."""
         count = self.links.get(ws.name, 0)
-        if count >= MAX_LINKS:
-            self.write(ws, row, col, text, CENTRE)
+        location = f"'{sheet.replace(chr(39), chr(39) * 2)}'!A{master_row}"
+        if count >= MAX_LINKS or max(len(target), len(location)) > MAX_URL:
+            self.write(ws, row, col, text, CENTRE)  # Excel keeps no more links, or none this long
             return
         self.links[ws.name] = count + 1
-        location = f"'{sheet.replace(chr(39), chr(39) * 2)}'!A{master_row}"
-        ws.write_url(row, col, f"external:{target}#{location}", self.formats[LINK], text,
-                     f"打开台账第 {master_row} 行")
+        tip = f"打开台账第 {master_row} 行"
+        rows = self.bodies.get(ws.name)
+        if rows is None:
+            ws.write_url(row, col, f"external:{target}#{location}", self.formats[LINK], text, tip)
+        else:
+            rel_target, anchor = _external_link(target)
+            rows.link(row, col, text, LINK, rel_target, anchor + location.replace("/", "\\"), tip)
+
+
+def _cell_value(value: Any) -> Any:
+    """Text without the control characters XML cannot hold; a whole float as an integer."""
+    if value.__class__ is str:
+        return _ILLEGAL.sub("", value) if _ILLEGAL.search(value) else value
+    if value.__class__ is float and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+@lru_cache(maxsize=16)
+def _external_link(target: str) -> tuple[str, str]:
+    """The relationship target of a link to the file `target`, and what its location starts
+    with, as xlsxwriter's `Url` makes them from "external:{target}#{location}" (a "#" inside
+    the path starts the location; "/" becomes "\\")."""
+    from xlsxwriter.url import Url
+
+    url = Url(f"external:{target}#X")
+    return url._target(), url._anchor[:-1]
 
 
 # ---------------------------------------------------------------------- shared layout
 
 
-def _heading(w: _Writer, ws, title: str, subtitle: str, width: int) -> None:
-    """Title in row 1 and a line of context in row 2, merged over the table's width."""
+def _heading(w: _Writer, ws, title: str, subtitle: str, width: int, body: bool = True) -> None:
+    """Title in row 1 and a line of context in row 2, merged over the table's width; the rows
+    below are the sheet's table body (unless `body` is false: a body with merged cells)."""
     for row, text, style, height in ((0, title, TITLE, 26), (1, subtitle, SUBTITLE, 30)):
         ws.set_row(row, height)  # before the row's cells: constant_memory writes a row out once the next begins
         if width > 1:
             ws.merge_range(row, 0, row, width - 1, None, w.formats[style])
         w.write(ws, row, 0, text, style)
+    if body:
+        w.body(ws)
 
 
 def _header_row(w: _Writer, ws, row: int, headers: Sequence[str]) -> None:
     """The table's header in Excel row `row`."""
-    ws.set_row(row - 1, 30)
-    for col, text in enumerate(headers):
-        w.write(ws, row - 1, col, text, HEADER)
+    w.set_row(ws, row - 1, 30)
+    w.write_row(ws, row - 1, headers, [HEADER] * len(headers))
 
 
 def _table_row(w: _Writer, ws, row: int, values: Sequence[object], styles: Sequence[str],
@@ -194,12 +282,15 @@ def _table_row(w: _Writer, ws, row: int, values: Sequence[object], styles: Seque
     """One table row in Excel row `row`: values written as data, a style per column, and a height
     that shows wrapped text (Excel does not grow a row for wrapped text a program wrote, so long
     推进情况 would print cut off)."""
-    lines = max((_lines(str(v), widths[col]) for col, (v, style) in enumerate(zip(values, styles))
-                 if v is not None and style in (TEXT, MISSING)), default=1)
+    lines = 1
+    for col, style in enumerate(styles):
+        if style in _WRAPPED:
+            value = values[col]
+            if value is not None:
+                lines = max(lines, _lines(value if value.__class__ is str else str(value), widths[col]))
     if lines > 1:
-        ws.set_row(row - 1, min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 3))
-    for col, (value, style) in enumerate(zip(values, styles)):
-        w.write(ws, row - 1, col, value, style)
+        w.set_row(ws, row - 1, min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 3))
+    w.write_row(ws, row - 1, values, styles)
 
 
 @lru_cache(maxsize=65536)
@@ -418,7 +509,7 @@ def _overdue_sheet(w: _Writer, ws, result: Rollup, link: str) -> None:
     blank = "（未填写）" if result.has_contact else "—"  # a gap to chase, or a ledger without the column
     _heading(w, ws, f"{result.title} 逾期清单", _subtitle(
         result, f"逾期事项 {len(items)} 项。节点日期早于截至日期、事项未完成（持续实施的事项不计）即为逾期；"
-                "有多个逾期节点时列出最早的一个。点击“台账行”打开台账中的这一行。"), len(headers))
+                "有多个逾期节点时列出最早的一个。点击“台账行”打开台账中的这一行。"), len(headers), body=bool(items))
     header = 4
     _header_row(w, ws, header, headers)
     row = header
