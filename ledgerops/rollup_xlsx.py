@@ -25,7 +25,7 @@ import math
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from taizhang.validator.findings import col_letter
 
@@ -68,6 +68,7 @@ def write_rollup_xlsx(result: Rollup, path: Path, *, fast: bool = True) -> None:
     path = Path(path)
     link_base = _link_target(result.master, path.parent)
     skeleton = path
+    w: _Writer | None = None
     if fast:
         fd, name = tempfile.mkstemp(prefix="taizhang-rollup-", suffix=".xlsx")
         os.close(fd)
@@ -84,10 +85,14 @@ def write_rollup_xlsx(result: Rollup, path: Path, *, fast: bool = True) -> None:
         _items_sheet(w, wb.add_worksheet(SHEETS[3]), result, link_base)
         _meta_sheet(w, wb.add_worksheet(META_SHEET), result)
         wb.close()
+        while w.elsewhere:
+            w.elsewhere.pop(0).join()
         if fast:
             names = [ws.name for ws in wb.worksheets()]
             splice(skeleton, path, {names.index(name) + 1: rows for name, rows in w.bodies.items()})
     finally:
+        for child in w.elsewhere if w is not None else ():
+            child.reap()
         if fast:
             skeleton.unlink(missing_ok=True)
 
@@ -171,6 +176,7 @@ class _Writer:
             fmt._get_xf_index()
         self.fast = fast
         self.bodies: dict[str, Any] = {}  # sheet name -> SheetRows, fast path only
+        self.elsewhere: list[Any] = []  # bodies being written in forked processes
         self.links: dict[str, int] = {}
 
     def body(self, ws: Any) -> None:
@@ -180,6 +186,17 @@ class _Writer:
             from .xlsx_rows import SheetRows
 
             self.bodies[ws.name] = SheetRows(lambda style: self.formats[style]._get_xf_index(), _ILLEGAL)
+
+    def rows(self, ws: Any, fill: Callable[[], None]) -> None:
+        """Call `fill()`, which writes the table body of `ws` and nothing else; in the fast path on
+        a machine with more than one core, in a forked process while this one goes on."""
+        from .xlsx_rows import Elsewhere, can_fork
+
+        rows = self.bodies.get(ws.name)
+        if rows is not None and can_fork():
+            self.elsewhere.append(Elsewhere(rows, fill))
+        else:
+            fill()
 
     def set_row(self, ws: Any, row: int, height: float) -> None:
         rows = self.bodies.get(ws.name)
@@ -550,36 +567,40 @@ def _month_sheet(w: _Writer, ws, result: Rollup, link: str) -> None:
              len(detail_headers))
 
     header = 4
-    _header_row(w, ws, header, month_headers)
-    row = header
-    for m in result.by_month:
-        row += 1
-        values = [m.month, m.milestones, m.done, m.overdue, m.not_due] + ([m.ongoing] if show_ongoing else [])
-        styles = [CENTRE] * len(values)
-        if m.overdue:
-            styles[3] = LATE
-        _table_row(w, ws, row, values, styles, widths)
-    if not result.by_month:
-        row += 1
-        w.write(ws, row - 1, 0, "台账中没有带日期的完成时限。", None)
+    detail = header + max(len(result.by_month), 1) + 3  # the detail table's header row
 
-    row += 2
-    w.write(ws, row - 1, 0, "各节点明细（按到期日排序）", BOLD)
-    detail = row + 1
-    _header_row(w, ws, detail, detail_headers)
-    row = detail
-    entries = sorted(((d, text, done, item) for item in result.items for d, text, done in item.milestones),
-                     key=lambda e: (e[0], e[3].row))
-    for d, text, done, item in entries:
-        row += 1
-        late = next((m for m in item.overdue if m.date == d and m.text == text), None)
-        status = "节点已完成" if done else STATUS_ZH[item.status]
-        styles = (DATE, LINK, CENTRE, TEXT, TEXT, CENTRE if done else STATUS_STYLE[item.status],
-                  LATE if late else CENTRE)
-        _table_row(w, ws, row, [d, None, item.key, "、".join(item.units), text, status,
-                                late.days if late else None], styles, widths)
-        w.link(ws, row - 1, 1, f"第 {item.row} 行", link, result.sheet, item.row)
-    _print_setup(ws, detail, len(detail_headers), row)
+    def fill() -> None:
+        entries = sorted(((d, text, done, item) for item in result.items for d, text, done in item.milestones),
+                         key=lambda e: (e[0], e[3].row))
+        _header_row(w, ws, header, month_headers)
+        row = header
+        for m in result.by_month:
+            row += 1
+            values = [m.month, m.milestones, m.done, m.overdue, m.not_due] + ([m.ongoing] if show_ongoing else [])
+            styles = [CENTRE] * len(values)
+            if m.overdue:
+                styles[3] = LATE
+            _table_row(w, ws, row, values, styles, widths)
+        if not result.by_month:
+            w.write(ws, header, 0, "台账中没有带日期的完成时限。", None)
+        w.write(ws, detail - 2, 0, "各节点明细（按到期日排序）", BOLD)
+        _header_row(w, ws, detail, detail_headers)
+        row = detail
+        late_days: dict[tuple[int, dt.date, str], int] = {}  # (item, date, text) -> days overdue
+        for d, text, done, item in entries:
+            row += 1
+            if item.overdue and (id(item), item.overdue[0].date, item.overdue[0].text) not in late_days:
+                for m in reversed(item.overdue):  # the first of equal milestones wins, as in a scan
+                    late_days[(id(item), m.date, m.text)] = m.days
+            late = late_days.get((id(item), d, text))
+            status = "节点已完成" if done else STATUS_ZH[item.status]
+            styles = (DATE, LINK, CENTRE, TEXT, TEXT, CENTRE if done else STATUS_STYLE[item.status],
+                      CENTRE if late is None else LATE)
+            _table_row(w, ws, row, [d, None, item.key, "、".join(item.units), text, status, late], styles, widths)
+            w.link(ws, row - 1, 1, f"第 {item.row} 行", link, result.sheet, item.row)
+
+    w.rows(ws, fill)
+    _print_setup(ws, detail, len(detail_headers), detail + sum(len(item.milestones) for item in result.items))
 
 
 # ---------------------------------------------------------------------- 逐项状态
@@ -595,17 +616,22 @@ def _items_sheet(w: _Writer, ws, result: Rollup, link: str) -> None:
         result, f"共 {len(result.items)} 项。{source}“判定依据”说明每项状态由哪条规则、根据哪些词语得出。"),
         len(headers))
     header = 4
-    _header_row(w, ws, header, headers)
-    row = header
-    for item in result.items:
-        row += 1
-        why = ("状态列" if item.source == "status" else "") + item.rule_label
-        if item.evidence:
-            why += f"：“{item.evidence}”"
-        styles = (LINK, CENTRE, TEXT, TEXT, TEXT, TEXT, STATUS_STYLE[item.status], TEXT, TEXT, LATE)
-        _table_row(w, ws, row, [None, item.key, "、".join(item.units), _item_text(item),
-                                item.deadline_text, item.progress, STATUS_ZH[item.status], why, item.rule,
-                                item.days_overdue or None], styles, widths)
-        w.link(ws, row - 1, 0, f"第 {item.row} 行", link, result.sheet, item.row)
+
+    def fill() -> None:
+        _header_row(w, ws, header, headers)
+        row = header
+        for item in result.items:
+            row += 1
+            why = ("状态列" if item.source == "status" else "") + item.rule_label
+            if item.evidence:
+                why += f"：“{item.evidence}”"
+            styles = (LINK, CENTRE, TEXT, TEXT, TEXT, TEXT, STATUS_STYLE[item.status], TEXT, TEXT, LATE)
+            _table_row(w, ws, row, [None, item.key, "、".join(item.units), _item_text(item),
+                                    item.deadline_text, item.progress, STATUS_ZH[item.status], why, item.rule,
+                                    item.days_overdue or None], styles, widths)
+            w.link(ws, row - 1, 0, f"第 {item.row} 行", link, result.sheet, item.row)
+
+    w.rows(ws, fill)
+    row = header + len(result.items)
     ws.autofilter(f"A{header}:{col_letter(len(headers))}{max(row, header)}")
     _print_setup(ws, header, len(headers), row)

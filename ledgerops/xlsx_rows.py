@@ -29,6 +29,7 @@ __all__ = ["SheetRows", "splice", "cell_ref"]
 
 _ESCAPE_OF_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_ATTR_SPECIAL = re.compile('["&<>\n]')
 _LEADING_SPACE = re.compile(r"^\s")
 _TRAILING_SPACE = re.compile(r"\s$")
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
@@ -78,6 +79,8 @@ def _text(value: str) -> str:
 
 def _attr(value: str) -> str:
     """An attribute value escaped as xlsxwriter escapes attributes."""
+    if not _ATTR_SPECIAL.search(value):
+        return value
     return (value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("\n", "&#xA;"))
 
@@ -121,6 +124,8 @@ class SheetRows:
         self.last_row = -1
         self.last_col = -1
         self.links: list[tuple[int, int, str, str, str]] = []  # row, col, target, location, tip
+        self.hyperlinks = self.relationships = b""  # the <hyperlinks> element and its .rels part
+        self._done = False
 
     # ------------------------------------------------------------------ writing
 
@@ -154,10 +159,28 @@ class SheetRows:
         self.links.append((row, col, target, location, tip))
 
     def finish(self) -> None:
-        """Write out the last row; nothing can be added after."""
+        """Write out the last row and lay out the links; nothing can be added after."""
+        if self._done:
+            return
         self._move(1 << 30)
         self._write_out()
         self._file.seek(0)
+        if self.links:
+            self.hyperlinks, self.relationships = self._hyperlinks()
+            self.links = []
+        self._done = True
+
+    def state(self) -> tuple:
+        """What a finished SheetRows filled in another process sends back (its file is shared)."""
+        return (self.first_row, self.first_col, self.last_row, self.last_col, self.hyperlinks, self.relationships)
+
+    def adopt(self, state: tuple) -> None:
+        """Take the state of this SheetRows as another process finished it."""
+        (self.first_row, self.first_col, self.last_row, self.last_col, self.hyperlinks, self.relationships) = state
+        self._parts.clear()
+        self.links = []
+        self._file.seek(0)
+        self._done = True
 
     # ------------------------------------------------------------------ XML
 
@@ -304,18 +327,17 @@ def splice(skeleton: Path, out: Path, bodies: dict[int, SheetRows]) -> None:
             if b"<sheetData/>" in xml:
                 xml = xml.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
             head, tail = xml.split(b"</sheetData>", 1)
-            if body.links:
+            if body.hyperlinks:
                 rels_name = f"xl/worksheets/_rels/sheet{m.group(1)}.xml.rels"
                 if rels_name in names or b"<hyperlinks>" in tail:
                     raise ValueError(f"{info.filename}: links of its own; splice cannot merge relationships")
-                links, rels_doc = body._hyperlinks()
                 at = tail.find(b"<printOptions")
                 at = tail.find(b"<pageMargins") if at < 0 else at
-                tail = tail[:at] + links + tail[at:]
+                tail = tail[:at] + body.hyperlinks + tail[at:]
                 rels_info = zipfile.ZipInfo(rels_name, date_time=info.date_time)
                 rels_info.compress_type = zipfile.ZIP_DEFLATED
                 rels_info.external_attr = info.external_attr
-                pending.append((int(m.group(1)), rels_info, rels_doc))
+                pending.append((int(m.group(1)), rels_info, body.relationships))
             with dst.open(info, "w") as part:
                 part.write(head)
                 shutil.copyfileobj(body._file, part, 1 << 20)
@@ -324,3 +346,72 @@ def splice(skeleton: Path, out: Path, bodies: dict[int, SheetRows]) -> None:
             body._file.close()
         for _, rels_info, data in pending:
             dst.writestr(rels_info, data)
+
+
+def can_fork() -> bool:
+    """Whether a table body may be written in a forked process: more than one core to run it on
+    (a single core would only add the fork), fork itself, and no other thread (the add-in, a
+    service) whose locks a forked child could inherit held."""
+    import os
+    import threading
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return hasattr(os, "fork") and cores > 1 and threading.active_count() == 1
+
+
+class Elsewhere:
+    """`fill()`, which writes `rows`, run in a forked child while this process goes on. The child
+    writes the rows into the temporary file both processes share and sends the rest of its result
+    back through a pipe; `join` waits for it and takes that into `rows`, or, if the child failed,
+    runs `fill` here instead on a new file. `reap` ends a child whose result is not wanted."""
+
+    def __init__(self, rows: SheetRows, fill: Callable[[], None]) -> None:
+        import os
+        import pickle
+        import sys
+
+        self.rows, self.fill = rows, fill
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns into the caller's code
+            code = 1
+            try:
+                os.close(read_end)
+                fill()
+                rows.finish()
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(pickle.dumps(rows.state()))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pipe = os.fdopen(read_end, "rb")
+
+    def join(self) -> None:
+        import os
+        import pickle
+
+        with self.pipe:
+            data = self.pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if status == 0 and data:
+            self.rows.adopt(pickle.loads(data))
+        else:
+            self.rows.__init__(self.rows._xf, self.rows._strip)  # start again here, on a new file
+            self.fill()
+
+    def reap(self) -> None:
+        import os
+        import signal
+
+        if self.pid:
+            self.pipe.close()
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
