@@ -21,7 +21,8 @@ from conftest import EX000, EX002, EX003, write_ledger  # noqa: E402
 
 from taizhang.ledgerops import xlsx_rows  # noqa: E402
 from taizhang.ledgerops.rollup import rollup  # noqa: E402
-from taizhang.ledgerops.rollup_xlsx import _external_link, write_rollup_xlsx  # noqa: E402
+from taizhang.ledgerops.rollup_cells import _external_link  # noqa: E402
+from taizhang.ledgerops.rollup_xlsx import write_rollup_xlsx  # noqa: E402
 
 AWKWARD = [  # texts a ledger may hold, each a trap for an XML writer
     "回车\r换行\n制表\t", "_x0041_ 像转义的文字", "  前导空格", "结尾空格  ", "&<>\"' 符号", "\u3000全角空格开头",
