@@ -236,9 +236,11 @@ def rollup(master: Path, as_of: dt.date, previous: Path | None = None, *, ledger
     from taizhang.validator.reader import read_ledger
     from taizhang.validator.validate import Options, resolve_type
 
+    from .gc_pause import collector_paused
+
     status_rules = rules if isinstance(rules, StatusRules) else StatusRules.load(rules)
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units)
-    with _naming(master):
+    with collector_paused(), _naming(master):
         ledger = read_ledger(Path(master), ledger_type=resolve_type(options), sheet=sheet)
         result = rollup_ledger(ledger, as_of, rules=status_rules, year=year, units=units)
     if previous is not None:
@@ -316,11 +318,14 @@ def rollup_ledger(ledger, as_of: dt.date, *, rules: StatusRules | None = None, y
     by_unit: dict[str, Counts] = {}
     by_category: dict[str, Counts] = {}
     totals = Counts("合计")
+    category_keys: dict[str | None, str] = {}
     for item in items:
         totals.add(item)
         for unit in item.units:
             by_unit.setdefault(unit, Counts(unit)).add(item)
-        cat_key = _SPACE.sub("", item.category or "") or NO_CATEGORY
+        cat_key = category_keys.get(item.category)
+        if cat_key is None:
+            cat_key = category_keys[item.category] = _SPACE.sub("", item.category or "") or NO_CATEGORY
         by_category.setdefault(cat_key, Counts(item.category or NO_CATEGORY)).add(item)
 
     return Rollup(

@@ -49,6 +49,13 @@ def write_rollup_xlsx(result: Rollup, path: Path, *, fast: bool = True) -> None:
     `fast` writes the table bodies with xlsx_rows and splices them into the workbook xlsxwriter
     lays out; without it xlsxwriter writes every cell (the reference the tests compare with).
     """
+    from .gc_pause import collector_paused
+
+    with collector_paused():
+        _write(result, Path(path), fast)
+
+
+def _write(result: Rollup, path: Path, fast: bool) -> None:
     import tempfile
 
     import xlsxwriter
@@ -57,7 +64,6 @@ def write_rollup_xlsx(result: Rollup, path: Path, *, fast: bool = True) -> None:
 
     from .xlsx_rows import splice
 
-    path = Path(path)
     link_base = _link_target(result.master, path.parent)
     skeleton = path
     w: _Writer | None = None

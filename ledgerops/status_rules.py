@@ -79,6 +79,7 @@ class StatusRules:
         self.path = path
         self._text_rules = tuple(r for r in self.rules if r.is_text_rule)
         self._cache: dict[tuple[str, str | None, bool], Decision] = {}
+        self._decided: dict[tuple[str | None, str | None, str | None, bool], Decision] = {}
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "StatusRules":
@@ -103,6 +104,14 @@ class StatusRules:
         A row no rule matches is not started with rule None; the shipped rules end with a
         catch-all, so that only happens with a user's own rules.
         """
+        raw = (status_text, progress_text, deadline_state, has_progress)
+        decision = self._decided.get(raw)
+        if decision is None:  # the same cells decide the same way: texts are squeezed once
+            decision = self._decided[raw] = self._decide(*raw)
+        return decision
+
+    def _decide(self, status_text: str | None, progress_text: str | None, deadline_state: str | None,
+                has_progress: bool) -> "Decision":
         squeezed = _squeeze(status_text)
         if squeezed:
             for rule in self._text_rules:
