@@ -149,7 +149,9 @@ def _table_row(w: _Writer, ws, row: int, values: Sequence[object], styles: Seque
         if style in _WRAPPED:
             value = values[col]
             if value is not None:
-                lines = max(lines, _lines(value if value.__class__ is str else str(value), widths[col]))
+                n = _lines(value if value.__class__ is str else str(value), widths[col])
+                if n > lines:
+                    lines = n
     if lines > 1:
         w.set_row(ws, row - 1, min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 3))
     w.write_row(ws, row - 1, values, styles)

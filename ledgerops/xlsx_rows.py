@@ -37,6 +37,7 @@ MAX_STRING = 32767  # Excel's cell limit, in UTF-16 units
 DEFAULT_ROW_PX = 20  # xlsxwriter writes no height for a row of the default 15 pt (20 px)
 _EPOCH = dt.datetime(1899, 12, 31)
 _HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+_CACHED_TEXT = 80  # longer texts (推进情况) rarely repeat: not kept, they would only hold memory
 _FLUSH_ROWS = 1024  # rows of XML gathered before they are encoded and written out
 
 
@@ -112,7 +113,7 @@ class SheetRows:
         self._file = tempfile.TemporaryFile()
         self._parts: list[str] = []
         # (value, style) -> what follows '<c r="A1"'; 0, 1, True and False are never kept, since
-        # True == 1 would find a number's entry for a boolean
+        # True == 1 would find a number's entry for a boolean, nor long texts
         self._frags: dict[tuple[Any, Any], str] = {(None, None): ""}
         self._styles: dict[Any, str] = {None: ""}
         self._cols = [col_letters(c) for c in range(26)]
@@ -222,8 +223,10 @@ class SheetRows:
             tag = f'<row r="{r}"' if px == DEFAULT_ROW_PX else f'<row r="{r}" ht="{px * 0.75:.16g}" customHeight="1"'
         if out:
             self._parts.append(f'{tag}>{"".join(out)}</row>')
-            self.first_col = first if self.first_col is None else min(self.first_col, first)
-            self.last_col = max(self.last_col, last)
+            if self.first_col is None or first < self.first_col:
+                self.first_col = first
+            if last > self.last_col:
+                self.last_col = last
         else:
             self._parts.append(tag + "/>")
         if self.first_row is None:
@@ -247,6 +250,8 @@ class SheetRows:
         elif isinstance(value, str):
             strip = self._strip
             frag = style + _text(strip.sub("", value) if strip is not None else value)
+            if len(value) > _CACHED_TEXT:
+                return frag
         elif isinstance(value, bool):
             return f'{style} t="b"><v>{int(value)}</v></c>'
         else:
