@@ -4,8 +4,8 @@
     python bench/rollup_phases.py FILE --profile 20                        # and cProfile's top 20
 
 One process does what the rollup command does, in its order, timing each phase by wall clock,
-this process's CPU and its children's CPU (the forked reader, the forked writers of the largest
-table bodies): the imports, reading the ledger (read_ledger), the roll-up itself, writing the
+this process's CPU and its children's CPU (the forked reader, ended after the read so that it
+is counted there; the forked writers of the largest table bodies): the imports, reading the ledger (read_ledger), the roll-up itself, writing the
 workbook, the text summary. `--profile` runs the write once more under cProfile (this process
 only) and lists the functions with the most time of their own. Run it with PYTHONPATH pointing at
 another checkout to get the same table for that code. On a shared machine read CPU and shares.
@@ -60,6 +60,9 @@ def main() -> None:
     as_of = parse_as_of(args.as_of)
     rules = StatusRules.load()
     ledger = read_ledger(args.ledger, ledger_type=resolve_type(Options()))
+    from taizhang.validator.isolate import reset
+
+    reset()  # end the forked reader now, so that its CPU is counted here (as the children's)
     phase("read_ledger")
     result = rollup_ledger(ledger, as_of, rules=rules)
     pause.__exit__(None, None, None)

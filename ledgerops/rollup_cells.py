@@ -33,7 +33,7 @@ MISSING = "台账·待填"  # a contact or phone to chase: red italic in a text 
 _WRAPPED = (TEXT, MISSING)  # the styles whose text a row's height is made for
 TITLE, SUBTITLE, NOTE, BOLD = "标题", "副标题", "注", "粗体"
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet; later rows show the text only
-MAX_URL = 2079  # xlsxwriter's limit (UTF-16 units) on the path and on the location of a link
+MAX_URL = 2079  # xlsxwriter's limit (UTF-16 units) on a link's address and on its location
 
 
 def _style_specs() -> dict[str, dict[str, Any]]:
@@ -140,7 +140,8 @@ class _Writer:
         """Link to row `master_row` of the master: the file as target, the row's first cell as location."""
         count = self.links.get(ws.name, 0)
         location = f"'{sheet.replace(chr(39), chr(39) * 2)}'!A{master_row}"
-        if count >= MAX_LINKS or max(len(target), len(location)) > MAX_URL:
+        external = _external_link(target)
+        if count >= MAX_LINKS or external is None or _too_long(external[1] + location):
             self.write(ws, row, col, text, CENTRE)  # Excel keeps no more links, or none this long
             return
         self.links[ws.name] = count + 1
@@ -149,7 +150,7 @@ class _Writer:
         if rows is None:
             ws.write_url(row, col, f"external:{target}#{location}", self.formats[LINK], text, tip)
         else:
-            rel_target, anchor = _external_link(target)
+            rel_target, anchor = external
             rows.link(row, col, text, LINK, rel_target, anchor + location.replace("/", "\\"), tip)
 
 
@@ -163,11 +164,19 @@ def _cell_value(value: Any) -> Any:
 
 
 @lru_cache(maxsize=16)
-def _external_link(target: str) -> tuple[str, str]:
+def _external_link(target: str) -> tuple[str, str] | None:
     """The relationship target of a link to the file `target`, and what its location starts
     with, as xlsxwriter's `Url` makes them from "external:{target}#{location}" (a "#" inside
-    the path starts the location; "/" becomes "\\")."""
+    the path starts the location; "/" becomes "\\"); None for a path too long for a link."""
     from xlsxwriter.url import Url
 
+    if _too_long(f"external:{target}".partition("#")[0]):
+        return None
     url = Url(f"external:{target}#X")
     return url._target(), url._anchor[:-1]
+
+
+def _too_long(part: str) -> bool:
+    """Longer than xlsxwriter takes for the address or the location of a link (UTF-16 units):
+    it would write neither the link nor the cell's text."""
+    return len(part) > MAX_URL // 2 and len(part.encode("utf-16-le", "surrogatepass")) // 2 > MAX_URL

@@ -136,6 +136,23 @@ def test_a_child_that_fails_is_redone_here(tmp_path, monkeypatch):
     assert_same_workbook(tmp_path / "slow.xlsx", tmp_path / "fast.xlsx")
 
 
+def test_a_master_too_far_away_for_a_link_shows_the_row_as_text(tmp_path):
+    import shutil
+
+    import openpyxl
+
+    deep = tmp_path.joinpath(*["台账目录" * 20] * 11)  # the relative path: > 2,079 UTF-16 units
+    deep.mkdir(parents=True)
+    master = deep / "台账.xlsx"
+    shutil.copy(EX000, master)
+    result = rollup(master, dt.date(2019, 9, 30))
+    write_rollup_xlsx(result, tmp_path / "slow.xlsx", fast=False)
+    write_rollup_xlsx(result, tmp_path / "fast.xlsx")
+    assert_same_workbook(tmp_path / "slow.xlsx", tmp_path / "fast.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "fast.xlsx")["逐项状态"]
+    assert ws["A5"].value == "第 3 行" and ws["A5"].hyperlink is None  # the first item, master row 3
+
+
 def test_no_temporary_files_are_left(tmp_path, monkeypatch):
     import tempfile
 
