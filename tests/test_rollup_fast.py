@@ -141,7 +141,7 @@ def test_a_master_too_far_away_for_a_link_shows_the_row_as_text(tmp_path):
 
     import openpyxl
 
-    deep = tmp_path.joinpath(*["台账目录" * 20] * 11)  # the relative path: > 2,079 UTF-16 units
+    deep = tmp_path.joinpath(*["ledger-folder-" * 17] * 9)  # the relative path: > 2,079 UTF-16 units
     deep.mkdir(parents=True)
     master = deep / "台账.xlsx"
     shutil.copy(EX000, master)
