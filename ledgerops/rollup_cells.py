@@ -156,9 +156,9 @@ class _Writer:
 
 def _cell_value(value: Any) -> Any:
     """Text without the control characters XML cannot hold; a whole float as an integer."""
-    if value.__class__ is str:
+    if isinstance(value, str):
         return _ILLEGAL.sub("", value) if _ILLEGAL.search(value) else value
-    if value.__class__ is float and value.is_integer() and abs(value) < 1e15:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value
 

@@ -11,10 +11,13 @@ Every sheet is print-ready: A4 landscape, fitted to the page width, header row r
 page, page numbers in the footer. Values are written, not formulas: no cached results would be
 stored, and readers other than Excel (calamine, the add-in's remote engine) would see blanks.
 
-Written with xlsxwriter, which streams a new workbook several times faster than openpyxl builds
-one (the 20,000-row roll-up: most of its time was openpyxl styling and saving cells); the master,
-whose layout must survive, stays with openpyxl in merge and split. One cell format per style,
-made once; row heights are estimated once per distinct text and column width.
+Laid out with xlsxwriter, which streams a new workbook several times faster than openpyxl builds
+one; the master, whose layout must survive, stays with openpyxl in merge and split. The table
+bodies below each sheet's title (~490,000 cells on 20,000 rows) are written by xlsx_rows as the
+XML xlsxwriter would write, each distinct text once, the two largest in forked processes where
+there are cores for them (rollup_cells._Writer decides); `fast=False` has xlsxwriter write every
+cell, the reference tests/test_rollup_fast.py compares with. Row heights are estimated once per
+distinct text and column width.
 """
 
 from __future__ import annotations
@@ -83,14 +86,12 @@ def _write(result: Rollup, path: Path, fast: bool) -> None:
         _items_sheet(w, wb.add_worksheet(SHEETS[3]), result, link_base)
         _meta_sheet(w, wb.add_worksheet(META_SHEET), result)
         wb.close()
-        while w.elsewhere:
-            w.elsewhere.pop(0).join()
-        if fast:
+        if fast:  # splice waits for each body written elsewhere when it comes to its sheet
             names = [ws.name for ws in wb.worksheets()]
             splice(skeleton, path, {names.index(name) + 1: rows for name, rows in w.bodies.items()})
     finally:
         for child in w.elsewhere if w is not None else ():
-            child.reap()
+            child.reap()  # those not joined: an error came first
         if fast:
             skeleton.unlink(missing_ok=True)
 
@@ -434,9 +435,11 @@ def _month_sheet(w: _Writer, ws, result: Rollup, link: str) -> None:
         _header_row(w, ws, detail, detail_headers)
         row = detail
         late_days: dict[tuple[int, dt.date, str], int] = {}  # (item, date, text) -> days overdue
+        seen: set[int] = set()
         for d, text, done, item in entries:
             row += 1
-            if item.overdue and (id(item), item.overdue[0].date, item.overdue[0].text) not in late_days:
+            if item.overdue and id(item) not in seen:
+                seen.add(id(item))
                 for m in reversed(item.overdue):  # the first of equal milestones wins, as in a scan
                     late_days[(id(item), m.date, m.text)] = m.days
             late = late_days.get((id(item), d, text))

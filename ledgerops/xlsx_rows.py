@@ -2,7 +2,7 @@
 
 Why: the roll-up of a 20,000-row ledger has ~490,000 styled cells and ~48,000 links, and
 xlsxwriter, pure Python, spends ~8 µs on each cell (dimension checks, a cell tuple, every
-attribute escaped and three regexes run on every string, a `Url` object parsed per link): 4-5 s
+attribute escaped and several regexes run on every string, a `Url` object parsed per link): ~5 s
 of CPU. The compiled writers on PyPI do not fit (measured: rvgsrust-xlsxwriter, a young
 binding of rust_xlsxwriter, still ~3 µs a cell through its per-cell Python calls, and
 rustpy-xlsxwriter writes whole columns in one format, not a style per cell).
@@ -25,7 +25,9 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-__all__ = ["SheetRows", "splice", "cell_ref"]
+from taizhang.validator.findings import col_letter
+
+__all__ = ["Elsewhere", "SheetRows", "can_fork", "cell_ref", "splice"]
 
 _ESCAPE_OF_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
@@ -41,19 +43,9 @@ _CACHED_TEXT = 80  # longer texts (推进情况) rarely repeat: not kept, they w
 _FLUSH_ROWS = 1024  # rows of XML gathered before they are encoded and written out
 
 
-def col_letters(col: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    name = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
 def cell_ref(row: int, col: int) -> str:
     """0-based (row, col) as an A1 reference."""
-    return f"{col_letters(col)}{row + 1}"
+    return f"{col_letter(col + 1)}{row + 1}"
 
 
 def _text(value: str) -> str:
@@ -116,7 +108,7 @@ class SheetRows:
         # True == 1 would find a number's entry for a boolean, nor long texts
         self._frags: dict[tuple[Any, Any], str] = {(None, None): ""}
         self._styles: dict[Any, str] = {None: ""}
-        self._cols = [col_letters(c) for c in range(26)]
+        self._cols = [col_letter(c + 1) for c in range(26)]
         self._row = -1
         self._height: float | None = None
         self._cells: list[tuple[Any, Any]] = []
@@ -126,6 +118,7 @@ class SheetRows:
         self.last_col = -1
         self.links: list[tuple[int, int, str, str, str]] = []  # row, col, target, location, tip
         self.hyperlinks = self.relationships = b""  # the <hyperlinks> element and its .rels part
+        self.elsewhere: Elsewhere | None = None  # the forked process writing these rows, if any
         self._done = False
 
     # ------------------------------------------------------------------ writing
@@ -160,7 +153,10 @@ class SheetRows:
         self.links.append((row, col, target, location, tip))
 
     def finish(self) -> None:
-        """Write out the last row and lay out the links; nothing can be added after."""
+        """Write out the last row and lay out the links (or wait for the process writing them);
+        nothing can be added after."""
+        if self.elsewhere is not None:
+            self.elsewhere.join()
         if self._done:
             return
         self._move(1 << 30)
@@ -209,7 +205,7 @@ class SheetRows:
                 frag = self._frag(cell)
             if frag:
                 if col >= len(cols):
-                    cols.extend(col_letters(c) for c in range(len(cols), col + 1))
+                    cols.extend(col_letter(c + 1) for c in range(len(cols), col + 1))
                 out.append(f'<c r="{cols[col]}{r}"{frag}')
                 if first < 0:
                     first = col
@@ -272,7 +268,7 @@ class SheetRows:
         cols: dict[int, str] = {}
         tags, rels = [], []
         for n, (row, col, target, location, tip) in enumerate(links, 1):
-            letters = cols.get(col) or cols.setdefault(col, col_letters(col))
+            letters = cols.get(col) or cols.setdefault(col, col_letter(col + 1))
             where = f' location="{_attr(location)}"' if location else ""
             tip = f' tooltip="{_attr(tip)}"' if tip else ""
             tags.append(f'<hyperlink ref="{letters}{row + 1}" r:id="rId{n}"{where}{tip}/>')
@@ -370,8 +366,9 @@ def can_fork() -> bool:
 class Elsewhere:
     """`fill()`, which writes `rows`, run in a forked child while this process goes on. The child
     writes the rows into the temporary file both processes share and sends the rest of its result
-    back through a pipe; `join` waits for it and takes that into `rows`, or, if the child failed,
-    runs `fill` here instead on a new file. `reap` ends a child whose result is not wanted."""
+    back through a pipe; `join` (called by rows.finish(), when splice needs them) waits for it and
+    takes that into `rows`, or, if the child failed, runs `fill` here instead on a new file. `reap`
+    ends a child whose result is not wanted."""
 
     def __init__(self, rows: SheetRows, fill: Callable[[], None]) -> None:
         import os
@@ -396,11 +393,13 @@ class Elsewhere:
                 os._exit(code)
         os.close(write_end)
         self.pipe = os.fdopen(read_end, "rb")
+        rows.elsewhere = self  # only here: the child finishes its rows itself
 
     def join(self) -> None:
         import os
         import pickle
 
+        self.rows.elsewhere = None
         with self.pipe:
             data = self.pipe.read()
         _, status = os.waitpid(self.pid, 0)
@@ -416,6 +415,7 @@ class Elsewhere:
         import signal
 
         if self.pid:
+            self.rows.elsewhere = None
             self.pipe.close()
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
