@@ -5,8 +5,8 @@
 
 One process does what the rollup command does, in its order, timing each phase by wall clock,
 this process's CPU and its children's CPU (the forked reader, ended after the read so that it
-is counted there; the forked writers of the largest table bodies): the imports, reading the ledger (read_ledger), the roll-up itself, writing the
-workbook, the text summary. `--profile` runs the write once more under cProfile (this process
+is counted there; the forked writers of the largest table bodies): the imports, reading the
+ledger (read_ledger), the roll-up itself, writing the workbook, the text summary. `--profile` runs the write once more under cProfile (this process
 only) and lists the functions with the most time of their own. Run it with PYTHONPATH pointing at
 another checkout to get the same table for that code. On a shared machine read CPU and shares.
 """

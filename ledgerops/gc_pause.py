@@ -3,8 +3,9 @@
 A roll-up of 20,000 rows allocates about a million small objects (items, decisions, pieces of
 XML), all freed by reference counting. Each automatic collection still walks every live object,
 the ledger's whole grid included: with the collector on, computing and writing the roll-up of the
-20,000-row bench ledger took about 20 % more CPU (0.20 -> 0.32 s and 1.17 -> 1.33 s). Pausing is safe:
-nothing waits on a collection, and cycles made meanwhile are collected once it runs again.
+20,000-row bench ledger took about 20 % more CPU (0.20 -> 0.32 s and 1.17 -> 1.33 s). Pausing
+is safe: nothing waits on a collection, and cycles made meanwhile are collected once it runs
+again.
 """
 
 from __future__ import annotations

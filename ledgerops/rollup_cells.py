@@ -94,9 +94,12 @@ class _Writer:
 
         rows = self.bodies.get(ws.name)
         if rows is not None and can_fork():
-            self.elsewhere.append(Elsewhere(rows, fill))
-        else:
-            fill()
+            try:
+                self.elsewhere.append(Elsewhere(rows, fill))
+                return
+            except OSError:  # fork refused (no memory, no process left): written here instead
+                pass
+        fill()
 
     def set_row(self, ws: Any, row: int, height: float) -> None:
         rows = self.bodies.get(ws.name)

@@ -272,7 +272,8 @@ class SheetRows:
             where = f' location="{_attr(location)}"' if location else ""
             tip = f' tooltip="{_attr(tip)}"' if tip else ""
             tags.append(f'<hyperlink ref="{letters}{row + 1}" r:id="rId{n}"{where}{tip}/>')
-            rels.append(f'<Relationship Id="rId{n}" Type="{_HYPERLINK}" Target="{_attr(target)}" TargetMode="External"/>')
+            rels.append(f'<Relationship Id="rId{n}" Type="{_HYPERLINK}" Target="{_attr(target)}" '
+                        'TargetMode="External"/>')
         xml = f"<hyperlinks>{''.join(tags)}</hyperlinks>".encode("utf-8")
         doc = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
                f'openxmlformats.org/package/2006/relationships">{"".join(rels)}</Relationships>').encode("utf-8")
@@ -379,7 +380,12 @@ class Elsewhere:
         sys.stdout.flush()
         sys.stderr.flush()
         read_end, write_end = os.pipe()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:  # no memory or no process left for a child: the caller writes the rows itself
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if self.pid == 0:  # the child: never returns into the caller's code
             code = 1
             try:

@@ -153,6 +153,20 @@ def test_a_master_too_far_away_for_a_link_shows_the_row_as_text(tmp_path):
     assert ws["A5"].value == "第 3 行" and ws["A5"].hyperlink is None  # the first item, master row 3
 
 
+def test_a_refused_fork_writes_the_rows_here(tmp_path, monkeypatch):
+    import os
+
+    def refused():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    result = rollup(EX000, dt.date(2019, 9, 30))  # (the reader forks too)
+    monkeypatch.setattr(xlsx_rows, "can_fork", lambda: True)
+    monkeypatch.setattr(os, "fork", refused)
+    write_rollup_xlsx(result, tmp_path / "slow.xlsx", fast=False)
+    write_rollup_xlsx(result, tmp_path / "fast.xlsx")
+    assert_same_workbook(tmp_path / "slow.xlsx", tmp_path / "fast.xlsx")
+
+
 def test_no_temporary_files_are_left(tmp_path, monkeypatch):
     import tempfile
 
@@ -241,7 +255,8 @@ def test_a_row_with_a_height_and_no_cells_keeps_its_height(tmp_path):
     rows.set_row(3, 30)
     rows.write(4, 0, "x", None)
     rows.finish()
-    assert rows._file.read() == b'<row r="4" ht="30" customHeight="1"/><row r="5"><c r="A5" t="inlineStr"><is><t>x</t></is></c></row>'
+    assert rows._file.read() == (b'<row r="4" ht="30" customHeight="1"/>'
+                                 b'<row r="5"><c r="A5" t="inlineStr"><is><t>x</t></is></c></row>')
 
 
 def test_rows_must_come_in_order():
