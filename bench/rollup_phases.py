@@ -52,7 +52,7 @@ def main() -> None:
     phase("imports (typer, cli, roll-up)")
 
     try:  # rollup() reads and computes with the collector paused (code before it did not)
-        from taizhang.ledgerops.gc_pause import collector_paused
+        from taizhang.validator.gc_pause import collector_paused
     except ImportError:
         from contextlib import nullcontext as collector_paused
     pause = collector_paused()

@@ -236,7 +236,7 @@ def rollup(master: Path, as_of: dt.date, previous: Path | None = None, *, ledger
     from taizhang.validator.reader import read_ledger
     from taizhang.validator.validate import Options, resolve_type
 
-    from .gc_pause import collector_paused
+    from ..validator.gc_pause import collector_paused
 
     status_rules = rules if isinstance(rules, StatusRules) else StatusRules.load(rules)
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units)

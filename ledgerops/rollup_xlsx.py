@@ -52,7 +52,7 @@ def write_rollup_xlsx(result: Rollup, path: Path, *, fast: bool = True) -> None:
     `fast` writes the table bodies with xlsx_rows and splices them into the workbook xlsxwriter
     lays out; without it xlsxwriter writes every cell (the reference the tests compare with).
     """
-    from .gc_pause import collector_paused
+    from ..validator.gc_pause import collector_paused
 
     with collector_paused():
         _write(result, Path(path), fast)

@@ -28,6 +28,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from .filecheck import ReadError, unreadable
+from .gc_pause import collector_paused
 
 READ_BUDGET_MB = 3072  # address space a worker may add for one workbook; TAIZHANG_READ_MEMORY_MB changes it
 READ_TIMEOUT_S = 600  # with no answer from the worker; TAIZHANG_READ_TIMEOUT changes it
@@ -261,11 +262,8 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
             else:
                 produce, args = job
             job = None
-            gc.disable()  # a parse makes no reference cycles; passes over the grid's lists cost ~8 %
-            try:
+            with collector_paused():  # a parse makes no cycles; passes over the grid's lists cost ~8 %
                 _run(conn, produce, args)
-            finally:
-                gc.enable()
     except (EOFError, OSError):
         pass  # the parent is done (or gone)
     finally:

@@ -237,22 +237,22 @@ def load_engine() -> None:
     import gc
     import sys
 
+    from .gc_pause import collector_paused
+
     if "pandera.pandas" in sys.modules:
         return
-    collecting = gc.isenabled()
-    gc.disable()  # imports make ~100k objects and no garbage: the collector's passes cost ~10%
-    try:
-        from . import contacts, coverage, deadlines, inspect, schema, structure, units  # noqa: F401
-        from .pandera_import import pandera_pandas
+    # imports make ~100k objects and no garbage: the collector's passes cost ~10%
+    with collector_paused():
+        try:
+            from . import contacts, coverage, deadlines, inspect, schema, structure, units  # noqa: F401
+            from .pandera_import import pandera_pandas
 
-        pandera_pandas()
-        units.Registry.builtin()  # the default registries, read from YAML once per process
-    finally:
-        # the modules live until exit: out of the collector's sight, each full collection during
-        # the run stops costing ~50 ms (0.19 s of a 20k validate went to collections)
-        gc.freeze()
-        if collecting:
-            gc.enable()
+            pandera_pandas()
+            units.Registry.builtin()  # the default registries, read from YAML once per process
+        finally:
+            # the modules live until exit: out of the collector's sight, each full collection during
+            # the run stops costing ~50 ms (0.19 s of a 20k validate went to collections)
+            gc.freeze()
 
 
 def validate_file(path: Path, options: Options, ledger=None) -> FileResult:
