@@ -27,7 +27,7 @@ from typing import Any
 
 from ..validator.gc_pause import collector_paused
 from .errors import LedgerOpError
-from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename
+from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename, save_workbook
 
 UNASSIGNED = "未指定"
 _LEAD = re.compile(r"[、，,；;/\s]+")  # the first unit named in a cell leads the task
@@ -160,7 +160,7 @@ def _write_files(master: Path, out_dir: Path, ledger: Any, column: str, groups: 
             meta.update(_row_keys([prints[p] for p in positions]))
             _write_meta(wb, meta)
             try:
-                wb.save(tmp)
+                save_workbook(wb, tmp)
             except Exception as exc:
                 raise _io_error(exc) or exc from None
         return write

@@ -419,4 +419,27 @@ def save(wb: Any, path: Path) -> Path:
     """Save atomically (temp file + rename); raises OutputLocked if Excel holds the target open."""
     from .safe_write import write_atomic
 
-    return write_atomic(Path(path), lambda tmp: wb.save(tmp))
+    return write_atomic(Path(path), lambda tmp: save_workbook(wb, tmp))
+
+
+def save_workbook(wb: Any, path: Path) -> None:
+    """`wb.save(path)`, closing the zip archive when the write fails (disk full, file too large).
+
+    openpyxl leaves its archive open on an error; when the archive is collected, `ZipFile.__del__`
+    tries to flush it again and prints a second traceback under the user's one-line message.
+    """
+    import datetime
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    archive = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    try:
+        wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+        ExcelWriter(wb, archive).save()  # what openpyxl's save_workbook does
+    except BaseException:
+        try:
+            archive.close()  # sets archive.fp to None first: nothing is left for __del__
+        except OSError:
+            pass  # the same failure again; the first one is what the user hears about
+        raise

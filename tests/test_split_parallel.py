@@ -94,6 +94,18 @@ def test_a_worker_that_cannot_write_leaves_no_file(small, tmp_path):
     assert list(folder.iterdir()) == []
 
 
+
+def test_the_first_file_failing_in_the_parent_is_one_line_and_no_file(tmp_path):
+    """The first file is written by the command itself, before any worker: a write that fails
+    there (EFBIG, as a full disk) is the same one line, with no traceback of openpyxl's
+    half-written archive after it (its ZipFile used to print one when collected)."""
+    folder = tmp_path / "分发"
+    done = run("split", EX000, "-o", folder, fsize=3000, timeout=120)
+    assert done.returncode == 2
+    (line,) = lines(done.stderr)  # exactly one line: no "Exception ignored ... Traceback"
+    assert re.fullmatch(rf"无法写入 {re.escape(str(folder))}/.+\.xlsx：文件超出允许的大小", line), line
+    assert list(folder.iterdir()) == []
+
 def _children(pid: int) -> set[int]:
     try:
         return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
