@@ -28,7 +28,7 @@ from .merge_result import CONFLICT_SHEET, LOG_SHEET, MergeError, MergeResult  # 
 
 def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path | None = None,
                   accept_new_rows: bool = False, ledger_type: str | None = None, lang: str = "zh",
-                  progress: Callable[[int, int, Path], None] | None = None) -> MergeResult:
+                  progress: Callable[[int, int, Path], None] | None = None, fast: bool = True) -> MergeResult:
     """Merge the submissions in `inputs` (files or folders) into `master`, writing `out`.
 
     Raises MergeError (usage), ReadError (master unreadable), OutputLocked (OUT open in Excel or
@@ -36,10 +36,13 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     Holds OUT's lock (outlock.py) from before reading MASTER until OUT is written. If OUT is
     MASTER, a timestamped backup of MASTER is made first. OUT and the report are written together
     (safe_write.write_together). `progress(done, total, path)` is called once per submission.
+    OUT is made from the master's own XML when the merge allows (merge_fast) and with openpyxl
+    otherwise; `fast=False` always takes openpyxl (tests compare the two).
     """
     from taizhang.validator.ledger_types import LedgerTypeError, get_type
     from taizhang.validator.reader import read_ledger
 
+    from .merge_fast import FastPathUnavailable, fast_out
     from .merge_gather import collect, gather, path_key
     from .merge_out import build_out, unkept
     from .outlock import exclusive
@@ -54,18 +57,26 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     except LedgerTypeError as exc:
         raise MergeError(str(exc), str(exc)) from None
     with exclusive(out):  # before reading: a merge that waited reads what the one before it wrote
-        base = read_ledger(master, ledger_type=ltype)
+        kept: dict = {}  # the master's grid: OUT is validated from it on the fast path
+        base = read_ledger(master, ledger_type=ltype, keep=kept)
         result = MergeResult(master, out)
         files, result.skipped = collect(inputs, {path_key(master), path_key(out)})
 
         cells, new_rows = gather(base, files, result, progress)
 
-        wb = build_out(master, out, base, cells, new_rows, accept_new_rows, result)
-        result.unkept = unkept(master, out)
+        try:
+            if not fast:
+                raise FastPathUnavailable("asked for openpyxl")
+            made = fast_out(master, out, base, kept, cells, new_rows, accept_new_rows, result)
+            result, write = made.result, made.write
+        except FastPathUnavailable:
+            wb = build_out(master, out, base, cells, new_rows, accept_new_rows, result)
+            result.unkept, write = unkept(master, out), wb.save
+        kept.clear()
         ensure_not_held(out)  # opened while we worked: nothing written, not even the backup
         if out.exists() and path_key(out) == path_key(master):
             result.backup = backup(master)
-        targets = [(out, wb.save)]
+        targets = [(out, write)]
         if report is not None:  # OUT and its report are replaced together or not at all
             text = json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n"
             targets.append((Path(report), lambda tmp: tmp.write_text(text, encoding="utf-8")))

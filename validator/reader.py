@@ -94,8 +94,12 @@ class Ledger:
         return pd.DataFrame(self.values, index=pd.Index(self.rows, name="row"), dtype=object)
 
 
-def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None) -> Ledger:
-    """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem."""
+def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None,
+                keep: dict[str, Any] | None = None) -> Ledger:
+    """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem.
+
+    `keep`, when given, receives the sheet's "grid" and "merged" ranges as read_grid took them
+    (merge validates its output from them instead of reading it back)."""
     path = Path(path)
     kind = sniff(path)  # the one decision on what the file is; every step below follows it
     # the parse runs in a worker process: a file that aborts the parser costs only its own result
@@ -108,6 +112,8 @@ def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, shee
         if ledger is None:
             skipped.append((name, "no-header"))
             continue
+        if keep is not None:
+            keep.update(grid=grid, merged=merged)
         ledger.sheet_reason = why
         ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
         if kind.kind == "xlsx":
