@@ -328,11 +328,7 @@ def _add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str]
 
     from .xlsx_out import note
 
-    root_end = xml.find(b">", xml.find(b"<worksheet"))
-    if b"xmlns:r=" not in xml[:root_end]:
-        xml = xml[:root_end].rstrip(b"/") + b" " + _RELS_NS + xml[root_end:]
-    elif _RELS_NS not in xml[:root_end]:
-        raise FastPathUnavailable("the sheet binds r: to something else")
+    xml = _declare_r(xml, b"<worksheet")
     records = []
     for (r, c), text in sorted(notes.items()):
         holder = type("Holder", (), {})()
@@ -355,6 +351,16 @@ def _add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str]
         f'officeDocument/2006/relationships/vmlDrawing" Target="/{vml}"/></Relationships>').encode())
     at = min(i for i in (xml.find(tag) for tag in _AFTER_LEGACY) if i >= 0)
     return xml[:at] + f'<legacyDrawing r:id="{vml_id}"/>'.encode() + xml[at:], rels
+
+
+def _declare_r(xml: bytes, root: bytes) -> bytes:
+    """`xml` with the r: prefix (relationship ids) declared on its root element, as added parts need."""
+    end = xml.find(b">", xml.find(root))
+    if b"xmlns:r=" not in xml[:end]:
+        return xml[:end] + b" " + _RELS_NS + xml[end:]
+    if _RELS_NS not in xml[:end]:
+        raise FastPathUnavailable("r: bound to something else")
+    return xml
 
 
 def _free_id(rels: bytes, stem: str) -> str:
@@ -505,13 +511,13 @@ class _Package:
 
     def __init__(self, parts: dict[str, bytes], names: set[str]) -> None:
         self.book = parts["xl/workbook.xml"]
+        if b"<workbook" not in self.book or b"<sheets>" not in self.book:
+            raise FastPathUnavailable("workbook.xml with prefixes")
+        self.book = _declare_r(self.book, b"<workbook")
         self.rels = _CALC_CHAIN.sub(b"", parts["xl/_rels/workbook.xml.rels"])  # openpyxl drops it too
         self.types = _CALC_CHAIN.sub(b"", parts["[Content_Types].xml"])
         self.names = set(names)
         self.dropped = [n for n in names if n.endswith("calcChain.xml")]
-        root = self.book[:self.book.find(b">", self.book.find(b"<workbook")) + 1]
-        if b"<workbook" not in self.book or _RELS_NS not in root or b"<sheets>" not in self.book:
-            raise FastPathUnavailable("workbook.xml with prefixes")
 
     def free_number(self, *patterns: str) -> int:
         n = 1
