@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .merge_result import IGNORED_NAMES, LOG_SHEET, SKIP_REASONS, MergeResult
 
@@ -40,82 +40,166 @@ class NewRow:
 # ----------------------------------------------------------------------------- reading submissions
 
 def gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
-            progress: Callable[[int, int, Path], None] | None) -> tuple[dict, list[NewRow]]:
+           progress: Callable[[int, int, Path], None] | None) -> tuple[dict, list[NewRow]]:
     """Read and match every submission; collect the cells they change and the rows they add.
 
     Files that cannot be merged go to `result.skipped`; merged sources, expected and missing
-    departments and dropped rows are recorded on `result` too.
+    departments and dropped rows are recorded on `result` too. Files are read on both cores
+    where there are two (each file on its own; what they found is put together in file order,
+    so the result is the one a single core gives).
     """
-    from taizhang.validator.filecheck import ReadError
-    from taizhang.validator.reader import read_ledger
-
-    from .matching import Matcher, compared_texts, fingerprints, parse_issued
-    from .split import read_row_keys
-
-    prints = fingerprints(base)
-    matcher = Matcher(base)
-    own_edits = earlier_edits(base)
-    base_texts = {name: compared_texts(base, name) for name in base.columns}  # once, not once per submission
-    by_print: dict[str, list[int]] = defaultdict(list)
-    for pos, fp in enumerate(prints):
-        by_print[fp].append(pos)
+    global _JOB
+    ctx = _Context.of(base)
     cells: dict[tuple[int, str], dict[str, Proposal]] = {}  # (base row, column) -> source -> proposal
     new_rows: list[NewRow] = []
     expected: dict[str, None] = {}
     submitted: set[str] = set()
-    for i, (path, source) in enumerate(files):
-        if progress:
-            progress(i, len(files), path)
-        try:
-            sub = read_ledger(path, ledger_type=base.ledger_type)
-        except ReadError as exc:
-            reason = "wrong-ledger" if exc.code == "header-not-found" else "unreadable-file"
-            result.skipped.append(_skip(source, reason, exc.zh, exc.en))
-            continue
-        sub_type = sub.metadata.get("type")
-        if sub_type and sub_type != base.ledger_type.name:
-            result.skipped.append(_skip(source, "wrong-ledger", f"这是「{sub_type}」类型的台账，总台账是「{base.ledger_type.name}」",
-                                        f"a '{sub_type}' ledger; the master is '{base.ledger_type.name}'"))
-            continue
-        lacking = [c.name for c in base.ledger_type.columns
-                   if c.name in base.columns and c.name not in sub.columns and (c.required or c.editable)]
-        if lacking:  # another ledger that happens to share a few aliases (序号, 牵头部门 ...)
-            result.skipped.append(_skip(source, "wrong-ledger", f"缺少总台账的列：{'、'.join(lacking)}，不是这份台账的报送",
-                                        f"lacks the master's columns {', '.join(lacking)}: not a copy of this ledger"))
-            continue
-        keys = read_row_keys(sub.metadata)
-        candidates, issued = None, {}
-        if keys:
-            issued = parse_issued(keys, _json_list(sub.metadata.get("editable_columns")))
-            known = [k for k in issued if k in by_print]
-            if not known:
-                result.skipped.append(_skip(source, "wrong-ledger", "这是另一份台账分发的文件，没有一行属于这份总台账",
-                                            "a file split from another ledger: none of its rows is in this master"))
-                continue
-            if len(known) == len(issued):  # else the master was edited since the split: match on content
-                candidates = {p for k in issued for p in by_print[k]}
-        match = matcher.match(sub, candidates)
-        if not match.pairs:
-            result.skipped.append(_skip(source, "wrong-ledger", "没有一行与总台账对应（序号和内容都不同），不是这份台账的报送",
-                                        "no row matches the master (keys and text all differ): not a copy of this ledger"))
-            continue
-        result.merged.append(source)
-        for name in _json_list(sub.metadata.get("split_departments")):
-            expected.setdefault(name)
-        submitted.add(sub.metadata.get("department") or Path(source).stem)
-        _propose(base, sub, match.pairs, source, cells, _as_issued(sub, match.pairs, issued, prints), own_edits,
-                 base_texts)
-        new_rows.extend(_new_rows(base, sub, match, source))
-        if candidates is not None or len(match.pairs) >= len(base) / 2:
-            key = base.column_for_role("key")
-            for pos in match.missing:
-                result.dropped.append({"source": source, "row": base.rows[pos],
-                                       "key": base.values[key.name][pos] if key else None})
+    workers = _workers(len(files))
+    _JOB = (ctx, files)
+    try:
+        if workers > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                outcomes = pool.imap(_read_nth, range(len(files)))
+                _fold(files, outcomes, progress, result, cells, new_rows, expected, submitted)
+        else:
+            outcomes = map(_read_nth, range(len(files)))
+            _fold(files, outcomes, progress, result, cells, new_rows, expected, submitted)
+    finally:
+        _JOB = None
     if progress:
         progress(len(files), len(files), base.path)
     result.expected = list(expected)
     result.missing = [n for n in expected if n not in submitted]
     return cells, _dedupe_new(new_rows)
+
+
+def _fold(files: list[tuple[Path, str]], outcomes: Iterator["_Outcome"], progress: Callable | None,
+          result: MergeResult, cells: dict, new_rows: list[NewRow], expected: dict[str, None], submitted: set[str]) -> None:
+    """Put each file's outcome into the merge, in file order."""
+    for i, (path, source) in enumerate(files):
+        if progress:
+            progress(i, len(files), path)
+        got = next(outcomes)
+        if got.skipped is not None:
+            result.skipped.append(got.skipped)
+            continue
+        result.merged.append(source)
+        for name in got.expected:
+            expected.setdefault(name)
+        submitted.add(got.department)
+        for key, proposal in got.proposals.items():
+            cells.setdefault(key, {}).setdefault(source, proposal)
+        new_rows.extend(got.new_rows)
+        result.dropped.extend(got.dropped)
+
+
+def _workers(files: int) -> int:
+    """Processes to read `files` submissions with: 2 on a machine with two cores or more, where
+    forking is safe (no threads: not inside the add-in or a service) and there are files to share."""
+    import os
+
+    from taizhang.validator.isolate import _forkable
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 and files >= 4 and _forkable() else 1
+
+
+@dataclass(slots=True)
+class _Context:
+    """What every submission is compared with: the master's rows, computed once before reading."""
+
+    base: "Ledger"
+    prints: list[str]
+    matcher: Any
+    own_edits: dict[str, tuple[str, str | None]]
+    base_texts: dict[str, list[str | None]]
+    by_print: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, base: "Ledger") -> "_Context":
+        from .matching import Matcher, compared_texts, fingerprints
+
+        prints = fingerprints(base)
+        by_print: dict[str, list[int]] = defaultdict(list)
+        for pos, fp in enumerate(prints):
+            by_print[fp].append(pos)
+        return cls(base, prints, Matcher(base), earlier_edits(base),
+                   {name: compared_texts(base, name) for name in base.columns},  # once, not per submission
+                   by_print)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one submission brings: a reason to skip it, or its proposals, new rows and dropped rows."""
+
+    skipped: dict[str, Any] | None = None
+    expected: list[str] = field(default_factory=list)
+    department: str = ""
+    proposals: dict[tuple[int, str], Proposal] = field(default_factory=dict)
+    new_rows: list[NewRow] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+
+
+_JOB: tuple[_Context, list[tuple[Path, str]]] | None = None  # what the forked readers inherit
+
+
+def _read_nth(i: int) -> _Outcome:
+    ctx, files = _JOB
+    return _read_one(ctx, *files[i])
+
+
+def _read_one(ctx: _Context, path: Path, source: str) -> _Outcome:
+    """Read one submission, check it is a copy of this ledger, match its rows, list its changes."""
+    from taizhang.validator.filecheck import ReadError
+    from taizhang.validator.reader import read_ledger
+
+    from .matching import parse_issued
+    from .split import read_row_keys
+
+    base = ctx.base
+    try:
+        sub = read_ledger(path, ledger_type=base.ledger_type)
+    except ReadError as exc:
+        reason = "wrong-ledger" if exc.code == "header-not-found" else "unreadable-file"
+        return _Outcome(_skip(source, reason, exc.zh, exc.en))
+    sub_type = sub.metadata.get("type")
+    if sub_type and sub_type != base.ledger_type.name:
+        return _Outcome(_skip(source, "wrong-ledger", f"这是「{sub_type}」类型的台账，总台账是「{base.ledger_type.name}」",
+                              f"a '{sub_type}' ledger; the master is '{base.ledger_type.name}'"))
+    lacking = [c.name for c in base.ledger_type.columns
+               if c.name in base.columns and c.name not in sub.columns and (c.required or c.editable)]
+    if lacking:  # another ledger that happens to share a few aliases (序号, 牵头部门 ...)
+        return _Outcome(_skip(source, "wrong-ledger", f"缺少总台账的列：{'、'.join(lacking)}，不是这份台账的报送",
+                              f"lacks the master's columns {', '.join(lacking)}: not a copy of this ledger"))
+    keys = read_row_keys(sub.metadata)
+    candidates, issued = None, {}
+    if keys:
+        issued = parse_issued(keys, _json_list(sub.metadata.get("editable_columns")))
+        known = [k for k in issued if k in ctx.by_print]
+        if not known:
+            return _Outcome(_skip(source, "wrong-ledger", "这是另一份台账分发的文件，没有一行属于这份总台账",
+                                  "a file split from another ledger: none of its rows is in this master"))
+        if len(known) == len(issued):  # else the master was edited since the split: match on content
+            candidates = {p for k in issued for p in ctx.by_print[k]}
+    match = ctx.matcher.match(sub, candidates)
+    if not match.pairs:
+        return _Outcome(_skip(source, "wrong-ledger", "没有一行与总台账对应（序号和内容都不同），不是这份台账的报送",
+                              "no row matches the master (keys and text all differ): not a copy of this ledger"))
+    got = _Outcome(expected=_json_list(sub.metadata.get("split_departments")),
+                   department=sub.metadata.get("department") or Path(source).stem)
+    _propose(base, sub, match.pairs, source, got.proposals, _as_issued(sub, match.pairs, issued, ctx.prints),
+             ctx.own_edits, ctx.base_texts)
+    got.new_rows = _new_rows(base, sub, match, source)
+    if candidates is not None or len(match.pairs) >= len(base) / 2:
+        key = base.column_for_role("key")
+        got.dropped = [{"source": source, "row": base.rows[pos], "key": base.values[key.name][pos] if key else None}
+                       for pos in match.missing]
+    return got
 
 
 def earlier_edits(base: "Ledger") -> dict[str, tuple[str, str | None]]:
@@ -222,7 +306,7 @@ def _as_issued(sub: "Ledger", pairs: dict[int, int], issued: dict[str, Any],
 
 
 def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
-             cells: dict[tuple[int, str], dict[str, Proposal]],
+             cells: dict[tuple[int, str], Proposal],
              issued: dict[int, tuple[bool, dict[str, str]]], own_edits: dict[str, tuple[str, str | None]],
              base_texts: dict[str, list[str | None]]) -> None:
     """Record every cell in which `sub` differs from the base row it matched.
@@ -268,8 +352,7 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
                 # changed on both sides since it was issued, unless the master's change is this source's own
                 stale = was is not None and was != cell_hash(bv[b]) and \
                     own_edits.get(f"{bcol.letter}{bo[b]}") != (source, bv[b])
-            slot = cells.setdefault((bo[b], name), {})
-            slot.setdefault(source, Proposal(source, value, text, stale))
+            cells.setdefault((bo[b], name), Proposal(source, value, text, stale))
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -312,3 +312,28 @@ def test_libreoffice_opens_the_fast_output(tmp_path, monkeypatch):
     text = pdf_text(to_pdf(out, tmp_path / "pdf"))
     for seen in ("已印发实施方案 & 配套细则 <第一批>", "已应用", "冲突：保留原值", "乙处室：尚未启动"):
         assert seen in text, seen
+
+
+def test_reading_on_two_cores_gives_what_one_gives(tmp_path, monkeypatch):
+    """Submissions read by two forked processes: the same report as one process, file by file."""
+    from taizhang.ledgerops import merge_gather
+    from taizhang.ledgerops.merge import merge_ledgers
+
+    split = make_split(GENERATED, tmp_path, "责任单位")
+    files = sorted(split.glob("*.xlsx"))
+    _edit(files[0], {"推进情况": "甲：已完成"})
+    _edit(files[3], {"推进情况": "乙：推进中"})
+    (split / "说明.txt").write_text("不是表格", encoding="utf-8")
+    (split / "坏文件.xlsx").write_bytes(b"PK\x03\x04 damaged")
+    reports, seen = [], []
+    for workers in (1, 2):
+        monkeypatch.setattr(merge_gather, "_workers", lambda n, w=workers: w)
+        calls: list[tuple[int, int]] = []
+        result = merge_ledgers(tmp_path / "台账.xlsx", [split], tmp_path / f"out{workers}.xlsx",
+                               progress=lambda done, total, path: calls.append((done, total)))
+        report = result.to_dict()
+        report.pop("out")
+        reports.append(report)
+        seen.append(calls)
+    assert reports[0] == reports[1] and seen[0] == seen[1]
+    assert reports[0]["summary"]["applied"] == 2 and len(reports[0]["skipped"]) == 2
