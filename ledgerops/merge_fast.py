@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass, field, fields
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .merge_result import CONFLICT_SHEET, LOG_SHEET, MergeResult
 
@@ -97,26 +97,29 @@ class RecordedCells:
 
 @dataclass
 class FastOut:
-    """OUT ready to be written: `write(path)` puts the workbook there; `result` is what the merge did."""
+    """OUT ready to be written (`write(path)`), and what the merge did (`result`)."""
 
     result: MergeResult
-    parts: dict[str, bytes] = field(default_factory=dict)  # zip member -> new content (or None: dropped)
-    master: Path | None = None
+    data: bytes
 
     def write(self, path: Path) -> None:
-        """The master's zip with the parts in `parts` replaced, added or (None) left out."""
-        with zipfile.ZipFile(self.master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-            for info in src.infolist():
-                if info.filename in self.parts:
-                    data = self.parts[info.filename]
-                    if data is not None:
-                        dst.writestr(_fresh(info), data)
-                    continue
+        Path(path).write_bytes(self.data)
+
+
+def _zipped(master: Path, parts: dict[str, bytes | None]) -> bytes:
+    """The master's zip with the members in `parts` replaced, added or (None) left out."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename not in parts:
                 dst.writestr(_fresh(info), src.read(info))
-            known = set(src.namelist())
-            for name, data in self.parts.items():
-                if name not in known and data is not None:
-                    dst.writestr(name, data)
+            elif parts[info.filename] is not None:
+                dst.writestr(_fresh(info), parts[info.filename])
+        known = set(src.namelist())
+        for name, data in parts.items():
+            if name not in known and data is not None:
+                dst.writestr(name, data)
+    return buf.getvalue()
 
 
 def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -148,44 +151,81 @@ def fast_out(master: Path, out: Path, base: "Ledger", kept: dict[str, Any], cell
         raise FastPathUnavailable("not a plain xlsx package")
     if LOG_SHEET in kind.sheets or CONFLICT_SHEET in kind.sheets or unkept_parts(master):
         raise FastPathUnavailable("an earlier log, or parts openpyxl drops")
-    with zipfile.ZipFile(master) as zf:
-        names = set(zf.namelist())
-        if not names.issuperset(("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml")):
-            raise FastPathUnavailable("a package without styles")
-        sheet_parts = {n: zf.read(n) for n in kind.sheets.values()}
-        package = {n: zf.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
-                                           "xl/styles.xml")}
-        rels_name = _rels_of(part)
-        sheet_rels = zf.read(rels_name) if rels_name in names else None
-    if any(_X14_DV_URI in xml for xml in sheet_parts.values()):
+    parts = _MasterParts.read(Path(master), part)
+    if any(_X14_DV_URI in xml for xml in parts.sheets.values()):
         raise FastPathUnavailable("Excel 2010 dropdowns (openpyxl rewrites them)")
-    xml = sheet_parts[part]
-    if b't="array"' in xml or b't="dataTable"' in xml:
+    if b't="array"' in parts.sheet or b't="dataTable"' in parts.sheet:
         raise FastPathUnavailable("array formulas")
 
     trial = MergeResult(**{f.name: _copied(getattr(result, f.name)) for f in fields(MergeResult)})
     recorded = RecordedCells()
     log = record(base, recorded, cells, new_rows, [], lambda r: r, trial)
-    trial.findings = _validate(base, kept, recorded)
+    parts.check_notes(recorded)
+    later = _findings_later(base, kept, recorded)  # on the other core, while OUT is put together
+    try:
+        book = _report_book(log, trial.conflicts)
+        made = parts.assemble(recorded, book, base.sheet) if later is not None else None
+        trial.findings = later.result() if later is not None else _validate(base, kept, recorded)
+    finally:
+        if later is not None:
+            later.close()
+    marked = any(f.cell in trial.changed_cells for f in trial.findings)
     mark_invalid(recorded, trial)
-    notes = {k: e.note for k, e in recorded.edits.items() if e.note}
-    if notes and (b"<legacyDrawing" in xml or sheet_rels and b"comments" in sheet_rels):
-        raise FastPathUnavailable("notes on a sheet that has notes")
+    if made is None or marked:  # applied values that fail validation: their fills and notes too
+        parts.check_notes(recorded)
+        made = parts.assemble(recorded, book, base.sheet)
+    return FastOut(trial, made)
 
-    styles = _Styles(package["xl/styles.xml"])
-    parts: dict[str, bytes | None] = {}
-    xml = _patch_rows(xml, recorded.edits, styles)
-    sheets = _Package(package, names)
-    if notes:
-        xml, sheet_rels = _add_notes(xml, sheet_rels, notes, sheets, parts)
-        parts[rels_name] = sheet_rels
-    parts[part] = xml
-    for title, sheet_xml, names_xml in _report_sheets(log, trial, styles):
-        sheets.add_sheet(title, sheet_xml, names_xml, parts)
-    sheets.activate(base.sheet)
-    parts["xl/styles.xml"] = styles.xml()
-    parts.update(sheets.parts())
-    return FastOut(trial, parts, Path(master))
+
+@dataclass
+class _MasterParts:
+    """The parts of the master that OUT changes, read once."""
+
+    master: Path
+    names: set[str]
+    sheets: dict[str, bytes]  # every worksheet part
+    package: dict[str, bytes]  # workbook.xml, its rels, [Content_Types].xml, styles.xml
+    part: str  # the ledger's sheet
+    rels_name: str
+    rels: bytes | None  # the ledger sheet's rels
+
+    @property
+    def sheet(self) -> bytes:
+        return self.sheets[self.part]
+
+    @classmethod
+    def read(cls, master: Path, part: str) -> "_MasterParts":
+        wanted = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml")
+        with zipfile.ZipFile(master) as zf:
+            names = set(zf.namelist())
+            if not names.issuperset(wanted) or part not in names:
+                raise FastPathUnavailable("a package without styles")
+            sheets = {n: zf.read(n) for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+            rels_name = _rels_of(part)
+            rels = zf.read(rels_name) if rels_name in names else None
+            return cls(master, names, sheets, {n: zf.read(n) for n in wanted}, part, rels_name, rels)
+
+    def check_notes(self, recorded: RecordedCells) -> None:
+        if any(e.note for e in recorded.edits.values()) and (
+                b"<legacyDrawing" in self.sheet or self.rels is not None and b"comments" in self.rels):
+            raise FastPathUnavailable("notes on a sheet that has notes")
+
+    def assemble(self, recorded: RecordedCells, book: bytes, ledger_sheet: str) -> bytes:
+        """OUT's bytes: the master's zip with the ledger sheet patched, styles, notes and the report sheets."""
+        styles = _Styles(self.package["xl/styles.xml"])
+        package = _Package(self.package, self.names)
+        new: dict[str, bytes | None] = {}
+        xml = _patch_rows(self.sheet, recorded.edits, styles)
+        notes = {k: e.note for k, e in recorded.edits.items() if e.note}
+        if notes:
+            xml, new[self.rels_name] = _add_notes(xml, self.rels, notes, package, new)
+        new[self.part] = xml
+        for title, sheet_xml, names_xml in _graft(book, styles):
+            package.add_sheet(title, sheet_xml, names_xml, new)
+        package.activate(ledger_sheet)
+        new["xl/styles.xml"] = styles.xml()
+        new.update(package.parts())
+        return _zipped(self.master, new)
 
 
 def _copied(value: Any) -> Any:
@@ -225,6 +265,56 @@ def _validate(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> 
     ledger.formulas = {k: f for k, f in base.formulas.items() if k[0] in rows and k not in written}
     findings, _ = validate_ledger(ledger, Options())
     return findings
+
+
+_VALIDATING: tuple | None = None  # what the forked validator inherits
+
+
+def _findings_later(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> "_Later | None":
+    """Validate OUT in a forked process while this one puts OUT together. None on one core, or
+    where forking is unsafe (threads: the add-in, a service): then validate first, here."""
+    import os
+
+    from taizhang.validator.isolate import _forkable
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return _Later(base, kept, recorded) if cores >= 2 and _forkable() else None
+
+
+class _Later:
+    """The findings of OUT, computed by a forked child that inherits the grid (nothing pickled
+    but the findings coming back)."""
+
+    def __init__(self, base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _VALIDATING
+        self.args = (base, kept, recorded)
+        _VALIDATING = self.args
+        try:
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            self.job = self.pool.submit(_validate_inherited)  # forks now: the child inherits _VALIDATING
+        finally:
+            _VALIDATING = None
+
+    def result(self) -> list["Finding"]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.job.result()
+        except BrokenProcessPool:  # killed from outside (the OOM killer): validate here instead
+            return _validate(*self.args)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=self.job.done(), cancel_futures=True)
+
+
+def _validate_inherited() -> list["Finding"]:
+    return _validate(*_VALIDATING)
 
 
 def _put(grid: list[list[Any]], row: int, col: int, value: Any) -> None:
@@ -372,24 +462,32 @@ def _free_id(rels: bytes, stem: str) -> str:
 
 # ----------------------------------------------------------------------------- report sheets
 
-def _report_sheets(log: list[list[Any]], result: MergeResult, styles: "_Styles"):
-    """(title, sheet XML, defined names XML) of 合并记录 and 冲突, made by merge_out.log_sheets in a
-    workbook of their own, their styles moved into the master's and their strings made inline."""
+def _report_book(log: list[list[Any]], conflicts: list[dict[str, Any]]) -> bytes:
+    """合并记录 and 冲突 made by merge_out.log_sheets in a workbook of their own (saved to bytes)."""
     import openpyxl
 
     from .merge_out import log_sheets
 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
-    log_sheets(wb, log, result)
+    log_sheets(wb, log, MergeResult(Path(), Path(), conflicts=conflicts))
     buf = io.BytesIO()
     wb.save(buf)
-    with zipfile.ZipFile(buf) as zf:
+    return buf.getvalue()
+
+
+def _graft(book: bytes, styles: "_Styles"):
+    """(title, sheet XML, defined names XML) of each sheet of `book`, its styles moved into
+    `styles` and its shared strings made inline."""
+    import html
+
+    with zipfile.ZipFile(io.BytesIO(book)) as zf:
         strings = _shared_strings(zf.read("xl/sharedStrings.xml")) if "xl/sharedStrings.xml" in zf.namelist() else []
         remap = styles.graft(zf.read("xl/styles.xml"))
-        book = zf.read("xl/workbook.xml")
-        names = re.findall(rb'<definedName\b[^>]*>.*?</definedName>', book, re.S)
-        for i, title in enumerate(wb.sheetnames):
+        workbook = zf.read("xl/workbook.xml")
+        names = re.findall(rb'<definedName\b[^>]*>.*?</definedName>', workbook, re.S)
+        titles = [html.unescape(t.decode("utf-8")) for t in re.findall(rb'<sheet\b[^>]*?\bname="([^"]*)"', workbook)]
+        for i, title in enumerate(titles):
             xml = zf.read(f"xl/worksheets/sheet{i + 1}.xml")
             if re.search(rb'<(?:row|col)\b[^>]*\b(?:s|style)="', xml):
                 raise FastPathUnavailable("row or column styles in a report sheet")

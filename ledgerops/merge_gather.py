@@ -56,18 +56,11 @@ def gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
     submitted: set[str] = set()
     workers = _workers(len(files))
     _JOB = (ctx, files)
+    outcomes = _in_pool(len(files), workers) if workers > 1 else iter(map(_read_nth, range(len(files))))
     try:
-        if workers > 1:
-            import multiprocessing
-
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                outcomes = pool.imap(_read_nth, range(len(files)))
-                _preload()  # while the readers work: what validating and writing OUT import
-                _fold(files, outcomes, progress, result, cells, new_rows, expected, submitted)
-        else:
-            outcomes = map(_read_nth, range(len(files)))
-            _fold(files, outcomes, progress, result, cells, new_rows, expected, submitted)
+        _fold(files, outcomes, progress, result, cells, new_rows, expected, submitted)
     finally:
+        getattr(outcomes, "close", lambda: None)()  # the pool is shut down even when folding failed
         _JOB = None
     if progress:
         progress(len(files), len(files), base.path)
@@ -94,6 +87,34 @@ def _fold(files: list[tuple[Path, str]], outcomes: Iterator["_Outcome"], progres
             cells.setdefault(key, {}).setdefault(source, proposal)
         new_rows.extend(got.new_rows)
         result.dropped.extend(got.dropped)
+
+
+def _in_pool(count: int, workers: int) -> Iterator["_Outcome"]:
+    """The outcomes of files 0..count-1, read by `workers` forked processes, in file order.
+
+    A reader killed from outside (the OOM killer) breaks the pool: the files left are then read
+    here, one by one, rather than the merge hanging or failing.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    done = 0
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = [pool.submit(_read_nth, i) for i in range(count)]  # forks the readers: they inherit _JOB
+        _preload()  # while they read: what validating and writing OUT import
+        for future in futures:
+            try:
+                got = future.result()
+            except BrokenProcessPool:
+                break
+            done += 1
+            yield got
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for i in range(done, count):
+        yield _read_nth(i)
 
 
 def _preload() -> None:

@@ -112,10 +112,18 @@ def test_edits_a_locked_column_and_a_conflict_on_the_example(tmp_path, monkeypat
     assert applied[0] == "王五" and applied[3] == ("solid", "C6EFCE")
 
 
-def test_invalid_values_conflicts_and_new_rows_not_added(tmp_path, monkeypatch):
+@pytest.mark.parametrize("cores", [1, 2])
+def test_invalid_values_conflicts_and_new_rows_not_added(tmp_path, monkeypatch, cores):
     """A bad phone number (applied, marked light red with a note), two departments disagreeing
-    (orange, a note, the 冲突 sheet) and a new row left out: notes written by the fast path."""
+    (orange, a note, the 冲突 sheet) and a new row left out: notes written by the fast path.
+    On two cores OUT is put together while it is validated, and again once the bad value is
+    known; on one, validated first."""
+    from taizhang.ledgerops import merge_fast, merge_gather
     from taizhang.validator.reader import read_ledger
+
+    if cores == 1:
+        monkeypatch.setattr(merge_fast, "_findings_later", lambda *args: None)
+        monkeypatch.setattr(merge_gather, "_workers", lambda files: 1)
 
     split = make_split(GENERATED, tmp_path, "责任单位")
     files = sorted(split.glob("*.xlsx"))
