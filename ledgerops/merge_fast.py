@@ -241,15 +241,9 @@ _VALIDATING: tuple | None = None  # what the forked validator inherits
 def _findings_later(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> "_Later | None":
     """Validate OUT in a forked process while this one puts OUT together. None on one core, or
     where forking is unsafe (threads: the add-in, a service): then validate first, here."""
-    import os
+    from taizhang.validator.isolate import spare_core
 
-    from taizhang.validator.isolate import _forkable
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return _Later(base, kept, recorded) if cores >= 2 and _forkable() else None
+    return _Later(base, kept, recorded) if spare_core() else None
 
 
 class _Later:

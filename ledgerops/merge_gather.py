@@ -128,17 +128,11 @@ def _preload() -> None:
 
 
 def _workers(files: int) -> int:
-    """Processes to read `files` submissions with: 2 on a machine with two cores or more, where
-    forking is safe (no threads: not inside the add-in or a service) and there are files to share."""
-    import os
+    """Processes to read `files` submissions with: 2 where there is a core to spare (not inside the
+    add-in or a service, whose threads make forking unsafe) and files enough to share."""
+    from taizhang.validator.isolate import spare_core
 
-    from taizhang.validator.isolate import _forkable
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 and files >= 4 and _forkable() else 1
+    return 2 if files >= 4 and spare_core() else 1
 
 
 @dataclass(slots=True)

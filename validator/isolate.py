@@ -40,6 +40,16 @@ def _forkable() -> bool:
             and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
 
 
+def spare_core() -> bool:
+    """Whether work can be shared with a forked process: two cores or more for this process, and
+    forking is safe (see _forkable). Merge uses it to read submissions and validate on both cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return cores >= 2 and _forkable()
+
+
 class _Worker:
     """A forked reader: runs `job` first if given (no pickling needed), then jobs sent to it."""
 
