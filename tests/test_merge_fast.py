@@ -91,15 +91,21 @@ def _set(path: Path, row_text: str, changes: dict[str, str]) -> None:
     wb.save(path)
 
 
-def test_edits_a_locked_column_and_a_conflict_on_the_example(tmp_path, monkeypatch):
+def _disagree(split: Path, first: str, second: str) -> dict[Path, list]:
+    """Two departments given the same row (two liaisons share it) write different 推进情况.
+    Returns each file's 重要成果形式 column."""
     from taizhang.validator.reader import read_ledger
 
-    split = make_split(EX000, tmp_path, None)
     rows = {f: read_ledger(f).values["重要成果形式"] for f in sorted(split.glob("*.xlsx"))}
-    # a row two liaisons share: each department gets it, and they disagree
     a, b, shared = next((a, b, t) for a in rows for b in rows if a < b for t in rows[a] if t in rows[b])
-    _set(a, shared, {"推进情况": "已完成：按季度报送进展"})
-    _set(b, shared, {"推进情况": "第二个处室的不同说法"})
+    _set(a, shared, {"推进情况": first})
+    _set(b, shared, {"推进情况": second})
+    return rows
+
+
+def test_edits_a_locked_column_and_a_conflict_on_the_example(tmp_path, monkeypatch):
+    split = make_split(EX000, tmp_path, None)
+    rows = _disagree(split, "已完成：按季度报送进展", "第二个处室的不同说法")
     big = max(rows, key=lambda f: len(rows[f]))  # a locked change leaves the rest of the file to match
     _set(big, rows[big][-1], {"重要成果形式": rows[big][-1] + "（擅自改动）", "联系人": "王五"})
     report, snap = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch)
@@ -288,14 +294,9 @@ def test_a_master_with_notes_dropdowns_links_dates_and_formulas(tmp_path, monkey
 
 def test_a_conflict_on_a_sheet_with_notes_takes_the_openpyxl_path(tmp_path, monkeypatch):
     """A note to add where the master has notes (their VML shapes): openpyxl merges the two."""
-    from taizhang.validator.reader import read_ledger
-
     _rich_master(tmp_path)
     split = make_split(tmp_path / "台账.xlsx", tmp_path / "s", None)
-    rows = {f: read_ledger(f).values["重要成果形式"] for f in sorted(split.glob("*.xlsx"))}
-    a, b, shared = next((a, b, t) for a in rows for b in rows if a < b for t in rows[a] if t in rows[b])
-    _set(a, shared, {"推进情况": "已完成"})
-    _set(b, shared, {"推进情况": "推进中"})
+    _disagree(split, "已完成", "推进中")
     report, _ = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch, fast_expected=False)
     assert report["summary"]["conflicts"] == 1
 
@@ -305,13 +306,9 @@ def test_libreoffice_opens_the_fast_output(tmp_path, monkeypatch):
     from lo import pdf_text, to_pdf
 
     from taizhang.ledgerops.merge import merge_ledgers
-    from taizhang.validator.reader import read_ledger
 
     split = make_split(EX000, tmp_path, None)
-    rows = {f: read_ledger(f).values["重要成果形式"] for f in sorted(split.glob("*.xlsx"))}
-    a, b, shared = next((a, b, t) for a in rows for b in rows if a < b for t in rows[a] if t in rows[b])
-    _set(a, shared, {"推进情况": "甲处室：已完成招标"})
-    _set(b, shared, {"推进情况": "乙处室：尚未启动"})
+    rows = _disagree(split, "甲处室：已完成招标", "乙处室：尚未启动")
     big = max(rows, key=lambda f: len(rows[f]))
     _set(big, rows[big][0], {"推进情况": "已印发实施方案 & 配套细则 <第一批>"})
     monkeypatch.setattr("taizhang.ledgerops.merge_out.build_out", None)  # the fast path, or a TypeError
