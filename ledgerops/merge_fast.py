@@ -251,14 +251,13 @@ class _Later:
     but the findings coming back)."""
 
     def __init__(self, base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from taizhang.validator.isolate import helper_pool
 
         global _VALIDATING
         self.args = (base, kept, recorded)
         _VALIDATING = self.args
         try:
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            self.pool = helper_pool(1)
             self.job = self.pool.submit(_validate_inherited)  # forks now: the child inherits _VALIDATING
         finally:
             _VALIDATING = None

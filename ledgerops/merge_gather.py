@@ -95,12 +95,12 @@ def _in_pool(count: int, workers: int) -> Iterator["_Outcome"]:
     A reader killed from outside (the OOM killer) breaks the pool: the files left are then read
     here, one by one, rather than the merge hanging or failing.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    from taizhang.validator.isolate import helper_pool
+
     done = 0
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = helper_pool(workers)
     try:
         futures = [pool.submit(_read_nth, i) for i in range(count)]  # forks the readers: they inherit _JOB
         _preload()  # while they read: what validating and writing OUT import
