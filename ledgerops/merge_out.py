@@ -2,7 +2,7 @@
 
 This is the path for everything: inserted rows, notes on cells that already have some, .xls and
 .csv masters rebuilt from their values. merge_fast carries the master's XML through instead when
-a merge only changes cells in place; both decide through `resolve` and must give the same workbook.
+a merge only changes cells in place; both decide through `record` and must give the same workbook.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def record(base: "Ledger", target: Any, cells: dict, new_rows: list[NewRow], pla
 
 
 def unkept(master: Path, out: Path) -> list["Unkept"]:
+    """What of MASTER openpyxl cannot carry into OUT (listed in the report)."""
     from taizhang.validator.filecheck import sniff
 
     from .keep import unkept_parts

@@ -51,6 +51,7 @@ def zipped(master: Path, parts: dict[str, bytes | None]) -> bytes:
 
 
 def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A member's name, time and mode, deflated (whatever the master's own compression)."""
     out = zipfile.ZipInfo(info.filename, info.date_time)
     out.compress_type = zipfile.ZIP_DEFLATED
     out.external_attr = info.external_attr
@@ -58,7 +59,7 @@ def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 
 def add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str], package: "Package",
-               parts: dict[str, bytes | None]) -> tuple[bytes, bytes]:
+              parts: dict[str, bytes | None]) -> tuple[bytes, bytes]:
     """Comments and their VML shapes as openpyxl writes them, linked from the sheet."""
     from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
     from openpyxl.utils.cell import get_column_letter
@@ -66,7 +67,7 @@ def add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str],
 
     from .xlsx_out import note
 
-    xml = declare_r(xml, b"<worksheet")
+    xml = _declare_r(xml, b"<worksheet")
     records = []
     for (r, c), text in sorted(notes.items()):
         holder = type("Holder", (), {})()
@@ -82,7 +83,7 @@ def add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str],
                          '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>')
     rels = rels or (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                     b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
-    vml_id, comments_id = free_id(rels, "tzVml"), free_id(rels, "tzComments")
+    vml_id, comments_id = _free_id(rels, "tzVml"), _free_id(rels, "tzComments")
     rels = rels.replace(b"</Relationships>", (
         f'<Relationship Id="{comments_id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
         f'comments" Target="/{comments}"/><Relationship Id="{vml_id}" Type="http://schemas.openxmlformats.org/'
@@ -91,7 +92,7 @@ def add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str],
     return xml[:at] + f'<legacyDrawing r:id="{vml_id}"/>'.encode() + xml[at:], rels
 
 
-def declare_r(xml: bytes, root: bytes) -> bytes:
+def _declare_r(xml: bytes, root: bytes) -> bytes:
     """`xml` with the r: prefix (relationship ids) declared on its root element, as added parts need."""
     end = xml.find(b">", xml.find(root))
     if b"xmlns:r=" not in xml[:end]:
@@ -101,7 +102,7 @@ def declare_r(xml: bytes, root: bytes) -> bytes:
     return xml
 
 
-def free_id(rels: bytes, stem: str) -> str:
+def _free_id(rels: bytes, stem: str) -> str:
     n = 1
     while f'Id="{stem}{n}"'.encode() in rels:
         n += 1
@@ -185,7 +186,7 @@ class Styles:
                 xf = b'<xf numFmtId="0" fontId="0" fillId="%d" borderId="0" xfId="0" applyFill="1"/>' % fill_id
             else:
                 xf = self.items["cellXfs"][style]
-                xf = set_attr(set_attr(xf, b"fillId", b"%d" % fill_id), b"applyFill", b"1")
+                xf = _set_attr(_set_attr(xf, b"fillId", b"%d" % fill_id), b"applyFill", b"1")
             self._xfs[key] = self._add("cellXfs", xf)
         return self._xfs[key]
 
@@ -205,7 +206,7 @@ class Styles:
             for attr, section in ((b"fontId", "fonts"), (b"fillId", "fills"), (b"borderId", "borders")):
                 m = re.search(rb'\b%s="(\d+)"' % attr, xf)
                 if m:
-                    xf = set_attr(xf, attr, b"%d" % maps[section][int(m.group(1))])
+                    xf = _set_attr(xf, attr, b"%d" % maps[section][int(m.group(1))])
             out[i] = self._add("cellXfs", xf)
         return out
 
@@ -221,7 +222,7 @@ class Styles:
         return xml
 
 
-def set_attr(tag_xml: bytes, name: bytes, value: bytes) -> bytes:
+def _set_attr(tag_xml: bytes, name: bytes, value: bytes) -> bytes:
     """Set an attribute on the first (start) tag of `tag_xml`."""
     head_end = tag_xml.find(b">")
     head, rest = tag_xml[:head_end], tag_xml[head_end:]
@@ -243,7 +244,7 @@ class Package:
         self.book = parts["xl/workbook.xml"]
         if b"<workbook" not in self.book or b"<sheets>" not in self.book:
             raise PackageUnsupported("workbook.xml with prefixes")
-        self.book = declare_r(self.book, b"<workbook")
+        self.book = _declare_r(self.book, b"<workbook")
         self.rels = _CALC_CHAIN.sub(b"", parts["xl/_rels/workbook.xml.rels"])  # openpyxl drops it too
         self.types = _CALC_CHAIN.sub(b"", parts["[Content_Types].xml"])
         self.names = set(names)
@@ -268,7 +269,7 @@ class Package:
         n = self.free_number("xl/worksheets/sheet{}.xml")
         part = f"xl/worksheets/sheet{n}.xml"
         parts[part] = xml
-        rid = free_id(self.rels, "tzSheet")
+        rid = _free_id(self.rels, "tzSheet")
         self.rels = self.rels.replace(b"</Relationships>", f'<Relationship Id="{rid}" Type="{_WORKSHEET_TYPE}" '
                                       f'Target="/{part}"/></Relationships>'.encode())
         self.content_type(f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-'
@@ -301,7 +302,7 @@ class Package:
                 self.book = self.book.replace(b"<sheets>", b'<bookViews><workbookView activeTab="%d"/></bookViews>'
                                               b"<sheets>" % index, 1)
             return
-        self.book = self.book[:view.start()] + set_attr(view.group(0), b"activeTab", b"%d" % index) + \
+        self.book = self.book[:view.start()] + _set_attr(view.group(0), b"activeTab", b"%d" % index) + \
             self.book[view.end():]
 
     def parts(self) -> dict[str, bytes | None]:
