@@ -814,8 +814,10 @@ app.command("history")(_history)
 def main() -> None:
     import os
 
+    from taizhang.cli_lazy import run
+
     try:
-        app()
+        run(app)  # app(), building only the command the command line names (--help lists them all)
     except KeyboardInterrupt:
         sys.stderr.write("已中断。\n")
         sys.exit(130)
