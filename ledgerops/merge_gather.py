@@ -55,12 +55,15 @@ def gather(base: "Ledger", files: list[tuple[Path, str]], result: MergeResult,
     expected: dict[str, None] = {}
     submitted: set[str] = set()
     workers = _workers(len(files))
-    _JOB = (ctx, files)
-    outcomes = _in_pool(len(files), workers) if workers > 1 else iter(map(_read_nth, range(len(files))))
+    if workers > 1:
+        _JOB = (ctx, files)  # only the forked readers read it: the serial path is safe in threads
+        outcomes = _in_pool(len(files), workers)
+    else:
+        outcomes = (_read_one(ctx, path, source) for path, source in files)
     try:
         _fold(files, outcomes, progress, result, cells, new_rows, expected, submitted)
     finally:
-        getattr(outcomes, "close", lambda: None)()  # the pool is shut down even when folding failed
+        outcomes.close()  # the pool is shut down even when folding failed
         _JOB = None
     if progress:
         progress(len(files), len(files), base.path)
