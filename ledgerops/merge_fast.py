@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .merge_result import CONFLICT_SHEET, LOG_SHEET, MergeResult
-from .xlsx_parts import CELL, STYLE_ID, Package, PackageUnsupported, Styles, add_notes, graft, zipped
+from .xlsx_parts import CELL, STYLE_ID, Package, PackageUnsupported, Styles, add_notes, graft, write_zip
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
@@ -91,10 +91,11 @@ class FastOut:
     """OUT ready to be written (`write(path)`), and what the merge did (`result`)."""
 
     result: MergeResult
-    data: bytes
+    master: Path
+    parts: dict[str, bytes | None]  # zip members replaced, added or (None) left out
 
     def write(self, path: Path) -> None:
-        Path(path).write_bytes(self.data)
+        write_zip(Path(path), self.master, self.parts)  # compressed as it is written: no second copy in memory
 
 
 def fast_out(master: Path, out: Path, base: "Ledger", kept: dict[str, Any], cells: dict, new_rows: list["NewRow"],
@@ -142,7 +143,7 @@ def fast_out(master: Path, out: Path, base: "Ledger", kept: dict[str, Any], cell
     if made is None or marked:  # applied values that fail validation: their fills and notes too
         parts.check_notes(recorded)
         made = parts.assemble(recorded, book, base.sheet)
-    return FastOut(trial, made)
+    return FastOut(trial, Path(master), made)
 
 
 @dataclass
@@ -178,8 +179,8 @@ class _MasterParts:
                 b"<legacyDrawing" in self.sheet or self.rels is not None and b"comments" in self.rels):
             raise FastPathUnavailable("notes on a sheet that has notes")
 
-    def assemble(self, recorded: RecordedCells, book: bytes, ledger_sheet: str) -> bytes:
-        """OUT's bytes: the master's zip with the ledger sheet patched, styles, notes and the report sheets."""
+    def assemble(self, recorded: RecordedCells, book: bytes, ledger_sheet: str) -> dict[str, bytes | None]:
+        """OUT's changed parts: the ledger sheet patched, styles, notes, the report sheets, the package."""
         styles = Styles(self.package["xl/styles.xml"])
         package = Package(self.package, self.names)
         new: dict[str, bytes | None] = {}
@@ -193,7 +194,7 @@ class _MasterParts:
         package.activate(ledger_sheet)
         new["xl/styles.xml"] = styles.xml()
         new.update(package.parts())
-        return zipped(self.master, new)
+        return new
 
 
 def _copied(value: Any) -> Any:

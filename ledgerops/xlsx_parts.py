@@ -34,10 +34,9 @@ _AFTER_NAMES = (b"<calcPr", b"<oleSize", b"<customWorkbookViews", b"<pivotCaches
                 b"</workbook>")
 
 
-def zipped(master: Path, parts: dict[str, bytes | None]) -> bytes:
-    """The master's zip with the members in `parts` replaced, added or (None) left out."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(master) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+def write_zip(target: Path, master: Path, parts: dict[str, bytes | None]) -> None:
+    """Write to `target` the master's zip with the members in `parts` replaced, added or (None) left out."""
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             if info.filename not in parts:
                 dst.writestr(_fresh(info), src.read(info))
@@ -47,7 +46,6 @@ def zipped(master: Path, parts: dict[str, bytes | None]) -> bytes:
         for name, data in parts.items():
             if name not in known and data is not None:
                 dst.writestr(name, data)
-    return buf.getvalue()
 
 
 def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
