@@ -3,6 +3,10 @@
 Each submission is read, checked to be a copy of this ledger, matched row by row to the master
 (matching.py) and compared cell by cell; what it changes becomes a proposal per (row, column),
 what it adds a new row. Deciding between proposals and writing OUT is merge_out's.
+
+Files do not depend on each other, so on two cores two forked readers share them (reading is
+most of a merge of many small files); their outcomes are put together in file order, so the
+merge is the one a single process makes.
 """
 
 from __future__ import annotations
