@@ -190,14 +190,17 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[Path]:
+def write_together(targets: list[tuple[Path, Callable[[Path], None]]],
+                   run: Callable[[list[Callable[[], None]]], None] | None = None) -> list[Path]:
     """Write several files so that all of them are replaced, or none (a report with its workbook,
     a department's files with each other).
 
     Every file is written in full first, to an unnamed temporary file in its own folder (Linux's
     O_TMPFILE: a crash, even kill -9, leaves nothing behind) or, where that is not available, a
     hidden temporary one; only then are they renamed into place, one after another. An OSError
-    names the target, not the temporary file.
+    names the target, not the temporary file. `run`, if given, is handed the writes to regular
+    files as jobs, in order (each names its target in an OSError), and must run them all or
+    raise: split runs them on several cores.
     """
     paths = [Path(p) for p, _ in targets]
     check_targets(paths)
@@ -209,6 +212,7 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
     staged: list[tuple[Path, int | None, Path | None]] = []  # (target, anonymous fd, named temp)
     named = {}  # the file a symlink points at is replaced, the link kept (as write_atomic does)
     current = paths[0] if paths else None
+    jobs: list[Callable[[], None]] = []
     try:
         for given, write in targets:
             current = given
@@ -218,14 +222,16 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
             fd = _anonymous_file(path.parent)
             if fd is not None:
                 staged.append((path, fd, None))
-                write(Path(f"/proc/self/fd/{fd}"))
-                os.fsync(fd)
             else:
                 tmp_fd, tmp_name = tempfile.mkstemp(prefix=".taizhang-", suffix=path.suffix, dir=path.parent)
                 os.close(tmp_fd)
                 staged.append((path, None, Path(tmp_name)))
-                write(Path(tmp_name))
-                os.chmod(tmp_name, 0o666 & ~_umask())
+            jobs.append(_job(write, fd, staged[-1][2], given))
+            if run is None:
+                jobs.pop()()
+        if jobs:
+            current = None  # each job names its own target
+            run(jobs)
         for i, (path, fd, tmp) in enumerate(staged):  # give each a name beside its target
             current = named[path]
             if fd is not None:
@@ -240,7 +246,7 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
             current = named[path]
             os.replace(tmp, path)
     except OSError as exc:
-        raise type(exc)(exc.errno, exc.strerror or str(exc), str(current)) from None
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(current or exc.filename)) from None
     finally:
         for _, fd, tmp in staged:
             if fd is not None:
@@ -248,6 +254,22 @@ def write_together(targets: list[tuple[Path, Callable[[Path], None]]]) -> list[P
             if tmp is not None and tmp.exists():
                 tmp.unlink()
     return paths
+
+
+def _job(write: Callable[[Path], None], fd: int | None, tmp: Path | None, target: Path) -> Callable[[], None]:
+    """`write` into the unnamed file `fd` or the temporary file `tmp`, as a job that may run in
+    another (forked) process; an OSError names `target`."""
+    def job() -> None:
+        try:
+            if fd is not None:
+                write(Path(f"/proc/self/fd/{fd}"))
+                os.fsync(fd)
+            else:
+                write(tmp)
+                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; shared folders need the usual mode
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror or str(exc), str(target)) from None
+    return job
 
 
 def _anonymous_file(folder: Path) -> int | None:

@@ -194,6 +194,7 @@ class DataArea:
         # the ranges a layout makes cannot overlap each other; they can overlap a range kept above
         # that reaches into the area, and then openpyxl's own (slow, checking) merge_cells is used
         self._heights: dict[float, Any] = {}
+        self._covering: dict[int, list[int]] | None = None
         self._merger = None if any(r.max_row >= first_row for r in ws.merged_cells.ranges) else MergedRanges(ws.parent)
         for (r, c), cell in list(ws._cells.items()):
             if r < first_row:
@@ -230,10 +231,9 @@ class DataArea:
         is not among them, its value moves to the first. `extra_merges` (new coordinates) are added.
         """
         ws = self._clear()
-        new_of: dict[int, list[tuple[int, str]]] = {}
+        new_of = self._new_rows(plan)
         for i, (src, mode) in enumerate(plan):
             new_row = self.first_row + i
-            new_of.setdefault(src, []).append((new_row, mode))
             source = self.rows.get(src)
             if source is None:
                 continue
@@ -245,14 +245,7 @@ class DataArea:
                     self._copy_content(cell, target)
             if source.height is not None:
                 ws.row_dimensions[new_row] = self._row_height(new_row, source.height)
-        for r0, c0, r1, c1 in self.merges:
-            hit = [new_of[src] for src in range(r0, r1 + 1) if src in new_of]
-            if not hit:  # a range of rows this layout leaves out (another department's)
-                continue
-            wide = c0 in extend_cols
-            rows = sorted(n for found in hit for n, mode in found if mode == "values" or (mode == "extend" and wide))
-            if not rows:
-                continue
+        for (r0, c0, r1, c1), rows in self._kept_merges(new_of, extend_cols):
             top_new = next((n for n, mode in new_of.get(r0, ()) if mode == "values"), None)
             if top_new is None:  # the top row was left out: carry its value down
                 top = self.rows.get(r0)
@@ -264,6 +257,48 @@ class DataArea:
                     self._merge(first, c0, last, c1)
         for r0, c0, r1, c1 in extra_merges:
             self._merge(r0, c0, r1, c1)
+
+    def replay_merges(self, plan: list[tuple[int, str]], *, extend_cols: set[int] = frozenset(),
+                      extra_merges: Iterable[tuple[int, int, int, int]] = ()) -> None:
+        """Make the changes `layout(plan)` makes to the sheet's set of merged ranges, and nothing else.
+
+        The order of <mergeCell> in a saved file is the set's iteration order, which depends on
+        every add and remove the set has seen: a process that lays out only some of a series of
+        plans replays the others' so that each file comes out as a run of the whole series makes it.
+        """
+        for rng in [r for r in self.ws.merged_cells.ranges if r.min_row >= self.first_row]:
+            self.ws.merged_cells.remove(rng)
+        for (r0, c0, r1, c1), rows in self._kept_merges(self._new_rows(plan), extend_cols):
+            for first, last in _consecutive(rows):
+                if last > first or c1 > c0:
+                    self._merge(first, c0, last, c1, range_only=True)
+        for r0, c0, r1, c1 in extra_merges:
+            self._merge(r0, c0, r1, c1, range_only=True)
+
+    def _new_rows(self, plan: list[tuple[int, str]]) -> dict[int, list[tuple[int, str]]]:
+        """Source row -> [(its new row, mode)] for a plan."""
+        new_of: dict[int, list[tuple[int, str]]] = {}
+        for i, (src, mode) in enumerate(plan):
+            new_of.setdefault(src, []).append((self.first_row + i, mode))
+        return new_of
+
+    def _kept_merges(self, new_of: dict[int, list[tuple[int, str]]], extend_cols: set[int]
+                     ) -> Iterable[tuple[tuple[int, int, int, int], list[int]]]:
+        """(original merged range, the sorted new rows it covers) of each range a plan keeps, in
+        the order of `merges` (the order they are merged in decides the order in the file)."""
+        if self._covering is None:  # source row -> the ranges covering it, by their place in `merges`
+            self._covering = {}
+            for i, (r0, _, r1, _) in enumerate(self.merges):
+                for r in range(r0, r1 + 1):
+                    self._covering.setdefault(r, []).append(i)
+        # ranges of rows the plan leaves out (another department's) are not among them
+        for i in sorted({i for src in new_of for i in self._covering.get(src, ())}):
+            r0, c0, r1, c1 = self.merges[i]
+            hit = [new_of[src] for src in range(r0, r1 + 1) if src in new_of]
+            wide = c0 in extend_cols
+            rows = sorted(n for found in hit for n, mode in found if mode == "values" or (mode == "extend" and wide))
+            if rows:
+                yield (r0, c0, r1, c1), rows
 
     def _row_height(self, row: int, height: float) -> Any:
         """What `ws.row_dimensions[row].height = height` leaves, cloned from one made per height:
@@ -280,8 +315,17 @@ class DataArea:
         dim.__dict__["index"] = row
         return dim
 
-    def _merge(self, r0: int, c0: int, r1: int, c1: int) -> None:
-        if self._merger is None:
+    def _merge(self, r0: int, c0: int, r1: int, c1: int, *, range_only: bool = False) -> None:
+        if range_only:  # the set operation alone, as the real merge below makes it
+            from openpyxl.worksheet.cell_range import CellRange
+
+            rng = CellRange.__new__(CellRange)  # hashes and compares as the range the merge makes
+            rng.__dict__.update(min_col=c0, min_row=r0, max_col=c1, max_row=r1, title=None)  # bounds of the file's own
+            if self._merger is None:
+                self.ws.merged_cells.add(rng)
+            else:
+                self.ws.merged_cells.ranges.add(rng)
+        elif self._merger is None:
             self.ws.merge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
         else:
             self._merger.add(self.ws, r0, c0, r1, c1)
