@@ -242,9 +242,9 @@ _VALIDATING: tuple | None = None  # what the forked validator inherits
 def _findings_later(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> "_Later | None":
     """Validate OUT in a forked process while this one puts OUT together. None on one core, or
     where forking is unsafe (threads: the add-in, a service): then validate first, here."""
-    from taizhang.validator.isolate import spare_core
+    from .fanout import worker_count
 
-    return _Later(base, kept, recorded) if spare_core() else None
+    return _Later(base, kept, recorded) if worker_count(2) > 1 else None
 
 
 class _Later:
@@ -252,13 +252,13 @@ class _Later:
     but the findings coming back)."""
 
     def __init__(self, base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> None:
-        from taizhang.validator.isolate import helper_pool
+        from .fanout import result_pool
 
         global _VALIDATING
         self.args = (base, kept, recorded)
         _VALIDATING = self.args
         try:
-            self.pool = helper_pool(1)
+            self.pool = result_pool(1)
             self.job = self.pool.submit(_validate_inherited)  # forks now: the child inherits _VALIDATING
         finally:
             _VALIDATING = None

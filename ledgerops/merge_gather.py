@@ -104,10 +104,10 @@ def _in_pool(count: int, workers: int) -> Iterator["_Outcome"]:
     """
     from concurrent.futures.process import BrokenProcessPool
 
-    from taizhang.validator.isolate import helper_pool
+    from .fanout import result_pool
 
     done = 0
-    pool = helper_pool(workers)
+    pool = result_pool(workers)
     try:
         futures = [pool.submit(_read_nth, i) for i in range(count)]  # forks the readers: they inherit _JOB
         _preload()  # while they read: what validating and writing OUT import
@@ -135,11 +135,11 @@ def _preload() -> None:
 
 
 def _workers(files: int) -> int:
-    """Processes to read `files` submissions with: 2 where there is a core to spare (not inside the
-    add-in or a service, whose threads make forking unsafe) and files enough to share."""
-    from taizhang.validator.isolate import spare_core
+    """Processes to read `files` submissions with: one per core (fanout.worker_count: Linux, no
+    threads running, as in the add-in or a service) when there are files enough to share."""
+    from .fanout import worker_count
 
-    return 2 if files >= 4 and spare_core() else 1
+    return worker_count(files) if files >= 4 else 1
 
 
 @dataclass(slots=True)

@@ -40,42 +40,6 @@ def _forkable() -> bool:
             and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
 
 
-def spare_core() -> bool:
-    """Whether work can be shared with forked helper processes: two cores or more for this process,
-    forking is safe (see _forkable), and Linux, where a helper can be made to die with its parent
-    (die_with_parent); merge reads submissions and validates on both cores when this holds."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    return cores >= 2 and _forkable() and sys.platform.startswith("linux")
-
-
-def helper_pool(workers: int) -> Any:
-    """A ProcessPoolExecutor of `workers` forked processes (they inherit the caller's data, nothing
-    is pickled to them) that die with this process. Use where spare_core() holds."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent,
-                               initargs=(os.getpid(),))
-
-
-def die_with_parent(parent: int) -> None:
-    """Initializer of a forked helper process (ProcessPoolExecutor): killed when `parent` dies.
-
-    A pool's helpers hold the pipes of their queues and of the parent's reader open, so after a
-    kill -9 of the parent nothing would ever tell them (or the reader) to stop: they would wait
-    for ever. Linux's PR_SET_PDEATHSIG has the kernel kill them with their parent."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
-        os._exit(1)  # the pool reports a broken worker; the caller does the work itself
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
-
-
 class _Worker:
     """A forked reader: runs `job` first if given (no pickling needed), then jobs sent to it."""
 
