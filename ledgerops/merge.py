@@ -59,8 +59,7 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
     except LedgerTypeError as exc:
         raise MergeError(str(exc), str(exc)) from None
     with exclusive(out):  # before reading: a merge that waited reads what the one before it wrote
-        kept: dict = {}  # the master's grid: OUT is validated from it on the fast path
-        base = read_ledger(master, ledger_type=ltype, keep=kept)
+        base = read_ledger(master, ledger_type=ltype)
         result = MergeResult(master, out)
         files, result.skipped = collect(inputs, {path_key(master), path_key(out)})
 
@@ -69,13 +68,11 @@ def merge_ledgers(master: Path, inputs: list[Path], out: Path, *, report: Path |
         try:
             if not fast:
                 raise FastPathUnavailable("asked for openpyxl")
-            made = fast_out(master, out, base, kept, cells, new_rows, accept_new_rows, result)
+            made = fast_out(master, out, base, cells, new_rows, accept_new_rows, result)
             result, write = made.result, made.write
         except FastPathUnavailable:
-            kept.clear()  # openpyxl's copy of the master replaces the grid
             wb = build_out(master, out, base, cells, new_rows, accept_new_rows, result)
             result.unkept, write = unkept(master, out), wb.save
-        kept.clear()
         ensure_not_held(out)  # opened while we worked: nothing written, not even the backup
         if out.exists() and path_key(out) == path_key(master):
             result.backup = backup(master)

@@ -6,8 +6,9 @@ fills and notes, styles.xml (a fill and an xf per new look) and the sheets ÂêàÂπ
 here the master's parts are carried over as they are: rows without edits byte for byte, the
 edited <c> elements rewritten (text as inline strings, each cell keeping its own style but for
 the fill), the report sheets made by the same openpyxl code as the slow path (in a workbook of
-their own, grafted in: xlsx_parts.py edits the package), and OUT is validated from the grid the
-master was read into, in a forked process while OUT is put together where there are two cores.
+their own, grafted in: xlsx_parts.py edits the package), and OUT is validated from the master's
+grid with the merge's values put in, in a forked process while OUT is put together where there
+are two cores.
 
 Anything this does not handle raises FastPathUnavailable before anything is written, and merge
 takes the openpyxl path (merge_out): .xlsm or .xls masters, inserted rows, parts openpyxl would
@@ -98,8 +99,8 @@ class FastOut:
         write_zip(Path(path), self.master, self.parts)  # compressed as it is written: no second copy in memory
 
 
-def fast_out(master: Path, out: Path, base: "Ledger", kept: dict[str, Any], cells: dict, new_rows: list["NewRow"],
-             accept_new_rows: bool, result: MergeResult) -> FastOut:
+def fast_out(master: Path, out: Path, base: "Ledger", cells: dict, new_rows: list["NewRow"], accept_new_rows: bool,
+             result: MergeResult) -> FastOut:
     """OUT made from the master's own parts; raises FastPathUnavailable when merge_out must do it.
 
     `result` is left untouched on FastPathUnavailable; on success the returned FastOut holds the
@@ -110,7 +111,7 @@ def fast_out(master: Path, out: Path, base: "Ledger", kept: dict[str, Any], cell
     from .keep import _X14_DV_URI, unkept_parts
     from .merge_out import mark_invalid, record
 
-    if Path(master).suffix.lower() != ".xlsx" or Path(out).suffix.lower() != ".xlsx" or "grid" not in kept:
+    if Path(master).suffix.lower() != ".xlsx" or Path(out).suffix.lower() != ".xlsx":
         raise FastPathUnavailable("not .xlsx to .xlsx")
     if accept_new_rows and new_rows:
         raise FastPathUnavailable("rows to insert")
@@ -130,11 +131,11 @@ def fast_out(master: Path, out: Path, base: "Ledger", kept: dict[str, Any], cell
     recorded = RecordedCells()
     log = record(base, recorded, cells, new_rows, [], lambda r: r, trial)
     parts.check_notes(recorded)
-    later = _findings_later(base, kept, recorded)  # on the other core, while OUT is put together
+    later = _findings_later(base, recorded)  # on the other core, while OUT is put together
     try:
         book = _report_book(log, trial.conflicts)
         made = parts.assemble(recorded, book, base.sheet) if later is not None else None
-        trial.findings = later.result() if later is not None else _validate(base, kept, recorded)
+        trial.findings = later.result() if later is not None else _validate(base, recorded)
     finally:
         if later is not None:
             later.close()
@@ -212,13 +213,13 @@ def _rels_of(part: str) -> str:
 
 # ----------------------------------------------------------------------------- validating OUT
 
-def _validate(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> list["Finding"]:
+def _validate(base: "Ledger", recorded: RecordedCells) -> list["Finding"]:
     """Validate OUT as merge_out's _validate_out would read it from openpyxl: the master's grid with
     the merge's values in it, formula cells holding their formula text, as openpyxl shows them."""
-    from taizhang.validator.reader import read_grid
+    from taizhang.validator.reader import read_grid, sheet_grid
     from taizhang.validator.validate import Options, validate_ledger
 
-    grid = [list(row) for row in kept["grid"]]
+    grid, merged = sheet_grid(base.path, base.sheet)
     written = {k for k, e in recorded.edits.items() if e.has_value}
     for (r, c), formula in base.formulas.items():
         if (r, c) not in written:
@@ -226,7 +227,7 @@ def _validate(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> 
     for (r, c), e in recorded.edits.items():
         if e.has_value:
             _put(grid, r, c, "" if e.value is None else e.value)
-    ledger = read_grid(grid, sheet=base.sheet, path=base.path, ledger_type=base.ledger_type, merged=kept["merged"],
+    ledger = read_grid(grid, sheet=base.sheet, path=base.path, ledger_type=base.ledger_type, merged=merged,
                        metadata=base.metadata)
     if ledger is None:
         return []
@@ -239,23 +240,23 @@ def _validate(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> 
 _VALIDATING: tuple | None = None  # what the forked validator inherits
 
 
-def _findings_later(base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> "_Later | None":
+def _findings_later(base: "Ledger", recorded: RecordedCells) -> "_Later | None":
     """Validate OUT in a forked process while this one puts OUT together. None on one core, or
     where forking is unsafe (threads: the add-in, a service): then validate first, here."""
     from .fanout import worker_count
 
-    return _Later(base, kept, recorded) if worker_count(2) > 1 else None
+    return _Later(base, recorded) if worker_count(2) > 1 else None
 
 
 class _Later:
-    """The findings of OUT, computed by a forked child that inherits the grid (nothing pickled
-    but the findings coming back)."""
+    """The findings of OUT, computed by a forked child (it reads the master's grid itself; nothing
+    is pickled but the findings coming back)."""
 
-    def __init__(self, base: "Ledger", kept: dict[str, Any], recorded: RecordedCells) -> None:
+    def __init__(self, base: "Ledger", recorded: RecordedCells) -> None:
         from .fanout import result_pool
 
         global _VALIDATING
-        self.args = (base, kept, recorded)
+        self.args = (base, recorded)
         _VALIDATING = self.args
         try:
             self.pool = result_pool(1)

@@ -7,8 +7,8 @@ text. This module does the counting and nothing else (no printing, no workbook: 
 
 Status (done / in_progress / not_started / ongoing) comes from the type's status column when it
 has one, else from the progress text and the parsed deadline, by the ordered phrase rules in
-`templates/status-rules.yaml`; every item records the rule that decided it, so a surprising
-status can be traced and the rules edited rather than the code.
+`templates/status-rules.yaml` (status_rules.py); every item records the rule that decided it, so a
+surprising status can be traced and the rules edited rather than the code.
 
 Overdue: a dated milestone before the as-of date, of an item that is neither done nor ongoing;
 a milestone the deadline text itself marks 已完成 does not count. Days overdue are counted from
@@ -24,180 +24,25 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from taizhang.validator.filecheck import ReadError, unreadable
-from taizhang.validator.ledger_types import TEMPLATES_DIR
-from taizhang.validator.normalize import FULLWIDTH_DIGITS
+
+from .status_rules import STATUSES, Decision, StatusRule, StatusRules, StatusRulesError, _squeeze
 
 __all__ = [
     "STATUSES", "STATUS_LABELS", "Counts", "Decision", "Item", "Rollup", "StatusRule", "StatusRules",
     "StatusRulesError", "apply_previous", "load_previous", "parse_as_of", "render_summary", "rollup", "rollup_ledger",
 ]
 
-STATUSES = ("done", "in_progress", "not_started", "ongoing")
 STATUS_LABELS = {
     "zh": {"done": "已完成", "in_progress": "推进中", "not_started": "未启动", "ongoing": "持续实施"},
     "en": {"done": "done", "in_progress": "in progress", "not_started": "not started", "ongoing": "ongoing"},
 }
-RULES_FILE = TEMPLATES_DIR / "status-rules.yaml"
 NO_UNIT = "（未填写责任单位）"
 NO_CATEGORY = "（未分类）"
 ROLLUP_META_TYPE = "rollup"  # the `type` a roll-up workbook's _taizhang sheet carries
 _SPACE = re.compile(r"\s+")
-
-
-# ====================================================================== status rules
-
-
-class StatusRulesError(ValueError):
-    """The status rules file is malformed; the message names the file and the rule."""
-
-
-@dataclass(frozen=True, slots=True)
-class StatusRule:
-    id: str
-    status: str
-    label: str
-    label_en: str = ""
-    phrases: tuple[str, ...] = ()
-    patterns: tuple[re.Pattern[str], ...] = ()
-    deadline: str | None = None  # "done" | "ongoing": matches the parsed deadline state
-    empty: bool = False
-    missing_column: bool = False
-    otherwise: bool = False
-
-    @property
-    def is_text_rule(self) -> bool:
-        """Rules that look at a text (progress or status cell) rather than at the row's shape."""
-        return bool(self.phrases or self.patterns or self.otherwise)
-
-    def find(self, squeezed: str) -> str | None:
-        """The words that made this rule match (a phrase, the regex match, "" for otherwise), or None."""
-        if not squeezed:
-            return None
-        if self.otherwise:
-            return ""
-        for phrase in self.phrases:
-            if phrase in squeezed:
-                return phrase
-        for pattern in self.patterns:
-            m = pattern.search(squeezed)
-            if m:
-                return m.group(0)
-        return None
-
-    def text(self, lang: str = "zh") -> str:
-        return self.label if lang == "zh" or not self.label_en else self.label_en
-
-
-def _squeeze(text: str | None) -> str:
-    """Text as the rules see it: no whitespace (5 月 31 日 = 5月31日), ASCII digits."""
-    if not text:
-        return ""
-    return _SPACE.sub("", str(text).translate(FULLWIDTH_DIGITS))
-
-
-class StatusRules:
-    """The ordered phrase rules; `decide` gives (status, rule) for one row."""
-
-    def __init__(self, rules: Iterable[StatusRule], path: Path | None = None) -> None:
-        self.rules = tuple(rules)
-        self.path = path
-        self._text_rules = tuple(r for r in self.rules if r.is_text_rule)
-        self._cache: dict[tuple[str, str | None, bool], Decision] = {}
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> "StatusRules":
-        import yaml
-
-        path = Path(path) if path else RULES_FILE
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StatusRulesError(f"{path}：无法读取状态规则文件（{exc}）") from None
-        except yaml.YAMLError as exc:
-            raise StatusRulesError(f"{path}：状态规则文件不是有效的 YAML（{exc}）") from None
-        raw = doc.get("rules") if isinstance(doc, dict) else None
-        if not isinstance(raw, list) or not raw:
-            raise StatusRulesError(f"{path}：状态规则文件须包含非空的 rules 列表")
-        return cls([_parse_rule(r, i, path) for i, r in enumerate(raw, 1)], path)
-
-    def decide(self, *, status_text: str | None, progress_text: str | None, deadline_state: str | None,
-               has_progress: bool) -> "Decision":
-        """The status of one row and why: the deciding rule, where it looked, the words it saw.
-
-        A row no rule matches is not started with rule None; the shipped rules end with a
-        catch-all, so that only happens with a user's own rules.
-        """
-        squeezed = _squeeze(status_text)
-        if squeezed:
-            for rule in self._text_rules:
-                found = rule.find(squeezed)
-                if found is not None:
-                    return Decision(rule.status, rule, "status", found)
-        key = (_squeeze(progress_text), deadline_state, has_progress)
-        if key not in self._cache:
-            self._cache[key] = self._first(*key)
-        return self._cache[key]
-
-    def _first(self, progress: str, deadline_state: str | None, has_progress: bool) -> "Decision":
-        for rule in self.rules:
-            if rule.deadline is not None:
-                if rule.deadline == deadline_state:
-                    return Decision(rule.status, rule, "deadline", "")
-            elif rule.missing_column:
-                if not has_progress:
-                    return Decision(rule.status, rule, "progress", "")
-            elif rule.empty:
-                if has_progress and not progress:
-                    return Decision(rule.status, rule, "progress", "")
-            else:
-                found = rule.find(progress)
-                if found is not None:
-                    return Decision(rule.status, rule, "progress", found)
-        return Decision("not_started", None, "progress", "")
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    status: str
-    rule: StatusRule | None
-    source: str  # "status" (the status column), "progress" or "deadline"
-    evidence: str  # the phrase or regex match that decided, "" when the rule needs none
-
-
-def _parse_rule(raw: object, index: int, path: Path) -> StatusRule:
-    where = f"{path}：第 {index} 条规则"
-    if not isinstance(raw, dict):
-        raise StatusRulesError(f"{where}不是键值表")
-    rule_id = str(raw.get("id") or "").strip()
-    if not rule_id:
-        raise StatusRulesError(f"{where}缺少 id")
-    status = raw.get("status")
-    if status not in STATUSES:
-        raise StatusRulesError(f"{where}（{rule_id}）的 status「{status}」无效，可用：{'、'.join(STATUSES)}")
-    deadline = raw.get("deadline")
-    if deadline is not None and deadline not in ("done", "ongoing"):
-        raise StatusRulesError(f"{where}（{rule_id}）的 deadline 只能是 done 或 ongoing")
-    patterns = []
-    for p in raw.get("patterns") or ():
-        try:
-            patterns.append(re.compile(str(p)))
-        except re.error as exc:
-            raise StatusRulesError(f"{where}（{rule_id}）的正则表达式「{p}」无效（{exc}）") from None
-    rule = StatusRule(
-        id=rule_id, status=status, label=str(raw.get("label") or rule_id), label_en=str(raw.get("label_en") or ""),
-        phrases=tuple(_squeeze(str(p)) for p in raw.get("phrases") or () if _squeeze(str(p))),
-        patterns=tuple(patterns), deadline=deadline, empty=bool(raw.get("empty")),
-        missing_column=bool(raw.get("missing_column")), otherwise=bool(raw.get("otherwise")),
-    )
-    conditions = sum([rule.deadline is not None, rule.empty, rule.missing_column, rule.otherwise,
-                      bool(rule.phrases or rule.patterns)])
-    if conditions != 1:
-        raise StatusRulesError(
-            f"{where}（{rule_id}）须有且只有一种命中条件：deadline、missing_column、empty、phrases/patterns 或 otherwise")
-    return rule
 
 
 # ====================================================================== result
@@ -391,9 +236,11 @@ def rollup(master: Path, as_of: dt.date, previous: Path | None = None, *, ledger
     from taizhang.validator.reader import read_ledger
     from taizhang.validator.validate import Options, resolve_type
 
+    from ..validator.gc_pause import collector_paused
+
     status_rules = rules if isinstance(rules, StatusRules) else StatusRules.load(rules)
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units)
-    with _naming(master):
+    with collector_paused(), _naming(master):
         ledger = read_ledger(Path(master), ledger_type=resolve_type(options), sheet=sheet)
         result = rollup_ledger(ledger, as_of, rules=status_rules, year=year, units=units)
     if previous is not None:
@@ -471,11 +318,14 @@ def rollup_ledger(ledger, as_of: dt.date, *, rules: StatusRules | None = None, y
     by_unit: dict[str, Counts] = {}
     by_category: dict[str, Counts] = {}
     totals = Counts("合计")
+    category_keys: dict[str | None, str] = {}
     for item in items:
         totals.add(item)
         for unit in item.units:
             by_unit.setdefault(unit, Counts(unit)).add(item)
-        cat_key = _SPACE.sub("", item.category or "") or NO_CATEGORY
+        cat_key = category_keys.get(item.category)
+        if cat_key is None:
+            cat_key = category_keys[item.category] = _SPACE.sub("", item.category or "") or NO_CATEGORY
         by_category.setdefault(cat_key, Counts(item.category or NO_CATEGORY)).add(item)
 
     return Rollup(

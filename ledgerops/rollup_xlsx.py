@@ -11,10 +11,13 @@ Every sheet is print-ready: A4 landscape, fitted to the page width, header row r
 page, page numbers in the footer. Values are written, not formulas: no cached results would be
 stored, and readers other than Excel (calamine, the add-in's remote engine) would see blanks.
 
-Written with xlsxwriter, which streams a new workbook several times faster than openpyxl builds
-one (the 20,000-row roll-up: most of its time was openpyxl styling and saving cells); the master,
-whose layout must survive, stays with openpyxl in merge and split. One cell format per style,
-made once; row heights are estimated once per distinct text and column width.
+Laid out with xlsxwriter, which streams a new workbook several times faster than openpyxl builds
+one; the master, whose layout must survive, stays with openpyxl in merge and split. The table
+bodies below each sheet's title (~490,000 cells on 20,000 rows) are written by xlsx_rows as the
+XML xlsxwriter would write, each distinct text once, the two largest in forked processes where
+there are cores for them (rollup_cells._Writer decides); `fast=False` has xlsxwriter write every
+cell, the reference tests/test_rollup_fast.py compares with. Row heights are estimated once per
+distinct text and column width.
 """
 
 from __future__ import annotations
@@ -29,43 +32,72 @@ from typing import Any, Sequence
 
 from taizhang.validator.findings import col_letter
 
-from .rollup import STATUS_LABELS, STATUSES, Counts, Item, Rollup, ROLLUP_META_TYPE
+from .rollup import STATUSES, Counts, Item, Rollup, ROLLUP_META_TYPE
+from .rollup_cells import (BOLD, CENTRE, CHANGE, DATE, HEADER, LATE, LINK, MISSING, NOTE, OVERDUE_COLOUR, PERCENT,
+                           STATUS_COLOURS, STATUS_STYLE, STATUS_ZH, SUBTITLE, TEXT, TITLE, TOTAL, TOTAL_CHANGE,
+                           TOTAL_PERCENT, TOTAL_TEXT, _WRAPPED, _Writer)
 
 __all__ = ["write_rollup_xlsx", "SHEETS"]
 
 SHEETS = ("汇总", "逾期清单", "按月到期", "逐项状态")
-STATUS_ZH = STATUS_LABELS["zh"]
-# Fills people read at a glance: green done, blue in progress, grey not started, amber ongoing.
-STATUS_COLOURS = {"done": "70AD47", "in_progress": "4472C4", "not_started": "A5A5A5", "ongoing": "FFC000"}
-STATUS_FILLS = {"done": "E2EFDA", "in_progress": "DDEBF7", "not_started": "EDEDED", "ongoing": "FFF2CC"}
-OVERDUE_COLOUR = "C00000"
-HEADER_FILL = "1F4E78"
-# Named on every font: a font without a name falls back to a serif face in LibreOffice, and
-# Chinese Excel shows Calibri's Latin glyphs with its own East Asian font for the Chinese.
-FONT = "Calibri"
 LINE_HEIGHT = 15.0  # points per wrapped line
 MAX_ROW_HEIGHT = 409.0  # Excel's limit
 ONE_PAGE_ROWS = 30  # units + categories that still fit the 汇总 sheet on one printed page
 CJK_WIDTH = 1.8  # a Chinese character is about this many column-width units (measured in LibreOffice renders)
 
 
-def write_rollup_xlsx(result: Rollup, path: Path) -> None:
-    """Write the roll-up workbook to `path` (the caller wraps this in write_atomic)."""
+def write_rollup_xlsx(result: Rollup, path: Path, *, fast: bool = True) -> None:
+    """Write the roll-up workbook to `path` (the caller wraps this in write_atomic).
+
+    `fast` writes the table bodies with xlsx_rows and splices them into the workbook xlsxwriter
+    lays out; without it xlsxwriter writes every cell (the reference the tests compare with).
+    """
+    from ..validator.gc_pause import collector_paused
+
+    with collector_paused():
+        _write(result, Path(path), fast)
+
+
+def _write(result: Rollup, path: Path, fast: bool) -> None:
+    import tempfile
+
     import xlsxwriter
 
     from taizhang.validator.metadata import META_SHEET
 
-    path = Path(path)
+    from .xlsx_rows import splice
+
     link_base = _link_target(result.master, path.parent)
-    # constant_memory: rows go to disk as they are written (in order) with inline strings: less
-    # memory and no shared-string table to build at the end
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "strings_to_numbers": False})
-    w = _Writer(wb)
-    _summary_sheet(w, wb.add_worksheet(SHEETS[0]), result)
-    _overdue_sheet(w, wb.add_worksheet(SHEETS[1]), result, link_base)
-    _month_sheet(w, wb.add_worksheet(SHEETS[2]), result, link_base)
-    _items_sheet(w, wb.add_worksheet(SHEETS[3]), result, link_base)
+    skeleton = path
+    w: _Writer | None = None
+    if fast:
+        fd, name = tempfile.mkstemp(prefix="taizhang-rollup-", suffix=".xlsx")
+        os.close(fd)
+        skeleton = Path(name)
+    try:
+        # constant_memory: rows go to disk as they are written (in order) with inline strings: less
+        # memory and no shared-string table to build at the end
+        wb = xlsxwriter.Workbook(str(skeleton), {"constant_memory": True, "strings_to_formulas": False,
+                                                 "strings_to_urls": False, "strings_to_numbers": False})
+        w = _Writer(wb, fast)
+        _summary_sheet(w, wb.add_worksheet(SHEETS[0]), result)
+        _overdue_sheet(w, wb.add_worksheet(SHEETS[1]), result, link_base)
+        _month_sheet(w, wb.add_worksheet(SHEETS[2]), result, link_base)
+        _items_sheet(w, wb.add_worksheet(SHEETS[3]), result, link_base)
+        _meta_sheet(w, wb.add_worksheet(META_SHEET), result)
+        wb.close()
+        if fast:  # splice waits for each body written elsewhere when it comes to its sheet
+            names = [ws.name for ws in wb.worksheets()]
+            splice(skeleton, path, {names.index(name) + 1: rows for name, rows in w.bodies.items()})
+    finally:
+        for child in w.elsewhere if w is not None else ():
+            child.reap()  # those not joined: an error came first
+        if fast:
+            skeleton.unlink(missing_ok=True)
+
+
+def _meta_sheet(w: _Writer, ws, result: Rollup) -> None:
+    """The hidden sheet a later roll-up reads as --previous, as validator.metadata lays it out."""
     meta: dict[str, Any] = {
         "type": ROLLUP_META_TYPE, "version": 1, "as_of": result.as_of.isoformat(), "master": str(result.master),
         "sheet": result.sheet, "ledger_type": result.ledger_type, "title": result.title, "year": result.year,
@@ -73,7 +105,6 @@ def write_rollup_xlsx(result: Rollup, path: Path) -> None:
     meta["totals"] = json.dumps(result.totals.values())
     for c in result.by_unit:  # one key per unit: no cell-length limit however many units
         meta[f"unit:{c.name}"] = json.dumps(c.values(), ensure_ascii=False)
-    ws = wb.add_worksheet(META_SHEET)  # as validator.metadata.write_metadata lays it out
     ws.write_string(0, 0, "键 key")
     ws.write_string(0, 1, "值 value")
     row = 0
@@ -86,107 +117,27 @@ def write_rollup_xlsx(result: Rollup, path: Path) -> None:
     _width(ws, 0, 16)
     _width(ws, 1, 60)
     ws.hide()
-    wb.close()
-
-
-# ---------------------------------------------------------------------- styles
-#
-# One xlsxwriter format per style, made once per workbook (a format per cell would make the
-# workbook's style table as long as the sheet).
-
-TEXT, CENTRE, HEADER, LINK, DATE, LATE, PERCENT, CHANGE = (
-    "台账·文字", "台账·居中", "台账·表头", "台账·链接", "台账·日期", "台账·逾期", "台账·百分比", "台账·增减")
-TOTAL_TEXT, TOTAL, TOTAL_PERCENT, TOTAL_CHANGE = "台账·合计", "台账·合计数", "台账·合计百分比", "台账·合计增减"
-STATUS_STYLE = {s: f"台账·{STATUS_ZH[s]}" for s in STATUSES}
-MISSING = "台账·待填"  # a contact or phone to chase: red italic in a text cell
-TITLE, SUBTITLE, NOTE, BOLD = "标题", "副标题", "注", "粗体"
-MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet; later rows show the text only
-
-
-def _style_specs() -> dict[str, dict[str, Any]]:
-    grid = {"border": 1, "border_color": "#808080", "font_name": FONT, "font_size": 11}
-    left = {**grid, "text_wrap": True, "valign": "vcenter"}
-    centre = {**grid, "align": "center", "valign": "vcenter", "text_wrap": True}
-    total = {"bold": True, "bg_color": "#F2F2F2", "pattern": 1}
-    specs = {
-        TEXT: left, CENTRE: centre,
-        HEADER: {**centre, "bold": True, "font_color": "#FFFFFF", "bg_color": f"#{HEADER_FILL}", "pattern": 1},
-        LINK: {**centre, "font_color": "#0563C1", "underline": 1},
-        DATE: {**centre, "num_format": "yyyy-mm-dd"},
-        LATE: {**centre, "bold": True, "font_color": f"#{OVERDUE_COLOUR}"},
-        PERCENT: {**centre, "num_format": "0%"},
-        CHANGE: {**centre, "num_format": "+0;-0;0"},
-        TOTAL_TEXT: {**left, **total}, TOTAL: {**centre, **total},
-        TOTAL_PERCENT: {**centre, **total, "num_format": "0%"},
-        TOTAL_CHANGE: {**centre, **total, "num_format": "+0;-0;0"},
-        MISSING: {**left, "italic": True, "font_color": f"#{OVERDUE_COLOUR}"},
-        TITLE: {"font_name": FONT, "bold": True, "font_size": 16},
-        SUBTITLE: {"font_name": FONT, "font_size": 10, "font_color": "#404040", "text_wrap": True, "valign": "vcenter"},
-        NOTE: {"font_name": FONT, "font_size": 9, "italic": True, "font_color": "#595959"},
-        BOLD: {"font_name": FONT, "bold": True},
-    }
-    for status, name in STATUS_STYLE.items():
-        specs[name] = {**centre, "bg_color": f"#{STATUS_FILLS[status]}", "pattern": 1}
-    return specs
-
-
-class _Writer:
-    """The workbook's formats, and writing a value as data in one of them."""
-
-    def __init__(self, wb: Any) -> None:
-        self.wb = wb
-        self.formats = {name: wb.add_format(spec) for name, spec in _style_specs().items()}
-        self.links: dict[str, int] = {}
-
-    def write(self, ws: Any, row: int, col: int, value: Any, style: str | None) -> None:
-        """Values from the ledger as data: text stays text (also "=..."), control characters are
-        dropped, whole floats become integers, dates become date cells. 0-based row and col."""
-        from .xlsx_out import _ILLEGAL
-
-        fmt = self.formats[style] if style else None
-        if value is None:
-            if fmt is not None:
-                ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, str):
-            ws.write_string(row, col, _ILLEGAL.sub("", value) if _ILLEGAL.search(value) else value, fmt)
-        elif isinstance(value, bool):
-            ws.write_boolean(row, col, value, fmt)
-        elif isinstance(value, (dt.date, dt.datetime)):
-            ws.write_datetime(row, col, value, fmt)
-        elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-            ws.write_number(row, col, int(value), fmt)
-        else:
-            ws.write_number(row, col, value, fmt)
-
-    def link(self, ws: Any, row: int, col: int, text: str, target: str, sheet: str, master_row: int) -> None:
-        """Link to row `master_row` of the master: the file as target, the row's first cell as location."""
-        count = self.links.get(ws.name, 0)
-        if count >= MAX_LINKS:
-            self.write(ws, row, col, text, CENTRE)
-            return
-        self.links[ws.name] = count + 1
-        location = f"'{sheet.replace(chr(39), chr(39) * 2)}'!A{master_row}"
-        ws.write_url(row, col, f"external:{target}#{location}", self.formats[LINK], text,
-                     f"打开台账第 {master_row} 行")
 
 
 # ---------------------------------------------------------------------- shared layout
 
 
-def _heading(w: _Writer, ws, title: str, subtitle: str, width: int) -> None:
-    """Title in row 1 and a line of context in row 2, merged over the table's width."""
+def _heading(w: _Writer, ws, title: str, subtitle: str, width: int, body: bool = True) -> None:
+    """Title in row 1 and a line of context in row 2, merged over the table's width; the rows
+    below are the sheet's table body (unless `body` is false: a body with merged cells)."""
     for row, text, style, height in ((0, title, TITLE, 26), (1, subtitle, SUBTITLE, 30)):
         ws.set_row(row, height)  # before the row's cells: constant_memory writes a row out once the next begins
         if width > 1:
             ws.merge_range(row, 0, row, width - 1, None, w.formats[style])
         w.write(ws, row, 0, text, style)
+    if body:
+        w.body(ws)
 
 
 def _header_row(w: _Writer, ws, row: int, headers: Sequence[str]) -> None:
     """The table's header in Excel row `row`."""
-    ws.set_row(row - 1, 30)
-    for col, text in enumerate(headers):
-        w.write(ws, row - 1, col, text, HEADER)
+    w.set_row(ws, row - 1, 30)
+    w.write_row(ws, row - 1, headers, [HEADER] * len(headers))
 
 
 def _table_row(w: _Writer, ws, row: int, values: Sequence[object], styles: Sequence[str],
@@ -194,12 +145,17 @@ def _table_row(w: _Writer, ws, row: int, values: Sequence[object], styles: Seque
     """One table row in Excel row `row`: values written as data, a style per column, and a height
     that shows wrapped text (Excel does not grow a row for wrapped text a program wrote, so long
     推进情况 would print cut off)."""
-    lines = max((_lines(str(v), widths[col]) for col, (v, style) in enumerate(zip(values, styles))
-                 if v is not None and style in (TEXT, MISSING)), default=1)
+    lines = 1
+    for col, style in enumerate(styles):
+        if style in _WRAPPED:
+            value = values[col]
+            if value is not None:
+                n = _lines(value if value.__class__ is str else str(value), widths[col])
+                if n > lines:
+                    lines = n
     if lines > 1:
-        ws.set_row(row - 1, min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 3))
-    for col, (value, style) in enumerate(zip(values, styles)):
-        w.write(ws, row - 1, col, value, style)
+        w.set_row(ws, row - 1, min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 3))
+    w.write_row(ws, row - 1, values, styles)
 
 
 @lru_cache(maxsize=65536)
@@ -418,7 +374,7 @@ def _overdue_sheet(w: _Writer, ws, result: Rollup, link: str) -> None:
     blank = "（未填写）" if result.has_contact else "—"  # a gap to chase, or a ledger without the column
     _heading(w, ws, f"{result.title} 逾期清单", _subtitle(
         result, f"逾期事项 {len(items)} 项。节点日期早于截至日期、事项未完成（持续实施的事项不计）即为逾期；"
-                "有多个逾期节点时列出最早的一个。点击“台账行”打开台账中的这一行。"), len(headers))
+                "有多个逾期节点时列出最早的一个。点击“台账行”打开台账中的这一行。"), len(headers), body=bool(items))
     header = 4
     _header_row(w, ws, header, headers)
     row = header
@@ -459,36 +415,42 @@ def _month_sheet(w: _Writer, ws, result: Rollup, link: str) -> None:
              len(detail_headers))
 
     header = 4
-    _header_row(w, ws, header, month_headers)
-    row = header
-    for m in result.by_month:
-        row += 1
-        values = [m.month, m.milestones, m.done, m.overdue, m.not_due] + ([m.ongoing] if show_ongoing else [])
-        styles = [CENTRE] * len(values)
-        if m.overdue:
-            styles[3] = LATE
-        _table_row(w, ws, row, values, styles, widths)
-    if not result.by_month:
-        row += 1
-        w.write(ws, row - 1, 0, "台账中没有带日期的完成时限。", None)
+    detail = header + max(len(result.by_month), 1) + 3  # the detail table's header row
 
-    row += 2
-    w.write(ws, row - 1, 0, "各节点明细（按到期日排序）", BOLD)
-    detail = row + 1
-    _header_row(w, ws, detail, detail_headers)
-    row = detail
-    entries = sorted(((d, text, done, item) for item in result.items for d, text, done in item.milestones),
-                     key=lambda e: (e[0], e[3].row))
-    for d, text, done, item in entries:
-        row += 1
-        late = next((m for m in item.overdue if m.date == d and m.text == text), None)
-        status = "节点已完成" if done else STATUS_ZH[item.status]
-        styles = (DATE, LINK, CENTRE, TEXT, TEXT, CENTRE if done else STATUS_STYLE[item.status],
-                  LATE if late else CENTRE)
-        _table_row(w, ws, row, [d, None, item.key, "、".join(item.units), text, status,
-                                late.days if late else None], styles, widths)
-        w.link(ws, row - 1, 1, f"第 {item.row} 行", link, result.sheet, item.row)
-    _print_setup(ws, detail, len(detail_headers), row)
+    def fill() -> None:
+        entries = sorted(((d, text, done, item) for item in result.items for d, text, done in item.milestones),
+                         key=lambda e: (e[0], e[3].row))
+        _header_row(w, ws, header, month_headers)
+        row = header
+        for m in result.by_month:
+            row += 1
+            values = [m.month, m.milestones, m.done, m.overdue, m.not_due] + ([m.ongoing] if show_ongoing else [])
+            styles = [CENTRE] * len(values)
+            if m.overdue:
+                styles[3] = LATE
+            _table_row(w, ws, row, values, styles, widths)
+        if not result.by_month:
+            w.write(ws, header, 0, "台账中没有带日期的完成时限。", None)
+        w.write(ws, detail - 2, 0, "各节点明细（按到期日排序）", BOLD)
+        _header_row(w, ws, detail, detail_headers)
+        row = detail
+        late_days: dict[tuple[int, dt.date, str], int] = {}  # (item, date, text) -> days overdue
+        seen: set[int] = set()
+        for d, text, done, item in entries:
+            row += 1
+            if item.overdue and id(item) not in seen:
+                seen.add(id(item))
+                for m in reversed(item.overdue):  # the first of equal milestones wins, as in a scan
+                    late_days[(id(item), m.date, m.text)] = m.days
+            late = late_days.get((id(item), d, text))
+            status = "节点已完成" if done else STATUS_ZH[item.status]
+            styles = (DATE, LINK, CENTRE, TEXT, TEXT, CENTRE if done else STATUS_STYLE[item.status],
+                      CENTRE if late is None else LATE)
+            _table_row(w, ws, row, [d, None, item.key, "、".join(item.units), text, status, late], styles, widths)
+            w.link(ws, row - 1, 1, f"第 {item.row} 行", link, result.sheet, item.row)
+
+    w.rows(ws, fill)
+    _print_setup(ws, detail, len(detail_headers), detail + sum(len(item.milestones) for item in result.items))
 
 
 # ---------------------------------------------------------------------- 逐项状态
@@ -504,17 +466,22 @@ def _items_sheet(w: _Writer, ws, result: Rollup, link: str) -> None:
         result, f"共 {len(result.items)} 项。{source}“判定依据”说明每项状态由哪条规则、根据哪些词语得出。"),
         len(headers))
     header = 4
-    _header_row(w, ws, header, headers)
-    row = header
-    for item in result.items:
-        row += 1
-        why = ("状态列" if item.source == "status" else "") + item.rule_label
-        if item.evidence:
-            why += f"：“{item.evidence}”"
-        styles = (LINK, CENTRE, TEXT, TEXT, TEXT, TEXT, STATUS_STYLE[item.status], TEXT, TEXT, LATE)
-        _table_row(w, ws, row, [None, item.key, "、".join(item.units), _item_text(item),
-                                item.deadline_text, item.progress, STATUS_ZH[item.status], why, item.rule,
-                                item.days_overdue or None], styles, widths)
-        w.link(ws, row - 1, 0, f"第 {item.row} 行", link, result.sheet, item.row)
+
+    def fill() -> None:
+        _header_row(w, ws, header, headers)
+        row = header
+        for item in result.items:
+            row += 1
+            why = ("状态列" if item.source == "status" else "") + item.rule_label
+            if item.evidence:
+                why += f"：“{item.evidence}”"
+            styles = (LINK, CENTRE, TEXT, TEXT, TEXT, TEXT, STATUS_STYLE[item.status], TEXT, TEXT, LATE)
+            _table_row(w, ws, row, [None, item.key, "、".join(item.units), _item_text(item),
+                                    item.deadline_text, item.progress, STATUS_ZH[item.status], why, item.rule,
+                                    item.days_overdue or None], styles, widths)
+            w.link(ws, row - 1, 0, f"第 {item.row} 行", link, result.sheet, item.row)
+
+    w.rows(ws, fill)
+    row = header + len(result.items)
     ws.autofilter(f"A{header}:{col_letter(len(headers))}{max(row, header)}")
     _print_setup(ws, header, len(headers), row)

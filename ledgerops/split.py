@@ -17,16 +17,15 @@ one a department has filled in, is never replaced unless asked (`force`), and th
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from ..validator.gc_pause import collector_paused
 from .errors import LedgerOpError
 from .xlsx_out import DataArea, ledger_sheet, load_workbook_for, safe_filename
 
@@ -117,7 +116,9 @@ def split_ledger(master: Path, out_dir: Path, by: str | None = None, *, ledger_t
                          f"{out_dir}: {len(there)} of the files are already there ({there[0].name} ...); nothing written. "
                          "Use another folder, or --force to replace them (the old ones are backed up first).")
 
-    with _cyclic_gc_paused():
+    # no collections while openpyxl piles up the master and the files (30 % of a 20k split);
+    # only after the read, so the reading worker forked then collects as usual
+    with collector_paused():
         return _write_files(master, out_dir, ledger, column, groups, targets, there, workers)
 
 
@@ -195,25 +196,6 @@ def _io_error(exc: Exception) -> OSError | None:
         return None
     code = getattr(errno, text[3:], None)
     return OSError(code, os.strerror(code)) if isinstance(code, int) else None
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the master's layout is loaded and the files written.
-
-    openpyxl makes millions of small objects (a cell, its style array, its merged cells ...);
-    as they pile up Python walks all of them again and again looking for cycles that are not
-    there (about 30% of a split of 20,000 rows). Almost all of it is freed by reference counting;
-    the workbook itself, a cycle, goes at the next collection after the split. Paused only after
-    the master is read, so the reading worker forked then keeps collecting as usual.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _style_tables(wb: Any) -> tuple[int, ...]:

@@ -229,10 +229,20 @@ def _cn_fixed_line() -> "re.Pattern[str]":
     return re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").fixed_line.national_number_pattern)
 
 
+@lru_cache(maxsize=1)
+def _cn_mobile() -> tuple["re.Pattern[str]", "re.Pattern[str]"]:
+    # the same for mobiles: a number matching China's general and mobile patterns is valid and
+    # parses to itself (no carrier prefix of national_prefix_for_parsing starts a mobile range)
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    return re.compile(meta.general_desc.national_number_pattern), re.compile(meta.mobile.national_number_pattern)
+
+
 def _validate(raw: str, national: str, kind: str, extension: str | None, *, mobile: bool = False,
               local: str | None = None) -> tuple[Phone, dict[str, str] | None]:
     if not mobile and national.startswith("0") and _cn_fixed_line().fullmatch(national[1:]):
         return Phone(raw, "+86" + national[1:], "landline", extension, True), None
+    if mobile and national.isdigit() and all(p.fullmatch(national) for p in _cn_mobile()):
+        return Phone(raw, "+86" + national, "mobile", extension, True), None
     try:
         parsed = phonenumbers.parse(national, "CN")
     except phonenumbers.NumberParseException:

@@ -9,6 +9,7 @@ facts of one occurrence. Every output format renders the same list of findings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, Mapping
 
 Severity = Literal["error", "warning"]
@@ -301,6 +302,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+@lru_cache(maxsize=1024)  # called for every finding: a ledger has a handful of columns
 def col_letter(index: int) -> str:
     """1-based column index to Excel letters (1 -> A, 27 -> AA)."""
     letters = ""

@@ -6,7 +6,9 @@ process under a memory budget; what it yields comes back pickled, one item at a 
 worker that dies becomes one ReadError for that file (the next file gets a new worker).
 
 One worker serves file after file: forked once, while the caller is still small, it costs a
-fork per run rather than per file (bench/isolation.py measures the price); `reset()` ends it. Where fork
+fork per run rather than per file (bench/isolation.py measures the price); `reset()` ends it.
+`spread` runs whole jobs (a file's validation, for `validate --jobs`) in several such workers at
+once; inside a worker, `isolated` runs in-process, since the worker already is the isolation. Where fork
 is missing (Windows) or unsafe (other threads are running: the add-in, a service), TAIZHANG_DEBUG
 asks for tracebacks or TAIZHANG_ISOLATION=0 turns it off, the parse runs in-process, still
 catching what a Rust panic raises.
@@ -16,14 +18,17 @@ from __future__ import annotations
 
 import atexit
 import faulthandler
+import gc
 import os
 import pickle
 import signal
 import sys
 import threading
+import time
 from typing import Any, Callable, Iterator
 
 from .filecheck import ReadError, unreadable
+from .gc_pause import collector_paused
 
 READ_BUDGET_MB = 3072  # address space a worker may add for one workbook; TAIZHANG_READ_MEMORY_MB changes it
 READ_TIMEOUT_S = 600  # with no answer from the worker; TAIZHANG_READ_TIMEOUT changes it
@@ -31,13 +36,38 @@ READ_TIMEOUT_S = 600  # with no answer from the worker; TAIZHANG_READ_TIMEOUT ch
 Produce = Callable[..., Iterator[Any]]
 
 
+class Ahead:
+    """An item the worker sends without waiting for the caller to take it: the caller works on
+    it (the formula scan of the sheet found) while the worker goes on (building the ledger)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 def _timeout() -> float:
     return float(os.environ.get("TAIZHANG_READ_TIMEOUT") or READ_TIMEOUT_S)
 
 
+_IN_WORKER = False  # set in a worker: it already is the isolation, and never forks another
+
+
 def _forkable() -> bool:
-    return (hasattr(os, "fork") and threading.active_count() == 1 and not os.environ.get("TAIZHANG_DEBUG")
-            and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
+    return (hasattr(os, "fork") and not _IN_WORKER and threading.active_count() == 1
+            and not os.environ.get("TAIZHANG_DEBUG") and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
+
+
+def forks() -> bool:
+    """Whether parses run in forked workers here (not on Windows, not with threads, not when
+    TAIZHANG_ISOLATION=0 or TAIZHANG_DEBUG asks otherwise)."""
+    return _forkable()
+
+
+def _timed_out() -> ReadError:
+    return unreadable("读取此文件超时，已跳过该文件（文件可能已损坏或异常复杂）",
+                      "reading this file timed out: skipped (damaged or pathologically complex)",
+                      f"no answer in {_timeout():.0f} s")
 
 
 class _Worker:
@@ -52,8 +82,11 @@ class _Worker:
         self.pid = os.fork()
         if self.pid == 0:  # the worker: never returns into the caller's code
             self.conn.close()
+            for other in _live:  # else a sibling would hold their pipes open: they would never see EOF
+                other.conn.close()
             _serve(theirs, job)
         theirs.close()
+        _live.add(self)
         self.owner = os.getpid()  # a process forked from the owner (a process pool) must not share it
         self.busy = False
         self.alive = True
@@ -69,6 +102,7 @@ class _Worker:
 
     def end(self, kill: bool = False) -> int | None:
         self.alive = False
+        _live.discard(self)
         if kill:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -82,13 +116,21 @@ class _Worker:
 
 
 _shared: _Worker | None = None
+_live: set[_Worker] = set()  # this process's workers
 
 
-def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
-    """Items of `produce(*args)`, computed in a worker process; a crash becomes a ReadError."""
+def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None = None) -> Iterator[Any]:
+    """Items of `produce(*args)`, computed in a worker process; a crash becomes a ReadError.
+
+    `meanwhile` runs in the caller once the worker has its job (before the first item), so that
+    on two cores the caller's own preparation (imports) overlaps the parse.
+    """
     global _shared
     if not _forkable():
-        yield from _guarded(produce, *args)
+        if meanwhile is not None:
+            meanwhile()
+        for item in _guarded(produce, *args):
+            yield item.value if type(item) is Ahead else item
         return
     if _shared is None or not _shared.alive or _shared.owner != os.getpid():
         _shared = _Worker()
@@ -97,20 +139,24 @@ def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
         worker = _Worker((produce, args))
     worker.busy = True
     waiting = dead = False  # the worker waits for "next" / "stop"; the worker is gone
+    running = True  # the worker is at work (the job sent, or after an Ahead item): a message is to come
     try:
+        if meanwhile is not None:
+            meanwhile()
         while True:
             try:
                 if not worker.conn.poll(_timeout()):  # stuck: a deadlock, a pathological file
                     dead = True
                     worker.end(kill=True)
-                    raise unreadable("读取此文件超时，已跳过该文件（文件可能已损坏或异常复杂）",
-                                     "reading this file timed out: skipped (damaged or pathologically complex)",
-                                     f"no answer in {_timeout():.0f} s")
+                    raise _timed_out()
                 tag, value = worker.conn.recv()
             except (EOFError, OSError):
                 dead = True
                 raise _died(worker.end()) from None
-            if tag == "item":
+            running = tag == "ahead"
+            if running:
+                yield value
+            elif tag == "item":
                 waiting = True
                 yield value
                 waiting = False
@@ -125,6 +171,9 @@ def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
                 return
     finally:
         worker.busy = False
+        if running and not dead:  # the caller gave up while the worker works on: its answer must not
+            dead = True           # be left in the pipe for the next job
+            worker.end(kill=True)
         if waiting and not dead:  # the caller stopped early (it found its ledger)
             try:
                 worker.conn.send("stop")
@@ -136,7 +185,64 @@ def isolated(produce: Produce, *args: Any) -> Iterator[Any]:
             worker.end(kill=True)
 
 
+def spread(produce: Produce, jobs: list[tuple], processes: int) -> list[Any]:
+    """The first item of `produce(*args)` for each `args` of `jobs`, in order, computed by up to
+    `processes` forked workers (call only when `forks()`).
+
+    Jobs are handed out one at a time as workers come free, so a slow file never holds a queue up.
+    A job whose worker dies or gives no answer in time yields a ReadError in its place and the
+    worker is replaced; so does a job that raises one. Inside a worker `isolated` runs in-process:
+    the worker already is the isolation, so a ledger is not pickled twice.
+    """
+    from collections import deque
+    from multiprocessing.connection import wait
+
+    results: list[Any] = [None] * len(jobs)
+    todo = deque(range(len(jobs)))
+    idle: list[_Worker] = []
+    busy: dict[Any, tuple[_Worker, int, float]] = {}  # connection -> (worker, job, deadline)
+    try:
+        while todo or busy:
+            while todo and len(busy) < processes:
+                worker = idle.pop() if idle else _Worker()
+                i = todo.popleft()
+                if not worker.ask(produce, jobs[i]):
+                    raise TypeError(f"{produce!r} and its arguments must be picklable")
+                busy[worker.conn] = (worker, i, time.monotonic() + _timeout())
+            first = min(deadline for _, _, deadline in busy.values())
+            ready = wait(list(busy), timeout=max(0.0, first - time.monotonic()))
+            for conn in list(busy):
+                worker, i, deadline = busy[conn]
+                if conn not in ready:
+                    if time.monotonic() >= deadline:  # stuck on a pathological file
+                        del busy[conn]
+                        worker.end(kill=True)
+                        results[i] = _timed_out()
+                    continue
+                del busy[conn]
+                try:
+                    tag, value = conn.recv()
+                    if tag == "ahead":  # the worker goes on
+                        busy[conn] = (worker, i, deadline)
+                        continue
+                    if tag == "item":
+                        conn.send("stop")  # the worker ends the job and waits for the next
+                except (EOFError, OSError):
+                    results[i] = _died(worker.end())
+                    continue
+                results[i] = ReadError(*value) if tag == "error" else value if tag == "item" else None
+                idle.append(worker)
+    finally:
+        for worker, _, _ in busy.values():
+            worker.end(kill=True)
+        for worker in idle:
+            worker.end()
+    return results
+
+
 def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -145,6 +251,7 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
         # a lock it holds itself. Without the backtrace the worker simply dies.
         os.environ["RUST_BACKTRACE"] = os.environ["RUST_LIB_BACKTRACE"] = "0"
         faulthandler.disable()  # a crash of the worker is reported by the parent, in one line
+        gc.freeze()  # what the caller had loaded stays out of the collector's passes over the grid
         _limit_memory()
         while True:
             if job is None:
@@ -155,7 +262,8 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
             else:
                 produce, args = job
             job = None
-            _run(conn, produce, args)
+            with collector_paused():  # a parse makes no cycles; passes over the grid's lists cost ~8 %
+                _run(conn, produce, args)
     except (EOFError, OSError):
         pass  # the parent is done (or gone)
     finally:
@@ -166,6 +274,9 @@ def _run(conn, produce: Produce, args: tuple) -> None:
     try:
         items = _guarded(produce, *args)
         for item in items:
+            if type(item) is Ahead:
+                conn.send(("ahead", item.value))
+                continue
             conn.send(("item", item))
             if conn.recv() != "next":
                 items.close()
@@ -198,6 +309,8 @@ def _guarded(produce: Produce, *args: Any) -> Iterator[Any]:
 
         if not from_library(exc):
             raise  # a bug of ours: an internal error, never dressed up as a damaged file
+        if _near_limit():  # out of memory, calamine panics with unrelated words ("PyObject pointer is null")
+            raise translate(MemoryError(str(exc))) from None
         raise translate(exc) from None
 
 

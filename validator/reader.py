@@ -19,14 +19,14 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .extent import check_extent, check_xls_extent, col_number
 from .filecheck import FileKind, ReadError, repaired_package, sniff, unreadable
 from .findings import col_letter
 from .header_roles import Assignment, HeaderMatch, match_header
 from .header_row import HEADER_SCAN_ROWS, column_overrides, extra_units, find_header  # noqa: F401 - re-exported
-from .isolate import isolated
+from .isolate import Ahead, isolated
 from .ledger_types import ColumnDef, LedgerType, builtin_types
 from .libmessages import translate
 from .metadata import META_SHEET
@@ -95,41 +95,99 @@ class Ledger:
 
 
 def read_ledger(path: str | Path, *, ledger_type: LedgerType | None = None, sheet: str | int | None = None,
-                keep: dict[str, Any] | None = None) -> Ledger:
+                meanwhile: Callable[[], Any] | None = None) -> Ledger:
     """Read the ledger in `path`. Raises ReadError with a user-facing message on any problem.
 
-    `keep`, when given, receives the sheet's "grid" and "merged" ranges as read_grid took them
-    (merge validates its output from them instead of reading it back)."""
+    The whole read (parse, header, build, formula scan) runs in the isolation worker, so a file
+    that aborts the parser costs only its own result, the sheet's grid never crosses the pipe
+    (only the ledger's columns do) and `meanwhile` (the caller's imports) overlaps it.
+    """
     path = Path(path)
     kind = sniff(path)  # the one decision on what the file is; every step below follows it
-    # the parse runs in a worker process: a file that aborts the parser costs only its own result
     if kind.kind != "csv":
         import python_calamine  # noqa: F401 - imported here, before the worker is forked
-    skipped: list[tuple[str, str]] = []
-    for name, grid, merged, metadata, why, passed in isolated(_sheets, path, kind, sheet):  # one sheet at a time
-        skipped.extend(p for p in passed if p not in skipped)  # sheets put last, as the worker saw them
-        ledger = read_grid(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
-        if ledger is None:
-            skipped.append((name, "no-header"))
+    formulas = None
+    for item in isolated(_read_here, path, kind, ledger_type, sheet, meanwhile=meanwhile):
+        if isinstance(item, str):  # the sheet holding the header, sent ahead of its ledger
+            formulas = _scan_formulas(path, kind, item)  # while the worker builds the ledger
             continue
-        if keep is not None:
-            keep.update(grid=grid, merged=merged)
-        ledger.sheet_reason = why
-        ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
-        if kind.kind == "xlsx":
-            ledger.formulas = _scan_formulas(path, kind, name)
-        else:
-            ledger.formulas = {
-                (r, c.index): v
-                for key, c in ledger.columns.items()
-                for r, v in zip(ledger.rows, ledger.raw[key])
-                if isinstance(v, str) and v.startswith("=") and len(v) > 1
-            }
-        return ledger
-    what = f"工作表「{sheet}」" if sheet is not None else "任何工作表"
-    what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
-    raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
-                    f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
+        if formulas is not None:
+            item.formulas = formulas
+        return item
+    raise AssertionError("the reading worker yields a ledger or raises")  # pragma: no cover
+
+
+EARLY_MAX_BYTES = 1 << 20  # read_first skips bigger files (~10,000 rows): they take longer than the imports
+
+
+def read_first(paths: list[Path], *, ledger_type: LedgerType | None, sheet: str | int | None,
+               meanwhile: Callable[[], Any], seconds: float = 0.25) -> dict[int, "Ledger | ReadError"]:
+    """The first `paths` (by position), read in the isolation worker for about `seconds` while the
+    caller runs `meanwhile` (its imports, ~0.3 s): for `validate --jobs`, the core that would wait
+    on the imports reads instead. Empty if the worker dies: whoever validates the files reads them."""
+    try:
+        for batch in isolated(_read_several, list(paths), ledger_type, sheet, seconds, meanwhile=meanwhile):
+            return {i: ReadError(*got) if isinstance(got, tuple) else got for i, got in batch}
+    except ReadError:
+        pass
+    return {}
+
+
+def _read_several(paths: list[Path], ledger_type: LedgerType | None, sheet: str | int | None, seconds: float
+                  ) -> Iterator[list[tuple[int, Any]]]:
+    """(position, ledger or a ReadError's arguments) of the files read before `seconds` ran out, in
+    one item (the caller, busy importing, takes nothing before); runs in the worker."""
+    import time
+
+    start, batch = time.monotonic(), []
+    for i, path in enumerate(paths):
+        if time.monotonic() - start >= seconds:
+            break
+        try:
+            if path.stat().st_size > EARLY_MAX_BYTES:
+                continue  # the caller would wait for it with a core idle: a worker reads it later
+        except OSError:
+            continue  # read_ledger says what is wrong with it, later
+        try:
+            batch.append((i, read_ledger(path, ledger_type=ledger_type, sheet=sheet)))  # in-process here
+        except ReadError as exc:
+            batch.append((i, (exc.code, exc.zh, exc.en, exc.detail)))
+    yield batch
+
+
+def _read_here(path: Path, kind: FileKind, ledger_type: LedgerType | None, sheet: str | int | None
+               ) -> Iterator[Ahead | Ledger]:
+    """The ledger of the first candidate sheet holding a header; runs in the worker. An .xlsx
+    sheet's name goes ahead of it: the caller scans that sheet's formulas meanwhile."""
+    skipped: list[tuple[str, str]] = []
+    sheets = _sheets(path, kind, sheet)
+    ledger = None
+    for name, grid, merged, metadata, why, passed in sheets:  # one sheet at a time
+        skipped.extend(p for p in passed if p not in skipped)  # sheets put last, as the worker saw them
+        build = _header(grid, sheet=name, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
+        if build is not None:
+            if kind.kind == "xlsx":
+                yield Ahead(name)
+            ledger = build()
+            ledger.sheet_reason = why
+            ledger.skipped_sheets = [(n, w) for n, w in skipped if n != name]
+            break
+        skipped.append((name, "no-header"))
+    sheets.close()
+    grid = merged = build = None  # noqa: F841 - the grid is freed before the ledger is sent
+    if ledger is None:
+        what = f"工作表「{sheet}」" if sheet is not None else "任何工作表"
+        what_en = f"sheet '{sheet}'" if sheet is not None else "any sheet"
+        raise ReadError("header-not-found", f"{what}中都找不到台账表头（如 序号、改革事项、责任单位、完成时限）",
+                        f"no ledger header (序号, 改革事项, 责任单位, 完成时限 ...) found in {what_en}")
+    if kind.kind != "xlsx":
+        ledger.formulas = {
+            (r, c.index): v
+            for key, c in ledger.columns.items()
+            for r, v in zip(ledger.rows, ledger.raw[key])
+            if isinstance(v, str) and v.startswith("=") and len(v) > 1
+        }
+    yield ledger
 
 
 def _sheets(path: Path, kind: FileKind, sheet: str | int | None
@@ -171,8 +229,13 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     0-based ((r0, c0), (r1, c1)) ranges when known; without them, blank task-level cells are
     still filled down within each task.
     """
-    from .profile import type_reason
+    build = _header(grid, sheet=sheet, path=path, ledger_type=ledger_type, merged=merged, metadata=metadata)
+    return None if build is None else build()
 
+
+def _header(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: LedgerType | None, merged: list,
+            metadata: dict[str, str] | None) -> Callable[[], Ledger] | None:
+    """Find the header of `grid`: None without one, else what builds the ledger below it."""
     metadata = metadata or {}
     wanted, from_template = ledger_type is not None, False
     if ledger_type is None and metadata.get("type"):
@@ -184,11 +247,17 @@ def read_grid(grid: list[list[Any]], *, sheet: str, path: Path, ledger_type: Led
     if found is None:
         return None
     first_header_idx, header_idx, ltype, mapping, texts, fit = found
-    ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
-                    fit.source in ("detected", "generic"), metadata)
-    ledger.type_source = fit.source
-    ledger.type_reason = type_reason(fit, ltype)
-    return ledger
+
+    def build() -> Ledger:
+        from .profile import type_reason
+
+        ledger = _build(path, sheet, grid, list(merged), first_header_idx, header_idx, ltype, mapping, texts,
+                        fit.source in ("detected", "generic"), metadata)
+        ledger.type_source = fit.source
+        ledger.type_reason = type_reason(fit, ltype)
+        return ledger
+
+    return build
 
 
 def _visible():
@@ -276,7 +345,7 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
 
     # merged ranges: every covered cell of a ledger column takes the top-left value, and
     # remembers the row it lives in; a merge across several columns marks a heading row
-    merged_by_col: dict[int, list[tuple[int, int, int]]] = {}
+    merged_by_col: dict[int, list[tuple[int, int, int, int]]] = {}
     wide: dict[int, int] = {}
     for (r0, c0), (r1, c1) in merged:
         if r1 <= header_idx:
@@ -284,10 +353,10 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
         if r0 == r1 and c1 > c0:
             wide[r0] = max(wide.get(r0, 0), c1 - c0 + 1)
             continue
+        start = max(r0, header_idx + 1)
         for c in range(c0, c1 + 1):
-            if c in mapping:
-                cells = merged_by_col.setdefault(c, [])
-                cells.extend((r, r0, c0) for r in range(max(r0, header_idx + 1), r1 + 1) if (r, c) != (r0, c0))
+            if c in mapping:  # (first row, last row, top-left) of the cells covered, the top-left itself not
+                merged_by_col.setdefault(c, []).append((start + (c == c0 and start == r0), r1, r0, c0))
 
     # Column by column: a per-cell loop over rows costs 3x more in Python.
     first = header_idx + 1
@@ -309,13 +378,14 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
         merged_cells = merged_by_col.get(i)
         if merged_cells:
             eff = list(col)
-            for r, r0, c0 in merged_cells:
-                k = r - first
-                if k < n and (col[k] == "" or col[k] is None):
-                    eff[k] = grid[r0][c0] if c0 < len(grid[r0]) else ""
-                    src[k] = r0 + 1
-                    covered[k] = True
-        raw[d.name] = [None if v == "" else v for v in col]
+            for start, stop, r0, c0 in merged_cells:
+                top = grid[r0][c0] if c0 < len(grid[r0]) else ""
+                for k in range(start - first, min(stop - first + 1, n)):
+                    if col[k] == "" or col[k] is None:
+                        eff[k] = top
+                        src[k] = r0 + 1
+                        covered[k] = True
+        raw[d.name] = _shared_strings(col)
         values[d.name] = norm(eff)
         origin[d.name] = src
     _split_combined(assignments, columns, ltype, values, raw, origin)
@@ -353,6 +423,19 @@ def _build(path, sheet, grid, merged, first_header_idx, header_idx, ltype, assig
     return Ledger(path=path, sheet=sheet, ledger_type=ltype, type_detected=detected, header_row=header_idx + 1,
                   title=title, columns=columns, rows=rows, values=values, raw=raw, origin=origin, task=task,
                   metadata=metadata, assignments=assignments, unassigned=unassigned, skipped_rows=skipped)
+
+
+def _shared_strings(col: list[Any]) -> list[Any]:
+    """The column with "" as None and each repeated text one object (the first cell's, as the
+    normalised values hold it): the ledger crosses the pipe from the reading worker, and pickle
+    writes a shared object once. Only str is shared: 1, 1.0 and True are one dict key."""
+    try:
+        first = {v: v for v in set(col) if type(v) is str}
+        first[""] = None
+        get = first.get  # a number is never equal to a str key: it comes back as it is
+        return [get(v, v) for v in col]
+    except TypeError:  # an unhashable value: never from calamine, but be safe
+        return [None if v == "" else v for v in col]
 
 
 def _group_tasks(mapping: dict[int, ColumnDef], values: dict[str, list], origin: dict[str, list[int]],
@@ -486,3 +569,13 @@ def _translate(formula: str, origin: str, dest: str) -> str:
         return Translator(formula, origin=origin).translate_formula(dest)
     except (TranslatorError, ValueError):
         return "=(共享公式)"
+
+
+def sheet_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list]:
+    """The grid and merged ranges of the sheet `sheet` of an .xlsx or .xls, as read_ledger's worker
+    reads them, in this process: merge validates its output from them (a master it has read
+    already, so the parse is known to end well)."""
+    path = Path(path)
+    for _, grid, merged, *_ in _sheets(path, sniff(path), sheet):
+        return grid, merged
+    raise unreadable(f"找不到工作表「{sheet}」", f"no sheet '{sheet}'")

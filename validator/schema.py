@@ -155,35 +155,54 @@ def run_schema(ledger: "Ledger", ctx: Context) -> list[Finding]:
         cases = errors.failure_cases
     position = {row: i for i, row in enumerate(ledger.rows)}
     contact, phone = contact_columns(ledger.ledger_type, set(df.columns))
-    findings: list[Finding] = []
-    seen: set[tuple] = set()
+    add = _Adder(ledger, position)
+    contact_rows = ctx.row_problems.get("contact", {})
     for column, check, index in zip(cases["column"].tolist(), cases["check"].tolist(), cases["index"].tolist()):
         if index is None or index != index or int(index) not in position or column not in ledger.columns:
             continue
         pos = position[int(index)]
         check = str(check)
         if check == CONTACT_CHECK:
-            for which, p in ctx.row_problems.get("contact", {}).get(int(index), []):
-                target = contact if which == "contact" or phone is None else phone
-                _add(findings, seen, ledger, position, target.name, pos, p)
+            for which, p in contact_rows.get(int(index), []):
+                add((contact if which == "contact" or phone is None else phone).name, pos, p)
             continue
         if check == FIELD_CHECK:
             problems = ctx.problems.get(column, {}).get(ledger.values[column][pos], [])
         else:  # missing-value / missing-unit
-            problems = [Problem(check)]
+            problems = [add.missing(check)]
         for p in problems:
-            _add(findings, seen, ledger, position, column, pos, p)
-    return findings
+            add(column, pos, p)
+    return add.findings
 
 
-def _add(findings: list[Finding], seen: set, ledger: "Ledger", position: dict[int, int], column: str, pos: int,
-         problem: Problem) -> None:
-    origin_row = ledger.origin[column][pos]
-    key = (problem.code, column, origin_row, tuple(sorted((k, str(v)) for k, v in problem.params.items())))
-    if key in seen:
-        return  # one merged cell spanning several sub-items is one finding
-    seen.add(key)
-    col = ledger.columns[column]
-    raw_value = ledger.raw[column][position[origin_row]] if origin_row in position else ledger.values[column][pos]
-    findings.append(Finding(problem.code, ledger.sheet, origin_row, col.header, f"{col.letter}{origin_row}",
-                            raw_value, dict(problem.params)))
+class _Adder:
+    """Failure cases -> findings, one per (code, cell, parameters): a merged cell spanning several
+    sub-items is one finding. Problems are shared by every cell with the same text, so each
+    problem's sorted parameters are computed once, not once per failing cell."""
+
+    def __init__(self, ledger: "Ledger", position: dict[int, int]) -> None:
+        self.ledger, self.position = ledger, position
+        self.findings: list[Finding] = []
+        self.seen: set[tuple] = set()
+        self.params: dict[int, tuple[Problem, tuple]] = {}  # id(problem) -> (it, kept alive; its sorted parameters)
+        self.codes: dict[str, Problem] = {}
+
+    def missing(self, code: str) -> Problem:
+        return self.codes.setdefault(code, Problem(code))
+
+    def __call__(self, column: str, pos: int, problem: Problem) -> None:
+        ledger = self.ledger
+        origin_row = ledger.origin[column][pos]
+        known = self.params.get(id(problem))
+        if known is None:
+            known = self.params[id(problem)] = (problem, tuple(sorted((k, str(v)) for k, v in problem.params.items())))
+        params = known[1]
+        key = (problem.code, column, origin_row, params)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        col = ledger.columns[column]
+        at = self.position.get(origin_row)
+        raw_value = ledger.raw[column][at] if at is not None else ledger.values[column][pos]
+        self.findings.append(Finding(problem.code, ledger.sheet, origin_row, col.header, f"{col.letter}{origin_row}",
+                                     raw_value, dict(problem.params)))

@@ -87,7 +87,7 @@ class Registry:
     """
 
     __slots__ = ("name", "units", "_lookup", "_display", "_sources", "_maxlen", "_protected", "_closest",
-                 "_chars", "_registries")
+                 "_chars", "_registries", "_splits")
 
     def __init__(self, name: str, units: Iterable[Unit]) -> None:
         self.name = name
@@ -125,6 +125,7 @@ class Registry:
         protected = sorted((k for k in lookup if _HARD_RE.search(k)), key=len, reverse=True)
         self._protected = re.compile("|".join(re.escape(k) for k in protected)) if protected else None
         self._closest: dict[tuple[str, str | None], str | None] = {}
+        self._splits: dict[str, tuple[str, ...]] = {}  # validate splits each distinct text 3 times
         # character -> [(key, how often it occurs in key)], to shortlist candidates for closest()
         chars: dict[str, list[tuple[str, int]]] = {}
         for key in lookup:
@@ -243,6 +244,16 @@ class Registry:
         """
         if text is None:
             return []
+        done = self._splits.get(text) if type(text) is str else None
+        if done is None:
+            done = tuple(self._split(text))
+            if type(text) is str:
+                if len(self._splits) >= 50_000:  # a cache, not a leak
+                    self._splits.clear()
+                self._splits[text] = done
+        return list(done)
+
+    def _split(self, text: str) -> list[str]:
         text = str(text).translate(_LIGHT)
         if "（" in text or "(" in text:
             text = _ROLE_NOTE.sub(" ", text)
