@@ -236,8 +236,19 @@ def result_pool(workers: int) -> Any:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with,
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_pool_worker,
                                initargs=(os.getpid(),))
+
+
+def _pool_worker(parent: int) -> None:
+    """A result_pool process: dies with `parent`, and ends its own reading worker when it ends
+    (atexit does not run in pool processes; multiprocessing's finalizers do)."""
+    from multiprocessing.util import Finalize
+
+    from taizhang.validator.isolate import reset
+
+    _die_with(parent)
+    Finalize(None, reset, exitpriority=10)
 
 
 def _die_with(parent: int) -> None:
