@@ -229,6 +229,28 @@ def _work(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]]
         os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
 
 
+def result_pool(workers: int) -> Any:
+    """A ProcessPoolExecutor of `workers` forked processes that die with this one, for jobs that
+    return results (merge reads its submissions and validates its output there); forked, they
+    inherit the caller's data, nothing is pickled to them. Use where worker_count allows two."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_pool_worker,
+                               initargs=(os.getpid(),))
+
+
+def _pool_worker(parent: int) -> None:
+    """A result_pool process: dies with `parent`, and ends its own reading worker when it ends
+    (atexit does not run in pool processes; multiprocessing's finalizers do)."""
+    from multiprocessing.util import Finalize
+
+    from taizhang.validator.isolate import reset
+
+    _die_with(parent)
+    Finalize(None, reset, exitpriority=10)
+
+
 def _die_with(parent: int) -> None:
     """Ask Linux to SIGKILL this process when its parent dies; exit now if it already has."""
     import ctypes

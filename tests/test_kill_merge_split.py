@@ -132,3 +132,44 @@ def test_kill_9_during_split_leaves_no_partial_files(big_master, tmp_path):
         outcomes.append((delay, state, len(left)))
     # files are renamed into place only once all are written: a kill while writing leaves none
     assert outcomes[-1] == (None, "killed", 0), outcomes
+
+
+def test_kill_9_while_submissions_are_read_on_two_cores_leaves_no_process_and_no_lock(tmp_path):
+    """The readers (and the validator) merge forks die with it: none keeps the folder's lock,
+    so the next merge into that folder starts at once."""
+    from taizhang.ledgerops.split import split_ledger
+
+    master = tmp_path / "总台账.xlsx"
+    generate.generate_ledger(master, 2000)
+    split_ledger(master, tmp_path / "分发", "责任单位")
+    out = tmp_path / "合并" / "合并.xlsx"
+
+    def ours() -> list[tuple[int, int]]:
+        """(pid, parent pid) of every process whose command line names OUT."""
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.fsencode(out) in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    stat = Path(f"/proc/{pid}/stat").read_bytes()
+                    found.append((int(pid), int(stat[stat.rindex(b")") + 2:].split()[1])))
+            except OSError:
+                continue
+        return found
+
+    proc = start("merge", master, tmp_path / "分发", "-o", out)
+    begun = time.monotonic()
+    while proc.poll() is None and time.monotonic() - begun < WRITING_TIMEOUT:
+        if sum(parent == proc.pid for _, parent in ours()) >= 3:  # its reader, and readers of its own
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "finished before its readers were seen"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ours() == []
+    again = subprocess.run([TAIZHANG, "merge", master, tmp_path / "分发", "-o", out], capture_output=True,
+                           env={**os.environ, "TAIZHANG_LOCK_WAIT": "0"}, timeout=WRITING_TIMEOUT)
+    assert again.returncode in (0, 1), again.stderr.decode()
+    assert complete_xlsx(out)

@@ -569,3 +569,13 @@ def _translate(formula: str, origin: str, dest: str) -> str:
         return Translator(formula, origin=origin).translate_formula(dest)
     except (TranslatorError, ValueError):
         return "=(共享公式)"
+
+
+def sheet_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list]:
+    """The grid and merged ranges of the sheet `sheet` of an .xlsx or .xls, as read_ledger's worker
+    reads them, in this process: merge validates its output from them (a master it has read
+    already, so the parse is known to end well)."""
+    path = Path(path)
+    for _, grid, merged, *_ in _sheets(path, sniff(path), sheet):
+        return grid, merged
+    raise unreadable(f"找不到工作表「{sheet}」", f"no sheet '{sheet}'")

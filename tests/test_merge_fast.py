@@ -1,0 +1,344 @@
+"""The fast merge (the master's XML carried through, ledgerops/merge_fast.py) gives the workbook
+and the report the openpyxl path gives: every value, style, merged range, note, dropdown, lock,
+sheet and defined name (tests/xlsx_compare.py, full), and the same findings, on the golden cases,
+a split 20-department ledger merged back, the examples and every corpus layout.
+
+Each case is merged twice from the same inputs, once with `fast=False`; the fast run fails if it
+falls back to openpyxl where it should not, so the comparison is never openpyxl against itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import EX000, EX002, EX003  # noqa: E402
+from test_corpus import CASES as CORPUS  # noqa: E402
+from test_corpus import LAYOUTS  # noqa: E402
+from test_split_merge_output import GENERATED, _edit, _masked, make_split  # noqa: E402
+from xlsx_compare import differences  # noqa: E402
+
+
+@pytest.fixture
+def no_openpyxl(monkeypatch):
+    """Fail if the merge loads the master with openpyxl: the case must take the fast path."""
+    from taizhang.ledgerops import merge_out
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the merge fell back to openpyxl")
+
+    monkeypatch.setattr(merge_out, "build_out", refuse)
+
+
+def _both(master: Path, inputs: list[Path], folder: Path, monkeypatch, *, fast_expected: bool = True,
+          **kwargs) -> tuple[dict, dict]:
+    """Merge with openpyxl, then fast; both outputs' masked snapshots and reports must be equal."""
+    from taizhang.ledgerops import merge_fast, merge_out
+    from taizhang.ledgerops.merge import merge_ledgers
+
+    slow_out, fast_out = folder / "slow.xlsx", folder / "fast.xlsx"
+    slow = merge_ledgers(master, inputs, slow_out, fast=False, **kwargs)
+    build, attempt = merge_out.build_out, merge_fast.fast_out
+    calls, why = [], []
+
+    def trying(*a, **k):
+        try:
+            return attempt(*a, **k)
+        except merge_fast.FastPathUnavailable as exc:
+            why.append(str(exc))
+            raise
+
+    monkeypatch.setattr(merge_out, "build_out", lambda *a, **k: calls.append(1) or build(*a, **k))
+    monkeypatch.setattr(merge_fast, "fast_out", trying)
+    fast = merge_ledgers(master, inputs, fast_out, **kwargs)
+    monkeypatch.setattr(merge_out, "build_out", build)
+    monkeypatch.setattr(merge_fast, "fast_out", attempt)
+    if fast_expected is not None:
+        assert bool(calls) != fast_expected, f"fell back to openpyxl: {why}" if calls else "took the fast path"
+    diffs = differences(_masked(slow_out), _masked(fast_out))
+    assert not diffs, "\n".join(diffs)
+    a, b = slow.to_dict(), fast.to_dict()
+    a.pop("out"), b.pop("out")
+    for entry in a["new_rows"] + b["new_rows"]:
+        entry.pop("row", None)
+    assert a == b
+    assert [f.to_dict("zh") for f in slow.findings] == [f.to_dict("zh") for f in fast.findings]
+    return a, _masked(fast_out)
+
+
+def _master(src: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(src, folder / "台账.xlsx")
+    return folder / "台账.xlsx"
+
+
+def _set(path: Path, row_text: str, changes: dict[str, str]) -> None:
+    """Change cells (by column name) of the row whose 重要成果形式 is `row_text`."""
+    import openpyxl
+
+    from taizhang.validator.reader import read_ledger
+
+    ledger = read_ledger(path)
+    row = ledger.rows[ledger.values["重要成果形式"].index(row_text)]
+    wb = openpyxl.load_workbook(path)
+    for name, value in changes.items():
+        wb[ledger.sheet].cell(row, ledger.columns[name].index).value = value
+    wb.save(path)
+
+
+def _disagree(split: Path, first: str, second: str) -> dict[Path, list]:
+    """Two departments given the same row (two liaisons share it) write different 推进情况.
+    Returns each file's 重要成果形式 column."""
+    from taizhang.validator.reader import read_ledger
+
+    rows = {f: read_ledger(f).values["重要成果形式"] for f in sorted(split.glob("*.xlsx"))}
+    a, b, shared = next((a, b, t) for a in rows for b in rows if a < b for t in rows[a] if t in rows[b])
+    _set(a, shared, {"推进情况": first})
+    _set(b, shared, {"推进情况": second})
+    return rows
+
+
+def test_edits_a_locked_column_and_a_conflict_on_the_example(tmp_path, monkeypatch):
+    split = make_split(EX000, tmp_path, None)
+    rows = _disagree(split, "已完成：按季度报送进展", "第二个处室的不同说法")
+    big = max(rows, key=lambda f: len(rows[f]))  # a locked change leaves the rest of the file to match
+    _set(big, rows[big][-1], {"重要成果形式": rows[big][-1] + "（擅自改动）", "联系人": "王五"})
+    report, snap = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch)
+    assert (report["summary"]["rejected"], report["summary"]["conflicts"]) == (1, 1)
+    assert [title for title, _ in snap["sheets"]][-2:] == ["合并记录", "冲突"]
+    ledger = snap[snap["sheets"][0][0]]["cells"]
+    conflict = ledger[report["conflicts"][0]["cell"]]
+    assert conflict[3] == ("solid", "F8CBAD") and "第二个处室的不同说法" in conflict[-1]
+    applied = ledger[report["applied"][0]["cell"]]
+    assert applied[0] == "王五" and applied[3] == ("solid", "C6EFCE")
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_invalid_values_conflicts_and_new_rows_not_added(tmp_path, monkeypatch, cores):
+    """A bad phone number (applied, marked light red with a note), two departments disagreeing
+    (orange, a note, the 冲突 sheet) and a new row left out: notes written by the fast path.
+    On two cores OUT is put together while it is validated, and again once the bad value is
+    known; on one, validated first."""
+    from taizhang.ledgerops import merge_fast, merge_gather
+    from taizhang.validator.reader import read_ledger
+
+    if cores == 1:
+        monkeypatch.setattr(merge_fast, "_findings_later", lambda *args: None)
+        monkeypatch.setattr(merge_gather, "_workers", lambda files: 1)
+
+    split = make_split(GENERATED, tmp_path, "责任单位")
+    files = sorted(split.glob("*.xlsx"))
+    ledger = read_ledger(files[0])
+    phone = ledger.column_for_role("phone").name
+    progress = [n for n, c in ledger.columns.items() if c.definition.editable and c.definition.role != "phone"][0]
+    _edit(files[0], {phone: "12345", progress: "=并非公式，按文字写入"})
+    _edit(files[1], {progress: "本月已召开推进会"})
+    import openpyxl
+
+    sub = read_ledger(files[2])
+    wb = openpyxl.load_workbook(files[2])
+    ws = wb[sub.sheet]
+    ws.insert_rows(sub.rows[0] + 1)
+    for name, col in sub.columns.items():
+        if col.definition.level != "task":
+            ws.cell(sub.rows[0] + 1, col.index).value = f"新增：{col.header}"
+    wb.save(files[2])
+    report, snap = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch)
+    assert report["summary"]["new_rows"] == 1 and report["new_rows"][0]["added"] is False
+    bad = [f for f in report["findings"] if f["changed"]]
+    assert bad, "the bad phone number is validated in OUT"
+    value, _, _, fill, *rest = snap[snap["sheets"][0][0]]["cells"][bad[0]["cell"]]
+    assert value == "12345" and fill == ("solid", "FFC7CE") and "未通过校验" in rest[-1]
+    formula_text = next(a for a in report["applied"] if a["new"].startswith("="))
+    assert snap[snap["sheets"][0][0]]["cells"][formula_text["cell"]][0] == "=并非公式，按文字写入"
+
+
+def test_merging_split_files_back_unchanged(tmp_path, monkeypatch):
+    """The bench's merge back: every split file, nothing changed; OUT is the master plus 合并记录."""
+    split = make_split(GENERATED, tmp_path, "责任单位")
+    report, snap = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch)
+    assert report["summary"]["applied"] == 0 and len(report["merged"]) == len(list(split.glob("*.xlsx"))) > 10
+    with zipfile.ZipFile(tmp_path / "台账.xlsx") as a, zipfile.ZipFile(tmp_path / "fast.xlsx") as b:
+        sheet = "xl/worksheets/sheet1.xml"
+        assert a.read(sheet) == b.read(sheet)  # carried over byte for byte
+
+
+def test_inserted_rows_take_the_openpyxl_path(tmp_path, monkeypatch):
+    split = make_split(EX000, tmp_path, None)
+    files = sorted(split.glob("*.xlsx"))
+    import openpyxl
+
+    from taizhang.validator.reader import read_ledger
+
+    sub = read_ledger(files[0])
+    wb = openpyxl.load_workbook(files[0])
+    ws = wb[sub.sheet]
+    ws.insert_rows(sub.rows[0] + 1)
+    ws.cell(sub.rows[0] + 1, sub.columns["重要成果形式"].index).value = "新增的一项"
+    wb.save(files[0])
+    report, _ = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch, fast_expected=False,
+                      accept_new_rows=True)
+    assert report["new_rows"][0]["added"] is True
+
+
+def test_a_second_round_appends_to_the_log_with_openpyxl(tmp_path, monkeypatch, no_openpyxl):
+    """合并记录 already in the master: appended to by openpyxl (the fast path leaves it alone)."""
+    from taizhang.ledgerops.merge import merge_ledgers
+
+    split = make_split(EX000, tmp_path, None)
+    _edit(sorted(split.glob("*.xlsx"))[0], {"推进情况": "第一轮"})
+    merge_ledgers(tmp_path / "台账.xlsx", [split], tmp_path / "第一轮.xlsx")  # fast: no_openpyxl
+    monkeypatch.undo()
+    second = tmp_path / "second"
+    second.mkdir()
+    _both(tmp_path / "第一轮.xlsx", [split], second, monkeypatch, fast_expected=False)
+
+
+@pytest.mark.parametrize("example", [EX002, EX003], ids=["002", "003"])
+def test_examples(example, tmp_path, monkeypatch):
+    split = make_split(example, tmp_path, None)
+    files = sorted(split.glob("*.xlsx"))
+    from taizhang.validator.reader import read_ledger
+
+    ledger = read_ledger(files[0])
+    task = ledger.column_for_role("task").name  # these have no editable column: a locked task text changed
+    _edit(max(files, key=lambda f: len(read_ledger(f))), {task: "擅自改动的任务"})
+    report, _ = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch)
+    assert report["summary"]["rejected"] == 1
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    LAYOUTS.build_all(out)
+    return out
+
+
+XLSX_CORPUS = [c for c in CORPUS if c.file.endswith(".xlsx")]
+
+
+@pytest.mark.parametrize("case", XLSX_CORPUS, ids=[c.name for c in XLSX_CORPUS])
+def test_corpus_layouts(case, corpus, tmp_path, monkeypatch):
+    """Each real-world layout merged with a copy in which one editable cell changed: formulas,
+    date cells, merged task groups, sections, notes and dropdowns read the same on both paths."""
+    import openpyxl
+
+    from taizhang.validator.reader import read_ledger
+
+    master = _master(corpus / case.file, tmp_path / "in")
+    ledger = read_ledger(master)
+    sub = tmp_path / "in" / "处室.xlsx"
+    wb = openpyxl.load_workbook(master)
+    editable = [c for c in ledger.columns.values() if c.definition.editable]
+    if editable and ledger.rows:
+        wb[ledger.sheet].cell(ledger.rows[-1], editable[0].index).value = "本月已完成"
+    wb.save(sub)
+    sheet_xml = b"".join(zipfile.ZipFile(master).read(n) for n in zipfile.ZipFile(master).namelist()
+                         if n.startswith("xl/worksheets/sheet"))
+    notes_on_sheet = b"<legacyDrawing" in sheet_xml
+    report, _ = _both(master, [sub], tmp_path, monkeypatch, fast_expected=None if notes_on_sheet else True)
+    assert report["merged"] == ["处室.xlsx"]
+
+
+def _rich_master(folder: Path) -> Path:
+    """The example with what real masters carry: a note on the title, a dropdown on 推进情况, a
+    hyperlink, a date cell and a formula in data rows, and a second sheet before the ledger."""
+    import datetime as dt
+
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from taizhang.validator.reader import read_ledger
+
+    ledger = read_ledger(EX000)
+    wb = openpyxl.load_workbook(EX000)
+    ws = wb[ledger.sheet]
+    ws["A1"].comment = Comment("2019 年版，按季度更新", "综合处")
+    dv = DataValidation(type="list", formula1='"未启动,推进中,已完成"', allow_blank=True)
+    dv.add(f"{ledger.columns['推进情况'].letter}{ledger.rows[0]}:{ledger.columns['推进情况'].letter}{ledger.rows[-1]}")
+    ws.add_data_validation(dv)
+    ws.cell(ledger.rows[1], ledger.columns["重要成果形式"].index).hyperlink = "https://example.org/方案"
+    ws.cell(ledger.rows[2], ledger.columns["推进情况"].index).value = dt.datetime(2019, 9, 30)
+    ws.cell(ledger.rows[3], ledger.columns["联系电话"].index).value = '="0411-"&"83638000"'
+    wb.create_sheet("说明", 0)["A1"] = "本表由综合处维护"
+    path = _master(EX000, folder)
+    wb.save(path)
+    return path
+
+
+def test_a_master_with_notes_dropdowns_links_dates_and_formulas(tmp_path, monkeypatch):
+    """No note to write: the fast path keeps the master's note, dropdown, link, date and formula,
+    and an edit over the formula cell replaces it with the value."""
+    from taizhang.validator.reader import read_ledger
+
+    _rich_master(tmp_path)
+    split = make_split(tmp_path / "台账.xlsx", tmp_path / "s", None)
+    rows = {f: read_ledger(f) for f in sorted(split.glob("*.xlsx"))}
+    master = read_ledger(tmp_path / "台账.xlsx")
+    formula_row = master.values["重要成果形式"][3]
+    holder = next(f for f, led in rows.items() if formula_row in led.values["重要成果形式"])
+    _set(holder, formula_row, {"联系电话": "0411-83638001"})
+    report, snap = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch)
+    assert [t for t, _ in snap["sheets"]] == ["说明", "工作台账", "合并记录"]
+    cells = snap["工作台账"]["cells"]
+    assert cells["A1"][-1] == "2019 年版，按季度更新"
+    assert snap["工作台账"]["validations"] and report["applied"][0]["new"] == "0411-83638001"
+    assert cells[report["applied"][0]["cell"]][0] == "0411-83638001"
+
+
+def test_a_conflict_on_a_sheet_with_notes_takes_the_openpyxl_path(tmp_path, monkeypatch):
+    """A note to add where the master has notes (their VML shapes): openpyxl merges the two."""
+    _rich_master(tmp_path)
+    split = make_split(tmp_path / "台账.xlsx", tmp_path / "s", None)
+    _disagree(split, "已完成", "推进中")
+    report, _ = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch, fast_expected=False)
+    assert report["summary"]["conflicts"] == 1
+
+
+def test_libreoffice_opens_the_fast_output(tmp_path, monkeypatch):
+    """The grafted sheets, inline strings, added fills and notes read in another program."""
+    from lo import pdf_text, to_pdf
+
+    from taizhang.ledgerops.merge import merge_ledgers
+
+    split = make_split(EX000, tmp_path, None)
+    rows = _disagree(split, "甲处室：已完成招标", "乙处室：尚未启动")
+    big = max(rows, key=lambda f: len(rows[f]))
+    _set(big, rows[big][0], {"推进情况": "已印发实施方案 & 配套细则 <第一批>"})
+    monkeypatch.setattr("taizhang.ledgerops.merge_out.build_out", None)  # the fast path, or a TypeError
+    out = tmp_path / "合并.xlsx"
+    merge_ledgers(tmp_path / "台账.xlsx", [split], out)
+    text = pdf_text(to_pdf(out, tmp_path / "pdf"))
+    for seen in ("已印发实施方案 & 配套细则 <第一批>", "已应用", "冲突：保留原值", "乙处室：尚未启动"):
+        assert seen in text, seen
+
+
+def test_reading_on_two_cores_gives_what_one_gives(tmp_path, monkeypatch):
+    """Submissions read by two forked processes: the same report as one process, file by file."""
+    from taizhang.ledgerops import merge_gather
+    from taizhang.ledgerops.merge import merge_ledgers
+
+    split = make_split(GENERATED, tmp_path, "责任单位")
+    files = sorted(split.glob("*.xlsx"))
+    _edit(files[0], {"推进情况": "甲：已完成"})
+    _edit(files[3], {"推进情况": "乙：推进中"})
+    (split / "说明.txt").write_text("不是表格", encoding="utf-8")
+    (split / "坏文件.xlsx").write_bytes(b"PK\x03\x04 damaged")
+    reports, seen = [], []
+    for workers in (1, 2):
+        monkeypatch.setattr(merge_gather, "_workers", lambda n, w=workers: w)
+        calls: list[tuple[int, int]] = []
+        result = merge_ledgers(tmp_path / "台账.xlsx", [split], tmp_path / f"out{workers}.xlsx",
+                               progress=lambda done, total, path: calls.append((done, total)))
+        report = result.to_dict()
+        report.pop("out")
+        reports.append(report)
+        seen.append(calls)
+    assert reports[0] == reports[1] and seen[0] == seen[1]
+    assert reports[0]["summary"]["applied"] == 2 and len(reports[0]["skipped"]) == 2
