@@ -383,7 +383,9 @@ def run(action: str, book: Any) -> Any:
     from .clicklog import Click
     from .sheetio import engine_kind
 
-    with Click(action) as click:
+    from taizhang.validator.gc_pause import collector_paused
+
+    with Click(action) as click, collector_paused():  # a click allocates much and makes no cycles
         click.facts["engine"] = engine_kind(book)
         try:
             result = ACTIONS[action](book)
