@@ -202,7 +202,7 @@ def _work(jobs: Sequence[Callable[[], None]], skip: Sequence[Callable[[], None]]
     code = 1
     last = start - 1  # forked just after that job
     try:
-        _die_with(parent)
+        die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)  # the parent says what went wrong, in one line; a worker prints nothing
@@ -247,11 +247,11 @@ def _pool_worker(parent: int) -> None:
 
     from taizhang.validator.isolate import reset
 
-    _die_with(parent)
+    die_with_parent(parent)
     Finalize(None, reset, exitpriority=10)
 
 
-def _die_with(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Ask Linux to SIGKILL this process when its parent dies; exit now if it already has."""
     import ctypes
 

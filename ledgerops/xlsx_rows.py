@@ -351,17 +351,11 @@ def splice(skeleton: Path, out: Path, bodies: dict[int, SheetRows]) -> None:
 
 
 def can_fork() -> bool:
-    """Whether a table body may be written in a forked process: more than one core to run it on
-    (a single core would only add the fork), fork itself, and no other thread (the add-in, a
-    service) whose locks a forked child could inherit held."""
-    import os
-    import threading
+    """Whether a table body may be written in a forked process: where fanout would fork a second
+    worker (Linux, more than one core, no other thread whose locks a child could inherit)."""
+    from .fanout import worker_count
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return hasattr(os, "fork") and cores > 1 and threading.active_count() == 1
+    return worker_count(2) > 1
 
 
 class Elsewhere:
@@ -379,7 +373,10 @@ class Elsewhere:
         self.rows, self.fill = rows, fill
         sys.stdout.flush()
         sys.stderr.flush()
+        from .fanout import die_with_parent
+
         read_end, write_end = os.pipe()
+        parent = os.getpid()
         try:
             self.pid = os.fork()
         except OSError:  # no memory or no process left for a child: the caller writes the rows itself
@@ -389,6 +386,7 @@ class Elsewhere:
         if self.pid == 0:  # the child: never returns into the caller's code
             code = 1
             try:
+                die_with_parent(parent)  # a roll-up killed with -9 leaves no writer behind
                 os.close(read_end)
                 fill()
                 rows.finish()
