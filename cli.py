@@ -48,10 +48,14 @@ YearOpt = Annotated[Optional[int], typer.Option("--year", min=1949, max=2100,
                                                  help="台账年份；默认取标题中的年份。Ledger year.")]
 
 
-def _say(text: str) -> None:
-    from taizhang.validator.report import printable  # cell text never steers the terminal
+def _say(text: str, *, inert: bool = False) -> None:
+    """Print `text`, its cell text shown as escapes so it never steers the terminal; `inert` says
+    that is done already (a report: every renderer escapes what it writes, 15 ms saved on 1 MB)."""
+    if not inert:
+        from taizhang.validator.report import printable
 
-    sys.stdout.write(printable(text))
+        text = printable(text)
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 
@@ -113,9 +117,9 @@ def _require_writable_folder(path: Path | None, lang: "Lang") -> None:
         _fail(f"无法写入 {path}：没有写入权限；未合并。" if lang == Lang.zh else f"cannot write {path}: permission denied; nothing merged.")
 
 
-def _write_output(text: str, output: Path | None) -> None:
+def _write_output(text: str, output: Path | None, *, inert: bool = False) -> None:
     if output is None:
-        _say(text)
+        _say(text, inert=inert)
         return
     from taizhang.ledgerops.safe_write import write_text_atomic
 
@@ -148,7 +152,9 @@ def validate(
 
       taizhang validate 报送/ --jobs 0          # 每个 CPU 核一个进程
     """
-    from taizhang.validator.report import render, summary
+    from functools import partial
+
+    from taizhang.validator.report import prepare, render, summary
     from taizhang.validator.validate import Options, collect_paths, validate_files
 
     from taizhang.validator.metadata import OUTPUT_TYPES
@@ -163,9 +169,9 @@ def validate(
     if not files:
         _fail("没有找到要校验的表格文件。" if lang == Lang.zh else "No spreadsheet files found.")
     options = Options(ledger_type=ledger_type, sheet=sheet, year=year, units=units, area_code=area_code)
-    results = validate_files(files, options, jobs)
+    results = validate_files(files, options, jobs, each=partial(prepare, fmt=fmt.value, lang=lang.value))
     with _user_errors(lang):
-        _write_output(render(results, fmt.value, lang.value), output)
+        _write_output(render(results, fmt.value, lang.value), output, inert=True)
     s = summary(results)
     if s["unreadable"]:
         raise typer.Exit(2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -128,8 +129,24 @@ def test_spread_keeps_the_order_and_a_crash_costs_one_job(monkeypatch):
     assert got[1].detail == "signal SIGABRT" and "解析库异常终止" in got[1].zh
     assert got[3].zh.startswith("读取此文件超时")
     assert got[4].zh == "拒绝"
-    assert len({g.split(" by ")[1] for g in got if isinstance(g, str)}) >= 2  # two workers shared them
     assert os.getpid() not in {int(g.split(" by ")[1]) for g in got if isinstance(g, str)}
+
+
+def _slow(what: str):
+    time.sleep(0.05)
+    yield f"{what} by {os.getpid()}"
+
+
+def test_spread_queues_the_next_job_and_keeps_the_last_ones_for_whoever_is_free():
+    """While many jobs are left, a busy worker holds its next one; the last two go one at a time,
+    so both workers take part and results keep their order."""
+    from taizhang.validator.isolate import spread
+
+    got = spread(_slow, [(str(i),) for i in range(12)], 2)
+    assert [g.split(" by ")[0] for g in got] == [str(i) for i in range(12)]
+    workers = [int(g.split(" by ")[1]) for g in got]
+    assert len(set(workers)) == 2 and os.getpid() not in workers
+    assert min(workers.count(w) for w in set(workers)) >= 5  # shared out, not run by one
 
 
 def _ahead_then(value: str):
@@ -223,6 +240,7 @@ def test_read_first_reads_the_first_files_while_the_caller_imports(generated, tm
     isolate.reset()
     got = read_first(paths, ledger_type=None, sheet=None, meanwhile=lambda: ran.append(1), seconds=60)
     assert ran == [1] and sorted(got) == [0, 1, 3, 4]
-    assert got[0] == read_ledger(EX000) and got[3] == read_ledger(EX003) and got[4] == read_ledger(XLS)
+    assert all(isinstance(got[i], bytes) for i in (0, 3, 4))  # still pickled: the validating process unpickles
+    assert [pickle.loads(got[i]) for i in (0, 3, 4)] == [read_ledger(EX000), read_ledger(EX003), read_ledger(XLS)]
     assert isinstance(got[1], ReadError) and got[1].code == "unreadable-file"
     assert read_first(paths, ledger_type=None, sheet=None, meanwhile=lambda: None, seconds=0) == {}

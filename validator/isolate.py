@@ -93,14 +93,19 @@ class _Worker:
 
     def ask(self, produce: Produce, args: tuple) -> bool:
         """Send a job; False when it cannot be pickled (a local function)."""
-        try:  # with the caller's folder and environment: relative paths and settings as it sees them
-            data = pickle.dumps((produce, args, os.getcwd(), dict(os.environ)))
-        except (pickle.PicklingError, AttributeError, TypeError):
+        data = _job_message(produce, args)
+        if data is None:
             return False
         self.conn.send_bytes(data)
         return True
 
     def end(self, kill: bool = False) -> int | None:
+        """Stop the worker and wait for it: its exit status."""
+        self.release(kill)
+        return self.reap()
+
+    def release(self, kill: bool = False) -> None:
+        """Let the worker go (or kill it) without waiting for it to exit."""
         self.alive = False
         _live.discard(self)
         if kill:
@@ -109,10 +114,20 @@ class _Worker:
             except ProcessLookupError:
                 pass
         self.conn.close()  # a live worker reads EOF and exits
+
+    def reap(self) -> int | None:
         try:
             return os.waitpid(self.pid, 0)[1]
         except ChildProcessError:
             return None
+
+
+def _job_message(produce: Produce, args: tuple, first_only: bool = False) -> bytes | None:
+    """A job as the worker reads it, or None when it cannot be pickled (a local function)."""
+    try:  # with the caller's folder and environment: relative paths and settings as it sees them
+        return pickle.dumps((produce, args, os.getcwd(), dict(os.environ), first_only))
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
 
 
 _shared: _Worker | None = None
@@ -185,14 +200,20 @@ def isolated(produce: Produce, *args: Any, meanwhile: Callable[[], Any] | None =
             worker.end(kill=True)
 
 
+QUEUE_AHEAD_MAX_BYTES = 16 << 10  # a job queued behind a running one never fills the pipe: sending it cannot block
+
+
 def spread(produce: Produce, jobs: list[tuple], processes: int) -> list[Any]:
     """The first item of `produce(*args)` for each `args` of `jobs`, in order, computed by up to
     `processes` forked workers (call only when `forks()`).
 
-    Jobs are handed out one at a time as workers come free, so a slow file never holds a queue up.
-    A job whose worker dies or gives no answer in time yields a ReadError in its place and the
-    worker is replaced; so does a job that raises one. Inside a worker `isolated` runs in-process:
-    the worker already is the isolation, so a ledger is not pickled twice.
+    Jobs are handed out as workers come free, so a slow file never holds a queue up; while plenty
+    are left, a busy worker already holds its next (small) job, so it never waits for this process
+    to be scheduled between two files (on two cores that wait was ~10 ms a file). A job whose worker
+    dies or gives no answer in time yields a ReadError in its place, the jobs queued behind it go to
+    another worker, and the worker is replaced; a job that raises a ReadError yields it. Inside a
+    worker `isolated` runs in-process: the worker already is the isolation, so a ledger is not
+    pickled twice.
     """
     from collections import deque
     from multiprocessing.connection import wait
@@ -200,43 +221,67 @@ def spread(produce: Produce, jobs: list[tuple], processes: int) -> list[Any]:
     results: list[Any] = [None] * len(jobs)
     todo = deque(range(len(jobs)))
     idle: list[_Worker] = []
-    busy: dict[Any, tuple[_Worker, int, float]] = {}  # connection -> (worker, job, deadline)
+    sent: dict[Any, tuple[_Worker, deque[int]]] = {}  # connection -> (worker, its jobs in order: the first runs)
+    deadline: dict[Any, float] = {}  # connection -> when its running job times out
+
+    def send(worker: _Worker, i: int, ahead: bool = False) -> bool:
+        data = _job_message(produce, jobs[i], first_only=True)
+        if data is None:
+            raise TypeError(f"{produce!r} and its arguments must be picklable")
+        if ahead and len(data) > QUEUE_AHEAD_MAX_BYTES:
+            return False
+        worker.conn.send_bytes(data)
+        return True
+
+    def drop(conn: Any) -> tuple[_Worker, int]:
+        """Take a failed worker's jobs back: (the worker, the job it was running)."""
+        worker, queue = sent.pop(conn)
+        del deadline[conn]
+        running = queue.popleft()
+        todo.extendleft(reversed(queue))  # not started: another worker runs them
+        return worker, running
+
     try:
-        while todo or busy:
-            while todo and len(busy) < processes:
+        while todo or sent:
+            while todo and len(sent) < processes:
                 worker = idle.pop() if idle else _Worker()
                 i = todo.popleft()
-                if not worker.ask(produce, jobs[i]):
-                    raise TypeError(f"{produce!r} and its arguments must be picklable")
-                busy[worker.conn] = (worker, i, time.monotonic() + _timeout())
-            first = min(deadline for _, _, deadline in busy.values())
-            ready = wait(list(busy), timeout=max(0.0, first - time.monotonic()))
-            for conn in list(busy):
-                worker, i, deadline = busy[conn]
+                send(worker, i)
+                sent[worker.conn] = (worker, deque([i]))
+                deadline[worker.conn] = time.monotonic() + _timeout()
+            for worker, queue in sent.values():  # the last jobs go one at a time: no worker idles at the end
+                if len(queue) == 1 and len(todo) > processes and send(worker, todo[0], ahead=True):
+                    queue.append(todo.popleft())
+            ready = wait(list(sent), timeout=max(0.0, min(deadline.values()) - time.monotonic()))
+            for conn in list(sent):
+                worker, queue = sent[conn]
                 if conn not in ready:
-                    if time.monotonic() >= deadline:  # stuck on a pathological file
-                        del busy[conn]
+                    if time.monotonic() >= deadline[conn]:  # stuck on a pathological file
+                        worker, i = drop(conn)
                         worker.end(kill=True)
                         results[i] = _timed_out()
                     continue
-                del busy[conn]
                 try:
                     tag, value = conn.recv()
-                    if tag == "ahead":  # the worker goes on
-                        busy[conn] = (worker, i, deadline)
-                        continue
-                    if tag == "item":
-                        conn.send("stop")  # the worker ends the job and waits for the next
                 except (EOFError, OSError):
+                    worker, i = drop(conn)
                     results[i] = _died(worker.end())
                     continue
-                results[i] = ReadError(*value) if tag == "error" else value if tag == "item" else None
-                idle.append(worker)
-    finally:
-        for worker, _, _ in busy.values():
-            worker.end(kill=True)
+                if tag == "ahead":  # the worker goes on with the same job
+                    continue
+                results[queue.popleft()] = ReadError(*value) if tag == "error" else value if tag == "item" else None
+                if queue:
+                    deadline[conn] = time.monotonic() + _timeout()
+                else:
+                    del sent[conn], deadline[conn]
+                    idle.append(worker)
+    finally:  # all are let go before any is waited for: they exit side by side
+        for worker, _ in sent.values():
+            worker.release(kill=True)
         for worker in idle:
-            worker.end()
+            worker.release()
+        for worker in [w for w, _ in sent.values()] + idle:
+            worker.reap()
     return results
 
 
@@ -254,8 +299,9 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
         gc.freeze()  # what the caller had loaded stays out of the collector's passes over the grid
         _limit_memory()
         while True:
+            first_only = False
             if job is None:
-                produce, args, cwd, env = pickle.loads(conn.recv_bytes())
+                produce, args, cwd, env, first_only = pickle.loads(conn.recv_bytes())
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update(env, RUST_BACKTRACE="0", RUST_LIB_BACKTRACE="0")
@@ -263,14 +309,16 @@ def _serve(conn, job: tuple[Produce, tuple] | None) -> None:
                 produce, args = job
             job = None
             with collector_paused():  # a parse makes no cycles; passes over the grid's lists cost ~8 %
-                _run(conn, produce, args)
+                _run(conn, produce, args, first_only)
     except (EOFError, OSError):
         pass  # the parent is done (or gone)
     finally:
         os._exit(0)
 
 
-def _run(conn, produce: Produce, args: tuple) -> None:
+def _run(conn, produce: Produce, args: tuple, first_only: bool = False) -> None:
+    """Send the items of `produce(*args)`, each when the caller asks for the next; with
+    `first_only` (spread's jobs) the first ends the job without waiting for the caller."""
     try:
         items = _guarded(produce, *args)
         for item in items:
@@ -278,7 +326,7 @@ def _run(conn, produce: Produce, args: tuple) -> None:
                 conn.send(("ahead", item.value))
                 continue
             conn.send(("item", item))
-            if conn.recv() != "next":
+            if first_only or conn.recv() != "next":
                 items.close()
                 return
         conn.send(("end", None))
@@ -359,14 +407,21 @@ def _died(status: int | None) -> ReadError:
                       f"exit status {status}")
 
 
-def reset() -> None:
+def reset(wait: bool = True) -> None:
     """End the shared worker; the next parse forks a new one. The worker holds the code and
     settings as they were when it was forked: whoever changes them later (a test's monkeypatch
-    of a limit) calls this first."""
+    of a limit) calls this first. With `wait` False the worker exits while the caller goes on;
+    the next reset (at the latest the one at exit) waits for it."""
     global _shared
     if _shared is not None and _shared.alive and _shared.owner == os.getpid():
-        _shared.end()
+        _shared.release()
+        _released.append(_shared)
     _shared = None
+    while wait and _released:
+        _released.pop().reap()
+
+
+_released: list[_Worker] = []  # let go by reset(wait=False), not yet waited for
 
 
 atexit.register(reset)

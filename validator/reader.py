@@ -121,10 +121,13 @@ EARLY_MAX_BYTES = 1 << 20  # read_first skips bigger files (~10,000 rows): they 
 
 
 def read_first(paths: list[Path], *, ledger_type: LedgerType | None, sheet: str | int | None,
-               meanwhile: Callable[[], Any], seconds: float = 0.25) -> dict[int, "Ledger | ReadError"]:
+               meanwhile: Callable[[], Any], seconds: float = 0.25) -> dict[int, "bytes | ReadError"]:
     """The first `paths` (by position), read in the isolation worker for about `seconds` while the
     caller runs `meanwhile` (its imports, ~0.3 s): for `validate --jobs`, the core that would wait
-    on the imports reads instead. Empty if the worker dies: whoever validates the files reads them."""
+    on the imports reads instead. Each ledger comes still pickled (`pickle.loads` gives it back):
+    the worker pickles each as soon as it is read, and the process that validates the file
+    unpickles it, so neither costs the caller time between its imports and handing the files out.
+    Empty if the worker dies: whoever validates the files reads them."""
     try:
         for batch in isolated(_read_several, list(paths), ledger_type, sheet, seconds, meanwhile=meanwhile):
             return {i: ReadError(*got) if isinstance(got, tuple) else got for i, got in batch}
@@ -135,8 +138,9 @@ def read_first(paths: list[Path], *, ledger_type: LedgerType | None, sheet: str 
 
 def _read_several(paths: list[Path], ledger_type: LedgerType | None, sheet: str | int | None, seconds: float
                   ) -> Iterator[list[tuple[int, Any]]]:
-    """(position, ledger or a ReadError's arguments) of the files read before `seconds` ran out, in
-    one item (the caller, busy importing, takes nothing before); runs in the worker."""
+    """(position, pickled ledger or a ReadError's arguments) of the files read before `seconds`
+    ran out, in one item (the caller, busy importing, takes nothing before); runs in the worker."""
+    import pickle
     import time
 
     start, batch = time.monotonic(), []
@@ -149,9 +153,11 @@ def _read_several(paths: list[Path], ledger_type: LedgerType | None, sheet: str 
         except OSError:
             continue  # read_ledger says what is wrong with it, later
         try:
-            batch.append((i, read_ledger(path, ledger_type=ledger_type, sheet=sheet)))  # in-process here
+            ledger = read_ledger(path, ledger_type=ledger_type, sheet=sheet)  # in-process here
         except ReadError as exc:
             batch.append((i, (exc.code, exc.zh, exc.en, exc.detail)))
+            continue
+        batch.append((i, pickle.dumps(ledger, protocol=pickle.HIGHEST_PROTOCOL)))
     yield batch
 
 

@@ -60,97 +60,140 @@ def summary(results: Sequence[FileResult]) -> dict[str, int]:
 
 
 def render(results: Sequence[FileResult], fmt: str, lang: str = "zh") -> str:
-    return _RENDERERS[fmt](results, lang)
+    """The whole report. Formats that are one share per file plus a frame (all but sarif) use
+    each file's share as `prepare` left it on the result (made by the process that validated the
+    file: with --jobs, on every core), or make it here."""
+    if fmt not in _PARTS:
+        return _RENDERERS[fmt](results, lang)
+    part = _PARTS[fmt]
+    parts = [r.report_part[2] if r.report_part is not None and r.report_part[:2] == (fmt, lang) else part(r, lang)
+             for r in results]
+    return _FRAMES[fmt](results, parts, lang)
+
+
+def prepare(result: FileResult, fmt: str, lang: str = "zh") -> None:
+    """Make `result`'s share of a `fmt` report now and keep it on the result, for `render`; pass
+    as validate_files' `each` (with functools.partial) so that it runs where the file was checked."""
+    if fmt in _PARTS:
+        result.report_part = (fmt, lang, _PARTS[fmt](result, lang))
 
 
 def to_json(results: Sequence[FileResult], lang: str) -> str:
-    doc = {"version": JSON_VERSION, "files": [r.to_dict(lang) for r in results], "summary": summary(results)}
+    return render(results, "json", lang)
+
+
+def _json_part(r: FileResult, lang: str) -> str:
     # compact: the C encoder only runs without indent, 5x faster on large reports
-    return _json_text(doc, separators=(",", ":")) + "\n"
+    return _json_text(r.to_dict(lang), separators=(",", ":"))
+
+
+def _json_frame(results: Sequence[FileResult], parts: list[str], lang: str) -> str:
+    """{"version":…,"files":[…],"summary":{…}}, byte for byte what json.dumps writes for it."""
+    compact = {"separators": (",", ":")}
+    return (f'{{"version":{_json_text(JSON_VERSION, **compact)},"files":[{",".join(parts)}],'
+            f'"summary":{_json_text(summary(results), **compact)}}}\n')
 
 
 def to_text(results: Sequence[FileResult], lang: str) -> str:
+    return render(results, "text", lang)
+
+
+def _text_part(r: FileResult, lang: str) -> str:
     zh = lang == "zh"
-    lines: list[str] = []
-    for r in results:
-        if r.error is not None:
-            lines.append(f"{r.path}: {r.error.message(lang)}")
-            continue
-        reason = r.type_reason.get(lang) if r.type_reason else None
-        detected = (f"（{reason}）" if zh else f" ({reason})") if reason else \
-            (("（自动识别）" if zh else " (detected)") if r.type_detected else "")
-        head = (f"{r.path} [{r.sheet}] 类型 {r.ledger_type}{detected}，表头第 {r.header_row} 行，{r.rows} 行数据"
-                if zh else f"{r.path} [{r.sheet}] type {r.ledger_type}{detected}, header row {r.header_row}, {r.rows} rows")
-        lines.append(head)
-        if r.columns.get(lang):
-            lines.append(f"  {r.columns[lang]}")
-        for f in r.findings:
-            sev = ("错误" if f.severity == "error" else "警告") if zh else f.severity
-            lines.append(f"  {f.cell or '-':>6}  {sev}  {f.code:<24} {f.message(lang)}")
-        if not r.findings:
-            lines.append("  没有发现问题" if zh else "  no problems found")
+    if r.error is not None:
+        return printable(f"{r.path}: {r.error.message(lang)}")
+    reason = r.type_reason.get(lang) if r.type_reason else None
+    detected = (f"（{reason}）" if zh else f" ({reason})") if reason else \
+        (("（自动识别）" if zh else " (detected)") if r.type_detected else "")
+    head = (f"{r.path} [{r.sheet}] 类型 {r.ledger_type}{detected}，表头第 {r.header_row} 行，{r.rows} 行数据"
+            if zh else f"{r.path} [{r.sheet}] type {r.ledger_type}{detected}, header row {r.header_row}, {r.rows} rows")
+    lines = [head]
+    if r.columns.get(lang):
+        lines.append(f"  {r.columns[lang]}")
+    for f in r.findings:
+        sev = ("错误" if f.severity == "error" else "警告") if zh else f.severity
+        lines.append(f"  {f.cell or '-':>6}  {sev}  {f.code:<24} {f.message(lang)}")
+    if not r.findings:
+        lines.append("  没有发现问题" if zh else "  no problems found")
+    return "\n".join(printable(line) for line in lines)
+
+
+def _text_frame(results: Sequence[FileResult], parts: list[str], lang: str) -> str:
     s = summary(results)
-    if zh:
-        lines.append(f"共 {s['files']} 个文件：{s['errors']} 个错误，{s['warnings']} 个警告，{s['unreadable']} 个文件无法读取")
+    if lang == "zh":
+        last = f"共 {s['files']} 个文件：{s['errors']} 个错误，{s['warnings']} 个警告，{s['unreadable']} 个文件无法读取"
     else:
-        lines.append(f"{s['files']} file(s): {s['errors']} error(s), {s['warnings']} warning(s), {s['unreadable']} unreadable")
-    return "\n".join(printable(line) for line in lines) + "\n"
+        last = f"{s['files']} file(s): {s['errors']} error(s), {s['warnings']} warning(s), {s['unreadable']} unreadable"
+    return "\n".join([*parts, printable(last)]) + "\n"
 
 
 def to_github(results: Sequence[FileResult], lang: str) -> str:
+    return render(results, "github", lang)
+
+
+def _github_part(r: FileResult, lang: str) -> str:
+    """The file's annotation lines ("" when it has none)."""
     def prop(text: str) -> str:
         return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
 
     def data(text: str) -> str:
         return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
+    if r.error is not None:
+        return printable(f"::error file={prop(str(r.path))},title={prop(r.error.code)}::{data(r.error.message(lang))}")
     lines = []
-    for r in results:
-        if r.error is not None:
-            lines.append(f"::error file={prop(str(r.path))},title={prop(r.error.code)}::{data(r.error.message(lang))}")
-            continue
-        for f in r.findings:
-            level = "error" if f.severity == "error" else "warning"
-            title = prop(f"{f.code} {f.sheet}!{f.cell}")
-            lines.append(f"::{level} file={prop(str(r.path))},title={title}::{data(f.message(lang))}")
-    return "\n".join(printable(line) for line in lines) + ("\n" if lines else "")
+    for f in r.findings:
+        level = "error" if f.severity == "error" else "warning"
+        title = prop(f"{f.code} {f.sheet}!{f.cell}")
+        lines.append(f"::{level} file={prop(str(r.path))},title={title}::{data(f.message(lang))}")
+    return "\n".join(printable(line) for line in lines)
+
+
+def _github_frame(results: Sequence[FileResult], parts: list[str], lang: str) -> str:
+    text = "\n".join(p for p in parts if p)
+    return text + ("\n" if text else "")
 
 
 def to_junit(results: Sequence[FileResult], lang: str) -> str:
     """One testsuite per file, one testcase per rule; failures carry cell and message."""
-    suites = []
-    for r in results:
-        cases = []
-        if r.error is not None:
-            cases.append(f'    <testcase classname={quoteattr(str(r.path))} name={quoteattr(r.error.code)}>\n'
-                         f'      <error type={quoteattr(r.error.code)} message={quoteattr(r.error.message(lang))}/>\n'
-                         f'    </testcase>')
-        else:
-            by_code: dict[str, list[Finding]] = {}
-            for f in r.findings:
-                by_code.setdefault(f.code, []).append(f)
-            for code in RULES:
-                found = by_code.get(code, [])
-                errors = [f for f in found if f.severity == "error"]
-                body = "\n".join(f"{f.sheet}!{f.cell}: {f.message(lang)}" for f in found)
-                if errors:
-                    inner = (f'\n      <failure type={quoteattr(code)} message={quoteattr(f"{len(found)} × {code}")}>'
-                             f'{escape(body)}</failure>\n    ')
-                elif found:
-                    inner = f"\n      <system-out>{escape(body)}</system-out>\n    "
-                else:
-                    inner = ""
-                cases.append(f'    <testcase classname={quoteattr(str(r.path))} name={quoteattr(code)}>{inner}</testcase>')
-        failures = sum(1 for c in cases if "<failure" in c)
-        errs = 1 if r.error is not None else 0
-        suites.append(f'  <testsuite name={quoteattr(str(r.path))} tests="{len(cases)}" failures="{failures}" '
-                      f'errors="{errs}" skipped="0">\n' + "\n".join(cases) + "\n  </testsuite>")
+    return render(results, "junit", lang)
+
+
+def _junit_part(r: FileResult, lang: str) -> str:
+    cases = []
+    if r.error is not None:
+        cases.append(f'    <testcase classname={quoteattr(str(r.path))} name={quoteattr(r.error.code)}>\n'
+                     f'      <error type={quoteattr(r.error.code)} message={quoteattr(r.error.message(lang))}/>\n'
+                     f'    </testcase>')
+    else:
+        by_code: dict[str, list[Finding]] = {}
+        for f in r.findings:
+            by_code.setdefault(f.code, []).append(f)
+        for code in RULES:
+            found = by_code.get(code, [])
+            errors = [f for f in found if f.severity == "error"]
+            body = "\n".join(f"{f.sheet}!{f.cell}: {f.message(lang)}" for f in found)
+            if errors:
+                inner = (f'\n      <failure type={quoteattr(code)} message={quoteattr(f"{len(found)} × {code}")}>'
+                         f'{escape(body)}</failure>\n    ')
+            elif found:
+                inner = f"\n      <system-out>{escape(body)}</system-out>\n    "
+            else:
+                inner = ""
+            cases.append(f'    <testcase classname={quoteattr(str(r.path))} name={quoteattr(code)}>{inner}</testcase>')
+    failures = sum(1 for c in cases if "<failure" in c)
+    errs = 1 if r.error is not None else 0
+    return printable(f'  <testsuite name={quoteattr(str(r.path))} tests="{len(cases)}" failures="{failures}" '
+                     f'errors="{errs}" skipped="0">\n' + "\n".join(cases) + "\n  </testsuite>")
+
+
+def _junit_frame(results: Sequence[FileResult], parts: list[str], lang: str) -> str:
     s = summary(results)
     total = sum(len(RULES) if r.error is None else 1 for r in results)
     failures = sum(len({f.code for f in r.findings if f.severity == "error"}) for r in results)
-    return printable('<?xml version="1.0" encoding="UTF-8"?>\n'
-                     f'<testsuites name="taizhang" tests="{total}" failures="{failures}" errors="{s["unreadable"]}">\n'
-                     + "\n".join(suites) + "\n</testsuites>\n")
+    return (printable('<?xml version="1.0" encoding="UTF-8"?>\n'
+                      f'<testsuites name="taizhang" tests="{total}" failures="{failures}" errors="{s["unreadable"]}">\n')
+            + "\n".join(parts) + "\n</testsuites>\n")
 
 
 def to_sarif(results: Sequence[FileResult], lang: str) -> str:
@@ -206,4 +249,12 @@ def _version() -> str:
 
 _RENDERERS: dict[str, Callable[[Sequence[FileResult], str], str]] = {
     "text": to_text, "json": to_json, "junit": to_junit, "github": to_github, "sarif": to_sarif,
+}
+# formats made of one share per file (kept apart from its frame so that the shares can be made
+# where the files are validated) and the frame that joins them with the totals
+_PARTS: dict[str, Callable[[FileResult, str], str]] = {
+    "text": _text_part, "json": _json_part, "junit": _junit_part, "github": _github_part,
+}
+_FRAMES: dict[str, Callable[[Sequence[FileResult], list[str], str], str]] = {
+    "text": _text_frame, "json": _json_frame, "junit": _junit_frame, "github": _github_frame,
 }

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .filecheck import SPREADSHEET_SUFFIXES, ReadError
 from .findings import Finding
@@ -38,6 +39,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: ReadError | None = None
     columns: dict[str, str] = field(default_factory=dict)  # lang -> the one-line column summary (see inspect)
+    report_part: tuple[str, str, str] | None = None  # (format, lang, text): this file's share of a report (report.prepare)
 
     @property
     def errors(self) -> int:
@@ -86,17 +88,20 @@ def collect_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = No
     return out
 
 
-def validate_files(paths: list[Path], options: Options, jobs: int = 1) -> list[FileResult]:
+def validate_files(paths: list[Path], options: Options, jobs: int = 1,
+                   each: Callable[[FileResult], Any] | None = None) -> list[FileResult]:
     """validate_file on each path, results in the order given.
 
     With `jobs` > 1 (0 = one per CPU) the files are shared out to that many processes: each file
     is independent, and reading and checking are CPU-bound, so a folder of submissions scales
     with the cores. A worker that dies takes only its own files: they come back as errors.
+    `each` (picklable: a module's function or a partial of one) runs on each result where it was
+    made, before it is returned: the caller's per-file work (its share of the report) is shared out too.
     """
     jobs = (os.cpu_count() or 1) if jobs == 0 else jobs
     jobs = max(1, min(jobs, len(paths)))
     if jobs == 1:
-        return [validate_file(p, options) for p in paths]
+        return [_finished(validate_file(p, options), each) for p in paths]
     from .isolate import forks, spread
 
     if forks():  # the workers are the reading isolation too: one fork each, files handed out one by one
@@ -111,15 +116,19 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1) -> list[F
                 early = read_first(paths, ledger_type=resolve_type(options), sheet=options.sheet, meanwhile=load_engine)
         except ReadError:  # an unknown --type: each file says so, as without --jobs
             pass
-        reset()  # the reading worker is not needed any more
+        reset(wait=False)  # the reading worker is not needed any more: it exits while the files are handed out
         load_engine()
         todo = [i for i in range(len(paths)) if not isinstance(early.get(i), ReadError)]
+        _READ_EARLY.update((paths[i], ledger) for i, ledger in early.items() if i in todo)
         try:
-            done = dict(zip(todo, spread(_validated, [(paths[i], options, early.get(i)) for i in todo], jobs)))
+            done = dict(zip(todo, spread(_validated, [(paths[i], options, each) for i in todo], jobs)))
         except OSError:  # no process could be forked (a process limit): one process does it all
-            return [validate_file(p, options) for p in paths]
+            return [_finished(validate_file(p, options), each) for p in paths]
+        finally:
+            _READ_EARLY.clear()
         results = [done.get(i, early.get(i)) for i in range(len(paths))]
-        return [r if isinstance(r, FileResult) else FileResult(path=p, error=r) for p, r in zip(paths, results)]
+        return [r if isinstance(r, FileResult) else _finished(FileResult(path=p, error=r), each)
+                for p, r in zip(paths, results)]
     load_engine()
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -127,14 +136,32 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1) -> list[F
 
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(validate_file, paths, repeat(options), chunksize=max(1, len(paths) // (jobs * 4))))
+            return list(pool.map(_finished_file, paths, repeat(options), repeat(each),
+                                 chunksize=max(1, len(paths) // (jobs * 4))))
     except BrokenProcessPool:  # a worker killed from outside (OOM killer): fall back to one process
-        return [validate_file(p, options) for p in paths]
+        return [_finished(validate_file(p, options), each) for p in paths]
 
 
-def _validated(path: Path, options: Options, ledger=None):
+# ledgers read while the engine was imported (pickled, see reader.read_first), by path: the
+# workers that validate them are forked after, so they find them here (copy-on-write) instead of
+# receiving them through a pipe
+_READ_EARLY: dict[Path, bytes] = {}
+
+
+def _finished(result: FileResult, each: Callable[[FileResult], Any] | None) -> FileResult:
+    if each is not None:
+        each(result)
+    return result
+
+
+def _finished_file(path: Path, options: Options, each: Callable[[FileResult], Any] | None) -> FileResult:
+    return _finished(validate_file(path, options), each)
+
+
+def _validated(path: Path, options: Options, each: Callable[[FileResult], Any] | None):
     """validate_file as a job of isolate.spread (a generator of its one result)."""
-    yield validate_file(path, options, ledger)
+    early = _READ_EARLY.pop(path, None)  # popped: a path named twice is read again
+    yield _finished(validate_file(path, options, None if early is None else pickle.loads(early)), each)
 
 
 def own_output(path: Path) -> str | None:
@@ -231,9 +258,17 @@ def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None
     return findings, year
 
 
+# a one-row ledger that meets every field check once (a deadline, units, a contact and a phone)
+_WARM_GRID = [["序号", "改革事项", "责任单位", "完成时限", "联系人", "联系电话"],
+              [1, "预热", "市发展改革委", "2019年6月底前", "张三", "13812345678"]]
+
+
 def load_engine() -> None:
-    """Import what validate_ledger runs on (pandas, pandera, the field grammars, phonenumbers):
-    passed to read_ledger, it runs while the worker reads, on the other core."""
+    """Import what validate_ledger runs on (pandas, pandera, the field grammars, phonenumbers)
+    and run it once on a one-row ledger: pandera registers its backends and loads the rest of
+    itself at its first validate, phonenumbers loads China's metadata at its first number (~20 ms
+    together). Passed to read_ledger, this runs while the worker reads, on the other core; with
+    --jobs, before the workers fork, so none of them pays it again."""
     import gc
     import sys
 
@@ -249,6 +284,9 @@ def load_engine() -> None:
 
             pandera_pandas()
             units.Registry.builtin()  # the default registries, read from YAML once per process
+            from .reader import read_grid
+
+            validate_ledger(read_grid(_WARM_GRID, sheet="warm", path=Path("warm.xlsx")), Options(year=2019))
         finally:
             # the modules live until exit: out of the collector's sight, each full collection during
             # the run stops costing ~50 ms (0.19 s of a 20k validate went to collections)
