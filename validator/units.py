@@ -10,8 +10,9 @@ A registry is data, not code: the built-in ones are YAML files in `templates/uni
 pass their own (csv / xlsx / yaml) with `--units`. Lookups are precomputed at load time because the
 checks run once per distinct cell text over ledgers of tens of thousands of rows.
 
-This module indexes units, answers lookups and checks, and keeps the built-in registries;
-reading files is unit_files', cutting a cell into names unit_split's.
+This module indexes units, answers lookups and checks, and keeps the built-in registries.
+Reading registry files lives in unit_files and cutting a cell into names in unit_split (a Registry
+is a UnitSplitter); Unit, RegistryError and normalize_name are re-exported here for callers.
 """
 
 from __future__ import annotations
