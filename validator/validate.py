@@ -98,7 +98,9 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1,
     `each` (picklable: a module's function or a partial of one) runs on each result where it was
     made, before it is returned: the caller's per-file work (its share of the report) is shared out too.
     """
-    jobs = (os.cpu_count() or 1) if jobs == 0 else jobs
+    from .isolate import usable_cpus
+
+    jobs = usable_cpus() if jobs == 0 else jobs
     jobs = max(1, min(jobs, len(paths)))
     if jobs == 1:
         return [_finished_file(p, options, each) for p in paths]
