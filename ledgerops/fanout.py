@@ -50,11 +50,9 @@ def worker_count(jobs: int) -> int:
     if (jobs < 2 or jobs > _MAX_QUEUE or not sys.platform.startswith("linux") or threading.active_count() != 1
             or os.environ.get("TAIZHANG_DEBUG")):
         return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, jobs, MAX_WORKERS))
+    from ..validator.isolate import usable_cpus
+
+    return max(1, min(usable_cpus(), jobs, MAX_WORKERS))
 
 
 def run_all(jobs: Sequence[Callable[[], None]], state: Callable[[], Any], workers: int | None = None,

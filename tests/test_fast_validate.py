@@ -244,3 +244,22 @@ def test_read_first_reads_the_first_files_while_the_caller_imports(generated, tm
     assert [pickle.loads(got[i]) for i in (0, 3, 4)] == [read_ledger(EX000), read_ledger(EX003), read_ledger(XLS)]
     assert isinstance(got[1], ReadError) and got[1].code == "unreadable-file"
     assert read_first(paths, ledger_type=None, sheet=None, meanwhile=lambda: None, seconds=0) == {}
+
+
+def test_jobs_0_counts_the_cpus_this_process_may_use(monkeypatch, tmp_path):
+    """--jobs 0 is one process per CPU the process may run on (a container's or taskset's share):
+    with one, the files are validated here, without forking."""
+    from taizhang.validator import isolate
+    from taizhang.validator.validate import Options, validate_files
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    assert isolate.usable_cpus() == 1
+
+    def no_fork(*args, **kwargs):
+        raise AssertionError("forked workers on a one-CPU share")
+
+    monkeypatch.setattr(isolate, "spread", no_fork)
+    for i in range(3):
+        shutil.copy(EX003, tmp_path / f"{i}.xlsx")
+    results = validate_files(sorted(tmp_path.iterdir()), Options(), 0)
+    assert [r.rows for r in results] == [40, 40, 40]

@@ -58,6 +58,15 @@ def _forkable() -> bool:
             and not os.environ.get("TAIZHANG_DEBUG") and os.environ.get("TAIZHANG_ISOLATION", "1") != "0")
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a container's or taskset's share, not the
+    machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def forks() -> bool:
     """Whether parses run in forked workers here (not on Windows, not with threads, not when
     TAIZHANG_ISOLATION=0 or TAIZHANG_DEBUG asks otherwise)."""

@@ -98,10 +98,12 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1,
     `each` (picklable: a module's function or a partial of one) runs on each result where it was
     made, before it is returned: the caller's per-file work (its share of the report) is shared out too.
     """
-    jobs = (os.cpu_count() or 1) if jobs == 0 else jobs
+    from .isolate import usable_cpus
+
+    jobs = usable_cpus() if jobs == 0 else jobs
     jobs = max(1, min(jobs, len(paths)))
     if jobs == 1:
-        return [_finished(validate_file(p, options), each) for p in paths]
+        return [_finished_file(p, options, each) for p in paths]
     from .isolate import forks, spread
 
     if forks():  # the workers are the reading isolation too: one fork each, files handed out one by one
@@ -123,7 +125,7 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1,
         try:
             done = dict(zip(todo, spread(_validated, [(paths[i], options, each) for i in todo], jobs)))
         except OSError:  # no process could be forked (a process limit): one process does it all
-            return [_finished(validate_file(p, options), each) for p in paths]
+            return [_finished_file(p, options, each) for p in paths]
         finally:
             _READ_EARLY.clear()
         results = [done.get(i, early.get(i)) for i in range(len(paths))]
@@ -139,7 +141,7 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1,
             return list(pool.map(_finished_file, paths, repeat(options), repeat(each),
                                  chunksize=max(1, len(paths) // (jobs * 4))))
     except BrokenProcessPool:  # a worker killed from outside (OOM killer): fall back to one process
-        return [_finished(validate_file(p, options), each) for p in paths]
+        return [_finished_file(p, options, each) for p in paths]
 
 
 # ledgers read while the engine was imported (pickled, see reader.read_first), by path: the
