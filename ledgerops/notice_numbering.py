@@ -51,10 +51,10 @@ def cn_numeral(n: int) -> str:
 def cn_to_int(text: str) -> int | None:
     """一 -> 1, 十二 -> 12, 二十六 -> 26, 3 -> 3, ⑤ -> 5; None if not a numeral."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
-    if text in _CIRCLED:
+    if text in _CIRCLED:  # before the digit test: ① is a digit to str.isdigit, not to int()
         return _CIRCLED[text]
+    if text.isdecimal():  # what int() reads: ASCII and full-width digits
+        return int(text)
     digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
     digits["〇"] = 0
     if not text or any(c not in digits and c not in "十百" for c in text):
