@@ -13,7 +13,9 @@ are two cores.
 Anything this does not handle raises FastPathUnavailable before anything is written, and merge
 takes the openpyxl path (merge_out): .xlsm or .xls masters, inserted rows, parts openpyxl would
 drop (they would be kept here, and the two outputs would differ), notes on a sheet that already
-has notes, values that are neither text nor numbers, a master that already has 合并记录 or 冲突.
+has notes, values that are neither text nor numbers, an earlier 合并记录 that is not a plain table
+(merged cells, links, notes ...). An earlier 合并记录 gets this round's rows appended below its last
+cell and an earlier 冲突 is taken out (this round's, if any, goes last), as merge_out.log_sheets does.
 tests/test_merge_fast.py checks that both paths give the same workbook and the same findings.
 """
 
@@ -28,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .merge_result import CONFLICT_SHEET, LOG_SHEET, MergeResult
-from .xlsx_parts import CELL, STYLE_ID, Package, PackageUnsupported, Styles, add_notes, graft, write_zip
+from .xlsx_parts import (CELL, STYLE_ID, Package, PackageUnsupported, Styles, add_notes, append_rows, graft,
+                         last_cell_row, write_zip)
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
@@ -119,9 +122,10 @@ def fast_out(master: Path, out: Path, base: "Ledger", cells: dict, new_rows: lis
     part = kind.sheets.get(base.sheet)
     if kind.kind != "xlsx" or kind.needs_repair or part is None or kind.workbook != "xl/workbook.xml":
         raise FastPathUnavailable("not a plain xlsx package")
-    if LOG_SHEET in kind.sheets or CONFLICT_SHEET in kind.sheets or unkept_parts(master):
-        raise FastPathUnavailable("an earlier log, or parts openpyxl drops")
-    parts = _MasterParts.read(Path(master), part)
+    if unkept_parts(master):
+        raise FastPathUnavailable("parts openpyxl drops")
+    reports = {title: kind.sheets[title] for title in (LOG_SHEET, CONFLICT_SHEET) if title in kind.sheets}
+    parts = _MasterParts.read(Path(master), part, reports)
     if any(_X14_DV_URI in xml for xml in parts.sheets.values()):
         raise FastPathUnavailable("Excel 2010 dropdowns (openpyxl rewrites them)")
     if b't="array"' in parts.sheet or b't="dataTable"' in parts.sheet:
@@ -158,22 +162,28 @@ class _MasterParts:
     part: str  # the ledger's sheet
     rels_name: str
     rels: bytes | None  # the ledger sheet's rels
+    reports: dict[str, str]  # 合并记录 and 冲突 of an earlier merge: title -> part
 
     @property
     def sheet(self) -> bytes:
         return self.sheets[self.part]
 
     @classmethod
-    def read(cls, master: Path, part: str) -> "_MasterParts":
+    def read(cls, master: Path, part: str, reports: dict[str, str]) -> "_MasterParts":
         wanted = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml")
         with zipfile.ZipFile(master) as zf:
             names = set(zf.namelist())
-            if not names.issuperset(wanted) or part not in names:
+            if not names.issuperset(wanted) or part not in names or not names.issuperset(reports.values()):
                 raise FastPathUnavailable("a package without styles")
             sheets = {n: zf.read(n) for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
             rels_name = _rels_of(part)
             rels = zf.read(rels_name) if rels_name in names else None
-            return cls(master, names, sheets, {n: zf.read(n) for n in wanted}, part, rels_name, rels)
+            made = cls(master, names, sheets, {n: zf.read(n) for n in wanted}, part, rels_name, rels, reports)
+        if LOG_SHEET in reports:
+            last_cell_row(sheets[reports[LOG_SHEET]])  # raises now, before the merge, for a log not appendable
+        if any(_rels_of(p) in names for p in reports.values()):
+            raise FastPathUnavailable("a report sheet with parts of its own (notes, links, pictures)")
+        return made
 
     def check_notes(self, recorded: RecordedCells) -> None:
         if any(e.note for e in recorded.edits.values()) and (
@@ -190,8 +200,14 @@ class _MasterParts:
         if notes:
             xml, new[self.rels_name] = add_notes(xml, self.rels, notes, package, new)
         new[self.part] = xml
+        if CONFLICT_SHEET in self.reports:  # replaced or, without conflicts this round, gone
+            package.remove_sheet(CONFLICT_SHEET, new)
         for title, sheet_xml, names_xml in graft(book, styles):
-            package.add_sheet(title, sheet_xml, names_xml, new)
+            if title in self.reports:  # the earlier 合并记录
+                new[self.reports[title]], ref = append_rows(self.sheets[self.reports[title]], sheet_xml)
+                package.filter_name(title, ref)
+            else:
+                package.add_sheet(title, sheet_xml, names_xml, new)
         package.activate(ledger_sheet)
         new["xl/styles.xml"] = styles.xml()
         new.update(package.parts())

@@ -4,6 +4,8 @@ Styles get fills, fonts, borders and cell formats appended (what is there keeps 
 workbook.xml, its rels and [Content_Types].xml get sheets and parts added, a sheet gets notes
 (the comments part and VML shapes openpyxl itself writes) and sheets made by openpyxl in a
 workbook of their own are grafted in, their styles moved over and their strings made inline.
+A report sheet the master already has is appended to (`append_rows`) or taken out
+(`Package.remove_sheet`), as merge_out's openpyxl calls do.
 Anything outside what these functions understand (namespace prefixes, custom number formats in
 a grafted sheet ...) raises PackageUnsupported before anything is written.
 """
@@ -125,6 +127,57 @@ def graft(book: bytes, styles: "Styles"):
             xml = CELL.sub(lambda m: _inline(m, strings, remap), xml)
             own = [n for n in names if f'localSheetId="{i}"'.encode() in n]
             yield title, xml, own
+
+
+_ROW_ELEMENT = re.compile(rb'<row\b[^>]*?\br="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
+_REF_ROW = re.compile(rb'(\br="[A-Z]*)(\d+)"')
+_FILTER = re.compile(rb'(<autoFilter\b[^>]*?\bref=")([^"]*)(")')
+
+
+def last_cell_row(xml: bytes) -> int:
+    """openpyxl's `ws.max_row` of a sheet as it would load it (1 when it has no cell); raises
+    PackageUnsupported for what would put cells elsewhere or rows below it (merged ranges,
+    hyperlinks, cells or rows without an address, empty rows after the last cell)."""
+    start, end = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
+    if start < 0 or b"<mergeCell" in xml or b"<hyperlink" in xml or _FILTER.search(xml) is None:
+        raise PackageUnsupported("a report sheet with merged cells, links, no filter or prefixes")
+    body = xml[start:end] if end >= 0 else b""
+    rows = [int(r) for r in re.findall(rb'<row\b[^>]*?\br="(\d+)"', body)]
+    cells = [int(r) for r in re.findall(rb'<c\b[^>]*?\br="[A-Z]+(\d+)"', body)]
+    if len(rows) != len(re.findall(rb"<row\b", body)) or len(cells) != len(re.findall(rb"<c\b", body)):
+        raise PackageUnsupported("rows or cells without their address in a report sheet")
+    last = max(cells, default=1)
+    if any(r > last for r in rows):
+        raise PackageUnsupported("empty rows below a report sheet's last cell")
+    return last
+
+
+def append_rows(xml: bytes, report: bytes) -> tuple[bytes, str]:
+    """The sheet `xml` with `report`'s rows from 2 on put below its last cell, where openpyxl's
+    table_sheet(append=True) writes them, and its filter (and dimension) grown as it grows them.
+    Returns the sheet and its filter's range."""
+    from openpyxl.utils.cell import range_boundaries, get_column_letter
+
+    last = last_cell_row(xml)
+    shift = last - 1
+    rows = [_REF_ROW.sub(lambda m: m.group(1) + b"%d\"" % (int(m.group(2)) + shift), m.group(0))
+            for m in _ROW_ELEMENT.finditer(report) if int(m.group(1)) >= 2]
+    end = last + len(rows)
+    added = b"".join(rows)
+    if b"<sheetData/>" in xml:
+        xml = xml.replace(b"<sheetData/>", b"<sheetData>" + added + b"</sheetData>", 1)
+    else:
+        xml = xml.replace(b"</sheetData>", added + b"</sheetData>", 1)
+    cols = _FILTER.search(report).group(2).decode().split(":")[-1].rstrip("0123456789")
+    ref = f"A1:{cols}{end}"
+    xml = _FILTER.sub(lambda m: m.group(1) + ref.encode() + m.group(3), xml, count=1)
+    dim = re.search(rb'<dimension\b[^>]*?\bref="([^"]*)"', xml)
+    if dim is not None and rows:
+        c0, r0, c1, r1 = range_boundaries(dim.group(1).decode())
+        c1 = max(c1 or 1, range_boundaries(ref)[2])
+        grown = f"{get_column_letter(c0 or 1)}{r0 or 1}:{get_column_letter(c1)}{end}".encode()
+        xml = xml[:dim.start(1)] + grown + xml[dim.end(1):]
+    return xml, ref
 
 
 def _shared_strings(xml: bytes) -> list[bytes]:
@@ -275,7 +328,9 @@ class Package:
         ids = [int(i) for i in re.findall(rb'<sheet\b[^>]*\bsheetId="(\d+)"', self.book)]
         entry = f'<sheet name="{escape(title)}" sheetId="{max(ids, default=0) + 1}" r:id="{rid}"/>'.encode()
         self.book = self.book.replace(b"</sheets>", entry + b"</sheets>", 1)
-        own = b"".join(re.sub(rb'localSheetId="\d+"', b'localSheetId="%d"' % index, n) for n in names)
+        self._add_names(b"".join(re.sub(rb'localSheetId="\d+"', b'localSheetId="%d"' % index, n) for n in names))
+
+    def _add_names(self, own: bytes) -> None:
         if not own:
             return
         if b"</definedNames>" in self.book:
@@ -286,11 +341,63 @@ class Package:
             at = min(i for i in (self.book.find(tag) for tag in _AFTER_NAMES) if i >= 0)
             self.book = self.book[:at] + b"<definedNames>" + own + b"</definedNames>" + self.book[at:]
 
-    def activate(self, sheet: str) -> None:
-        """The ledger's sheet is the one OUT opens on (openpyxl's `wb.active = ...`)."""
+    def _titles(self) -> list[str]:
         import html
 
-        titles = [html.unescape(t.decode("utf-8")) for t in re.findall(rb'<sheet\b[^>]*?\bname="([^"]*)"', self.book)]
+        return [html.unescape(t.decode("utf-8")) for t in re.findall(rb'<sheet\b[^>]*?\bname="([^"]*)"', self.book)]
+
+    def remove_sheet(self, title: str, parts: dict[str, bytes | None]) -> None:
+        """Take a sheet out, as openpyxl's `del wb[title]`: its entry, relationship, content type,
+        part and local names; the local names of the sheets after it follow them down."""
+        import posixpath
+
+        index = self._titles().index(title)
+        entry = re.findall(rb"<sheet\b[^>]*?/>", self.book)[index]
+        rid = re.search(rb'\br:id="([^"]*)"', entry)
+        rel = rid and re.search(rb'<Relationship\b[^>]*?\bId="%s"[^>]*?/>' % re.escape(rid.group(1)), self.rels)
+        target = rel and re.search(rb'\bTarget="([^"]*)"', rel.group(0))
+        if target is None:
+            raise PackageUnsupported(f"{title}: no relationship to its part")
+        path = target.group(1).decode()
+        part = path.lstrip("/") if path.startswith("/") else posixpath.normpath("xl/" + path)
+        folder, _, name = part.rpartition("/")
+        if f"{folder}/_rels/{name}.rels" in self.names:
+            raise PackageUnsupported(f"{title}: a report sheet with parts of its own")
+
+        def renumber(m: re.Match) -> bytes:
+            local = re.search(rb'\blocalSheetId="(\d+)"', m.group(0))
+            if local is None:
+                if title.encode() in m.group(0):
+                    raise PackageUnsupported(f"a workbook name refers to {title}")
+                return m.group(0)
+            n = int(local.group(1))
+            if n == index:
+                return b""
+            return m.group(0) if n < index else _set_attr(m.group(0), b"localSheetId", b"%d" % (n - 1))
+
+        self.book = re.sub(rb"<definedName\b[^>]*>.*?</definedName>", renumber, self.book.replace(entry, b"", 1),
+                           flags=re.S)
+        self.rels = self.rels.replace(rel.group(0), b"", 1)
+        self.types = re.sub(rb'<Override\b[^>]*?\bPartName="/%s"[^>]*?/>' % re.escape(part.encode()), b"", self.types)
+        parts[part] = None
+
+    def filter_name(self, title: str, ref: str) -> None:
+        """The hidden name openpyxl writes for a sheet's filter, set to `ref` (added if missing)."""
+        from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
+
+        index = self._titles().index(title)
+        name = ('<definedName name="_xlnm._FilterDatabase" localSheetId="%d" hidden="1">%s</definedName>' % (
+            index, escape(f"{quote_sheetname(title)}!{absolute_coordinate(ref)}", quote=False))).encode()
+        old = re.compile(rb'<definedName\b(?=[^>]*\bname="_xlnm._FilterDatabase")(?=[^>]*\blocalSheetId="%d")'
+                         rb'[^>]*>.*?</definedName>' % index, re.S)
+        if old.search(self.book):
+            self.book = old.sub(lambda m: name, self.book, count=1)
+        else:
+            self._add_names(name)
+
+    def activate(self, sheet: str) -> None:
+        """The ledger's sheet is the one OUT opens on (openpyxl's `wb.active = ...`)."""
+        titles = self._titles()
         if sheet not in titles:
             raise PackageUnsupported("the ledger's sheet is not in workbook.xml")
         index = titles.index(sheet)

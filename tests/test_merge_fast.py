@@ -186,17 +186,106 @@ def test_inserted_rows_take_the_openpyxl_path(tmp_path, monkeypatch):
     assert report["new_rows"][0]["added"] is True
 
 
-def test_a_second_round_appends_to_the_log_with_openpyxl(tmp_path, monkeypatch, no_openpyxl):
-    """合并记录 already in the master: appended to by openpyxl (the fast path leaves it alone)."""
+def _first_round(tmp_path: Path, monkeypatch, *, conflict: bool) -> tuple[Path, Path, Path]:
+    """A real first round on the example (fast): one applied edit and, with `conflict`, two
+    departments disagreeing. Returns its OUT and the two files that edited."""
     from taizhang.ledgerops.merge import merge_ledgers
 
     split = make_split(EX000, tmp_path, None)
-    _edit(sorted(split.glob("*.xlsx"))[0], {"推进情况": "第一轮"})
-    merge_ledgers(tmp_path / "台账.xlsx", [split], tmp_path / "第一轮.xlsx")  # fast: no_openpyxl
+    if conflict:
+        rows = _disagree(split, "甲：第一轮已完成", "乙：第一轮推进中")
+        a, b = [f for f in rows if "甲：第一轮已完成" in str(_cells(f)) or "乙：第一轮推进中" in str(_cells(f))]
+    else:
+        a, b = sorted(split.glob("*.xlsx"))[:2]
+    _edit(a, {"联系人": "王五"})
+    first = tmp_path / "第一轮.xlsx"
+    report = merge_ledgers(tmp_path / "台账.xlsx", [split], first)
+    assert (len(report.applied), len(report.conflicts)) == (1, int(conflict))
+    return first, a, b
+
+
+def _cells(path: Path) -> list:
+    import openpyxl
+
+    return [c.value for row in openpyxl.load_workbook(path).worksheets[0].iter_rows() for c in row]
+
+
+def _round(folder: Path, files: list[Path]) -> Path:
+    """The files a department sends back in a later round, in a folder of their own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+def _log_rows(snap: dict) -> list[tuple]:
+    cells = snap["合并记录"]["cells"]
+    rows = sorted({int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for ref in cells})
+    return [tuple(cells.get(f"{c}{r}", (None,))[0] for c in "ABCDEFGH") for r in rows]
+
+
+def test_a_second_round_appends_to_the_log_and_drops_the_old_conflicts(tmp_path, monkeypatch, no_openpyxl):
+    """Round 1 left 合并记录 (the applied edit, the conflict's two proposals) and 冲突; in round 2
+    only one of the two departments sends its file again: its value is applied, the row goes
+    below round 1's, and 冲突 is gone."""
+    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=True)
+    before = _log_rows(_masked(first))
     monkeypatch.undo()
-    second = tmp_path / "second"
-    second.mkdir()
-    _both(tmp_path / "第一轮.xlsx", [split], second, monkeypatch, fast_expected=False)
+    report, snap = _both(first, [_round(tmp_path / "第二轮", [a])], tmp_path, monkeypatch)
+    assert [t for t, _ in snap["sheets"]] == ["工作台账", "合并记录"]
+    rows = _log_rows(snap)
+    assert rows[:len(before)] == before and len(before) == 4  # header, applied, two proposals
+    assert [r[6] for r in rows[len(before):]] == ["已应用"]
+    assert rows[-1][3] in ("甲：第一轮已完成", "乙：第一轮推进中") and snap["合并记录"]["filter"] == "A1:H5"
+    assert report["summary"]["conflicts"] == 0
+
+
+def test_a_second_round_with_a_conflict_replaces_the_conflict_sheet(tmp_path, monkeypatch, no_openpyxl):
+    """Round 2 has its own conflict: 冲突 lists only round 2's, after 合并记录."""
+    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=False)
+    assert "冲突" not in [t for t, _ in _masked(first)["sheets"]]
+    rows = _disagree(a.parent, "甲：第二轮", "乙：第二轮")
+    files = [f for f in rows if {"甲：第二轮", "乙：第二轮"} & set(map(str, _cells(f)))]
+    monkeypatch.undo()
+    report, snap = _both(first, [_round(tmp_path / "第二轮", files)], tmp_path, monkeypatch)
+    assert [t for t, _ in snap["sheets"]] == ["工作台账", "合并记录", "冲突"]
+    assert report["summary"]["conflicts"] == 1
+    assert {snap["冲突"]["cells"][f"E{r}"][0] for r in (2, 3)} == {"甲：第二轮", "乙：第二轮"}
+
+
+def test_a_second_round_over_a_hand_edited_log(tmp_path, monkeypatch, no_openpyxl):
+    """Someone went over 合并记录 in Excel before round 2: a column widened, a check mark with a
+    fill beside a row, the last row cleared, a sheet of their own after 冲突. Round 2 appends
+    below the last cell left, and 冲突 (gone this round) leaves 备注 where it was."""
+    import openpyxl
+    from openpyxl.styles import PatternFill
+
+    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=True)
+    wb = openpyxl.load_workbook(first)
+    log = wb["合并记录"]
+    log.column_dimensions["H"].width = 60
+    log["I2"] = "已核对"
+    log["I2"].fill = PatternFill("solid", fgColor="FFFF00")
+    for cell in log[log.max_row]:
+        cell.value = None
+    wb.create_sheet("备注")["A1"] = "第二轮前由综合处核对"
+    wb.save(first)  # shared strings, openpyxl's own XML: not what the fast path wrote
+    monkeypatch.undo()
+    report, snap = _both(first, [_round(tmp_path / "第二轮", [a])], tmp_path, monkeypatch)
+    assert [t for t, _ in snap["sheets"]] == ["工作台账", "合并记录", "备注"]
+    assert snap["合并记录"]["cells"]["I2"][:1] == ("已核对",) and snap["合并记录"]["widths"]["H"] == 60
+
+
+def test_a_log_with_merged_cells_takes_the_openpyxl_path(tmp_path, monkeypatch, no_openpyxl):
+    import openpyxl
+
+    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=False)
+    wb = openpyxl.load_workbook(first)
+    wb["合并记录"].merge_cells("A2:B2")
+    wb.save(first)
+    _edit(a, {"推进情况": "第二轮"})
+    monkeypatch.undo()
+    _both(first, [_round(tmp_path / "第二轮", [a])], tmp_path, monkeypatch, fast_expected=False)
 
 
 @pytest.mark.parametrize("example", [EX002, EX003], ids=["002", "003"])
