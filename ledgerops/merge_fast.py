@@ -12,8 +12,9 @@ are two cores.
 
 Anything this does not handle raises FastPathUnavailable before anything is written, and merge
 takes the openpyxl path (merge_out): .xlsm or .xls masters, inserted rows, parts openpyxl would
-drop (they would be kept here, and the two outputs would differ), notes on a sheet that already
-has notes, values that are neither text nor numbers, an earlier 合并记录 that is not a plain table
+drop (they would be kept here, and the two outputs would differ), VML on the ledger sheet that is
+more than its notes (a sheet's notes are all rewritten when one is added, as openpyxl does),
+values that are neither text nor numbers, an earlier 合并记录 that is not a plain table
 (merged cells, links, notes ...). An earlier 合并记录 gets this round's rows appended below its last
 cell and an earlier 冲突 is taken out (this round's, if any, goes last), as merge_out.log_sheets does.
 tests/test_merge_fast.py checks that both paths give the same workbook and the same findings.
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .merge_result import CONFLICT_SHEET, LOG_SHEET, MergeResult
 from .xlsx_parts import (CELL, STYLE_ID, Package, PackageUnsupported, Styles, add_notes, append_rows, graft,
-                         last_cell_row, write_zip)
+                         last_cell_row, more_notes, write_zip)
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
@@ -83,8 +84,10 @@ class RecordedCells:
         self._at(row, col).fill = color
 
     def note(self, row: int, col: int, text: str) -> None:
+        from .xlsx_out import below
+
         edit = self._at(row, col)
-        edit.note = text if not edit.note else edit.note.rstrip() + "\n—\n" + text
+        edit.note = below(edit.note, text)
 
     def is_merged(self, row: int, col: int) -> bool:
         raise FastPathUnavailable("rows to insert")
@@ -186,9 +189,29 @@ class _MasterParts:
         return made
 
     def check_notes(self, recorded: RecordedCells) -> None:
-        if any(e.note for e in recorded.edits.values()) and (
-                b"<legacyDrawing" in self.sheet or self.rels is not None and b"comments" in self.rels):
-            raise FastPathUnavailable("notes on a sheet that has notes")
+        if any(e.note for e in recorded.edits.values()):
+            self.notes_parts()
+
+    def notes_parts(self) -> tuple[str, bytes, str] | None:
+        """The ledger sheet's own notes (comments part, its text, VML part), None if it has none;
+        raises for VML that holds more than notes (openpyxl keeps only the notes)."""
+        if b"<legacyDrawing" not in self.sheet and (self.rels is None or b"comments" not in self.rels):
+            return None
+        links = {}
+        for rel in re.findall(rb"<Relationship\b[^>]*?/>", self.rels or b""):
+            kind, target = re.search(rb'\bType="[^"]*/(\w+)"', rel), re.search(rb'\bTarget="([^"]*)"', rel)
+            if kind and target and kind.group(1) in (b"comments", b"vmlDrawing"):
+                if kind.group(1) in links:
+                    raise FastPathUnavailable("two notes parts on the ledger sheet")
+                links[kind.group(1)] = _target(self.part, target.group(1).decode())
+        if set(links) != {b"comments", b"vmlDrawing"} or not self.names.issuperset(links.values()):
+            raise FastPathUnavailable("VML on the ledger sheet that is not its notes")
+        with zipfile.ZipFile(self.master) as zf:
+            comments, vml = zf.read(links[b"comments"]), zf.read(links[b"vmlDrawing"])
+        kinds = set(re.findall(rb'ObjectType="([^"]*)"', vml))
+        if kinds - {b"Note"} or len(re.findall(rb"<(?:[\w.-]+:)?shape\b", vml)) != vml.count(b'ObjectType="Note"'):
+            raise FastPathUnavailable("VML on the ledger sheet that is not its notes")
+        return links[b"comments"], comments, links[b"vmlDrawing"]
 
     def assemble(self, recorded: RecordedCells, book: bytes, ledger_sheet: str) -> dict[str, bytes | None]:
         """OUT's changed parts: the ledger sheet patched, styles, notes, the report sheets, the package."""
@@ -197,13 +220,16 @@ class _MasterParts:
         new: dict[str, bytes | None] = {}
         xml = _patch_rows(self.sheet, recorded.edits, styles)
         notes = {k: e.note for k, e in recorded.edits.items() if e.note}
-        if notes:
+        had = self.notes_parts() if notes else None
+        if had is not None:  # every note of the sheet rewritten, as openpyxl does
+            new[had[0]], new[had[2]] = more_notes(had[1], notes)
+        elif notes:
             xml, new[self.rels_name] = add_notes(xml, self.rels, notes, package, new)
         new[self.part] = xml
         if CONFLICT_SHEET in self.reports:  # replaced or, without conflicts this round, gone
             package.remove_sheet(CONFLICT_SHEET, new)
         for title, sheet_xml, names_xml in graft(book, styles):
-            if title in self.reports:  # the earlier 合并记录
+            if title == LOG_SHEET and title in self.reports:  # the earlier 合并记录
                 new[self.reports[title]], ref = append_rows(self.sheets[self.reports[title]], sheet_xml)
                 package.filter_name(title, ref)
             else:
@@ -220,6 +246,15 @@ def _copied(value: Any) -> Any:
     if isinstance(value, set):
         return set(value)
     return value
+
+
+def _target(part: str, target: str) -> str:
+    """The zip member a relationship of `part` points to."""
+    import posixpath
+
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(part), target))
 
 
 def _rels_of(part: str) -> str:

@@ -16,8 +16,8 @@ from taizhang.validator.normalize import cell_text
 
 from .merge_gather import NewRow, Proposal
 from .merge_result import CONFLICT_SHEET, LOG_SHEET, MergeResult, clip
-from .xlsx_out import (APPLIED_FILL, CONFLICT_FILL, INVALID_FILL, DataArea, fill, ledger_sheet, load_workbook_for,
-                       note, set_value, table_sheet)
+from .xlsx_out import (APPLIED_FILL, CONFLICT_FILL, INVALID_FILL, DataArea, below, fill, ledger_sheet,
+                       load_workbook_for, note, set_value, table_sheet)
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
@@ -72,9 +72,7 @@ class SheetCells:
     def note(self, row: int, col: int, text: str) -> None:
         """Add a note; one already on the cell is kept above it."""
         cell = self.ws.cell(row, col)
-        if cell.comment is not None and cell.comment.text:
-            text = cell.comment.text.rstrip() + "\n—\n" + text
-        cell.comment = note(text)
+        cell.comment = note(below(cell.comment.text if cell.comment is not None else None, text))
 
     def is_merged(self, row: int, col: int) -> bool:
         return type(self.ws.cell(row, col)).__name__ == "MergedCell"

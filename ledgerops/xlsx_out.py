@@ -53,6 +53,11 @@ def note(text: str, author: str = "taizhang"):
     return comment
 
 
+def below(old: str | None, text: str) -> str:
+    """A note added to a cell that has one: the old text kept above the new."""
+    return text if not old else old.rstrip() + "\n—\n" + text
+
+
 def set_value(cell: Any, value: Any) -> None:
     """Write a value as data: strings stay strings (also "=..."), control characters are dropped."""
     if isinstance(value, str):

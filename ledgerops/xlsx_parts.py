@@ -61,23 +61,15 @@ def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 def add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str], package: "Package",
               parts: dict[str, bytes | None]) -> tuple[bytes, bytes]:
     """Comments and their VML shapes as openpyxl writes them, linked from the sheet."""
-    from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
     from openpyxl.utils.cell import get_column_letter
-    from openpyxl.xml.functions import tostring
 
     from .xlsx_out import note
 
     xml = _declare_r(xml, b"<worksheet")
-    records = []
-    for (r, c), text in sorted(notes.items()):
-        holder = type("Holder", (), {})()
-        holder._comment, holder.coordinate = note(text), f"{get_column_letter(c)}{r}"
-        records.append(CommentRecord.from_cell(holder))
-    sheet = CommentSheet.from_comments(records)
     n = package.free_number("xl/comments/comment{}.xml", "xl/drawings/commentsDrawing{}.vml")
     comments, vml = f"xl/comments/comment{n}.xml", f"xl/drawings/commentsDrawing{n}.vml"
-    parts[comments] = tostring(sheet.to_tree())
-    parts[vml] = sheet.write_shapes(None)
+    parts[comments], parts[vml] = _note_parts({f"{get_column_letter(c)}{r}": note(text)
+                                               for (r, c), text in sorted(notes.items())})
     package.content_type(f'<Override PartName="/{comments}" ContentType="application/vnd.openxmlformats-'
                          'officedocument.spreadsheetml.comments+xml"/>',
                          '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>')
@@ -90,6 +82,43 @@ def add_notes(xml: bytes, rels: bytes | None, notes: dict[tuple[int, int], str],
         f'officeDocument/2006/relationships/vmlDrawing" Target="/{vml}"/></Relationships>').encode())
     at = min(i for i in (xml.find(tag) for tag in _AFTER_LEGACY) if i >= 0)
     return xml[:at] + f'<legacyDrawing r:id="{vml_id}"/>'.encode() + xml[at:], rels
+
+
+def more_notes(comments: bytes, notes: dict[tuple[int, int], str]) -> tuple[bytes, bytes]:
+    """A sheet's comments part with `notes` added, and the VML shapes of all its notes, as openpyxl
+    writes a sheet it loaded: every note rewritten (text and author kept, shapes made anew), a
+    note added to a cell that has one kept below the old text (xlsx_out.below)."""
+    from openpyxl.comments.comment_sheet import CommentSheet
+    from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+    from openpyxl.utils.cell import column_index_from_string as col_index
+    from openpyxl.xml.functions import fromstring
+
+    from .xlsx_out import below, note
+
+    kept = dict(CommentSheet.from_tree(fromstring(comments)).comments)
+    for (r, c), text in notes.items():
+        ref = f"{get_column_letter(c)}{r}"
+        kept[ref] = note(below(kept[ref].text if ref in kept else None, text))
+
+    def place(ref: str) -> tuple[int, int]:
+        letter, row = coordinate_from_string(ref)
+        return row, col_index(letter)
+
+    return _note_parts({ref: kept[ref] for ref in sorted(kept, key=place)})
+
+
+def _note_parts(comments: dict) -> tuple[bytes, bytes]:
+    """The comments part and its VML for openpyxl Comments by cell reference."""
+    from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
+    from openpyxl.xml.functions import tostring
+
+    records = []
+    for ref, comment in comments.items():
+        holder = type("Holder", (), {})()
+        holder._comment, holder.coordinate = comment, ref
+        records.append(CommentRecord.from_cell(holder))
+    sheet = CommentSheet.from_comments(records)
+    return tostring(sheet.to_tree()), sheet.write_shapes(None)
 
 
 def _declare_r(xml: bytes, root: bytes) -> bytes:

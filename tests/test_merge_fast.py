@@ -253,6 +253,18 @@ def test_a_second_round_with_a_conflict_replaces_the_conflict_sheet(tmp_path, mo
     assert {snap["冲突"]["cells"][f"E{r}"][0] for r in (2, 3)} == {"甲：第二轮", "乙：第二轮"}
 
 
+def test_a_second_round_with_the_same_conflict(tmp_path, monkeypatch, no_openpyxl):
+    """The bench's second round: the same files again. The conflict comes back: its note goes
+    below round 1's on the cell, 冲突 is made anew, 合并记录 grows."""
+    first, a, b = _first_round(tmp_path, monkeypatch, conflict=True)
+    monkeypatch.undo()
+    report, snap = _both(first, [a.parent], tmp_path, monkeypatch)
+    assert [t for t, _ in snap["sheets"]] == ["工作台账", "合并记录", "冲突"]
+    note = snap["工作台账"]["cells"][report["conflicts"][0]["cell"]][-1]
+    assert note.count("乙：第一轮推进中") == 2 and "\n—\n" in note
+    assert len(_log_rows(snap)) == 4 + 2 and len(snap["冲突"]["cells"]) == 3 * 5
+
+
 def test_a_second_round_over_a_hand_edited_log(tmp_path, monkeypatch, no_openpyxl):
     """Someone went over 合并记录 in Excel before round 2: a column widened, a check mark with a
     fill beside a row, the last row cleared, a sheet of their own after 冲突. Round 2 appends
@@ -381,13 +393,33 @@ def test_a_master_with_notes_dropdowns_links_dates_and_formulas(tmp_path, monkey
     assert cells[report["applied"][0]["cell"]][0] == "0411-83638001"
 
 
-def test_a_conflict_on_a_sheet_with_notes_takes_the_openpyxl_path(tmp_path, monkeypatch):
-    """A note to add where the master has notes (their VML shapes): openpyxl merges the two."""
+def test_a_conflict_on_a_sheet_with_notes(tmp_path, monkeypatch):
+    """A note to add where the master has notes: every note of the sheet rewritten, as openpyxl
+    writes them, the title's note kept."""
     _rich_master(tmp_path)
     split = make_split(tmp_path / "台账.xlsx", tmp_path / "s", None)
     _disagree(split, "已完成", "推进中")
-    report, _ = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch, fast_expected=False)
+    report, snap = _both(tmp_path / "台账.xlsx", [split], tmp_path, monkeypatch)
     assert report["summary"]["conflicts"] == 1
+    cells = snap["工作台账"]["cells"]
+    assert cells["A1"][-1] == "2019 年版，按季度更新" and "• " in cells[report["conflicts"][0]["cell"]][-1]
+
+
+def test_a_sheet_whose_vml_is_more_than_notes_takes_the_openpyxl_path(tmp_path, monkeypatch):
+    """A shape that is not a note in the sheet's VML (a form control): openpyxl drops it, and
+    the fast path, which would keep it, steps aside."""
+    _rich_master(tmp_path)
+    split = make_split(tmp_path / "台账.xlsx", tmp_path / "s", None)
+    _disagree(split, "已完成", "推进中")
+    master = tmp_path / "台账.xlsx"
+    with zipfile.ZipFile(master) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    vml = next(n for n in members if n.endswith(".vml"))
+    members[vml] = members[vml].replace(b'ObjectType="Note"', b'ObjectType="Checkbox"', 1)
+    with zipfile.ZipFile(master, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    _both(master, [split], tmp_path, monkeypatch, fast_expected=False)
 
 
 def test_libreoffice_opens_the_fast_output(tmp_path, monkeypatch):
