@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .merge_result import CONFLICT_SHEET, LOG_SHEET, MergeResult
 from .xlsx_parts import (CELL, STYLE_ID, Package, PackageUnsupported, Styles, add_notes, append_rows, graft,
-                         last_cell_row, more_notes, write_zip)
+                         last_cell_row, member, more_notes, rels_of, write_zip)
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding
@@ -179,12 +179,12 @@ class _MasterParts:
             if not names.issuperset(wanted) or part not in names or not names.issuperset(reports.values()):
                 raise FastPathUnavailable("a package without styles")
             sheets = {n: zf.read(n) for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
-            rels_name = _rels_of(part)
+            rels_name = rels_of(part)
             rels = zf.read(rels_name) if rels_name in names else None
             made = cls(master, names, sheets, {n: zf.read(n) for n in wanted}, part, rels_name, rels, reports)
         if LOG_SHEET in reports:
             last_cell_row(sheets[reports[LOG_SHEET]])  # raises now, before the merge, for a log not appendable
-        if any(_rels_of(p) in names for p in reports.values()):
+        if any(rels_of(p) in names for p in reports.values()):
             raise FastPathUnavailable("a report sheet with parts of its own (notes, links, pictures)")
         return made
 
@@ -203,7 +203,7 @@ class _MasterParts:
             if kind and target and kind.group(1) in (b"comments", b"vmlDrawing"):
                 if kind.group(1) in links:
                     raise FastPathUnavailable("two notes parts on the ledger sheet")
-                links[kind.group(1)] = _target(self.part, target.group(1).decode())
+                links[kind.group(1)] = member(self.part, target.group(1).decode())
         if set(links) != {b"comments", b"vmlDrawing"} or not self.names.issuperset(links.values()):
             raise FastPathUnavailable("VML on the ledger sheet that is not its notes")
         with zipfile.ZipFile(self.master) as zf:
@@ -246,20 +246,6 @@ def _copied(value: Any) -> Any:
     if isinstance(value, set):
         return set(value)
     return value
-
-
-def _target(part: str, target: str) -> str:
-    """The zip member a relationship of `part` points to."""
-    import posixpath
-
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(part), target))
-
-
-def _rels_of(part: str) -> str:
-    folder, _, name = part.rpartition("/")
-    return f"{folder}/_rels/{name}.rels"
 
 
 # ----------------------------------------------------------------------------- validating OUT

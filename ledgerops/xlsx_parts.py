@@ -36,6 +36,21 @@ _AFTER_NAMES = (b"<calcPr", b"<oleSize", b"<customWorkbookViews", b"<pivotCaches
                 b"</workbook>")
 
 
+def member(part: str, target: str) -> str:
+    """The zip member a relationship of `part` points to (targets are relative to its folder, or absolute)."""
+    import posixpath
+
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(part), target))
+
+
+def rels_of(part: str) -> str:
+    """The relationships part of `part`."""
+    folder, _, name = part.rpartition("/")
+    return f"{folder}/_rels/{name}.rels"
+
+
 def write_zip(target: Path, master: Path, parts: dict[str, bytes | None]) -> None:
     """Write to `target` the master's zip with the members in `parts` replaced, added or (None) left out."""
     with zipfile.ZipFile(master) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -378,8 +393,6 @@ class Package:
     def remove_sheet(self, title: str, parts: dict[str, bytes | None]) -> None:
         """Take a sheet out, as openpyxl's `del wb[title]`: its entry, relationship, content type,
         part and local names; the local names of the sheets after it follow them down."""
-        import posixpath
-
         index = self._titles().index(title)
         entry = re.findall(rb"<sheet\b[^>]*?/>", self.book)[index]
         rid = re.search(rb'\br:id="([^"]*)"', entry)
@@ -387,10 +400,8 @@ class Package:
         target = rel and re.search(rb'\bTarget="([^"]*)"', rel.group(0))
         if target is None:
             raise PackageUnsupported(f"{title}: no relationship to its part")
-        path = target.group(1).decode()
-        part = path.lstrip("/") if path.startswith("/") else posixpath.normpath("xl/" + path)
-        folder, _, name = part.rpartition("/")
-        if f"{folder}/_rels/{name}.rels" in self.names:
+        part = member("xl/workbook.xml", target.group(1).decode())
+        if rels_of(part) in self.names:
             raise PackageUnsupported(f"{title}: a report sheet with parts of its own")
 
         def renumber(m: re.Match) -> bytes:

@@ -1,7 +1,8 @@
 """The fast merge (the master's XML carried through, ledgerops/merge_fast.py) gives the workbook
 and the report the openpyxl path gives: every value, style, merged range, note, dropdown, lock,
 sheet and defined name (tests/xlsx_compare.py, full), and the same findings, on the golden cases,
-a split 20-department ledger merged back, the examples and every corpus layout.
+a split 20-department ledger merged back, the examples, every corpus layout and second rounds
+(a master that already has 合并记录, 冲突 and notes, as a first round or a person left them).
 
 Each case is merged twice from the same inputs, once with `fast=False`; the fast run fails if it
 falls back to openpyxl where it should not, so the comparison is never openpyxl against itself.
@@ -186,7 +187,7 @@ def test_inserted_rows_take_the_openpyxl_path(tmp_path, monkeypatch):
     assert report["new_rows"][0]["added"] is True
 
 
-def _first_round(tmp_path: Path, monkeypatch, *, conflict: bool) -> tuple[Path, Path, Path]:
+def _first_round(tmp_path: Path, *, conflict: bool) -> tuple[Path, Path, Path]:
     """A real first round on the example (fast): one applied edit and, with `conflict`, two
     departments disagreeing. Returns its OUT and the two files that edited."""
     from taizhang.ledgerops.merge import merge_ledgers
@@ -228,7 +229,7 @@ def test_a_second_round_appends_to_the_log_and_drops_the_old_conflicts(tmp_path,
     """Round 1 left 合并记录 (the applied edit, the conflict's two proposals) and 冲突; in round 2
     only one of the two departments sends its file again: its value is applied, the row goes
     below round 1's, and 冲突 is gone."""
-    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=True)
+    first, a, _ = _first_round(tmp_path, conflict=True)
     before = _log_rows(_masked(first))
     monkeypatch.undo()
     report, snap = _both(first, [_round(tmp_path / "第二轮", [a])], tmp_path, monkeypatch)
@@ -242,7 +243,7 @@ def test_a_second_round_appends_to_the_log_and_drops_the_old_conflicts(tmp_path,
 
 def test_a_second_round_with_a_conflict_replaces_the_conflict_sheet(tmp_path, monkeypatch, no_openpyxl):
     """Round 2 has its own conflict: 冲突 lists only round 2's, after 合并记录."""
-    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=False)
+    first, a, _ = _first_round(tmp_path, conflict=False)
     assert "冲突" not in [t for t, _ in _masked(first)["sheets"]]
     rows = _disagree(a.parent, "甲：第二轮", "乙：第二轮")
     files = [f for f in rows if {"甲：第二轮", "乙：第二轮"} & set(map(str, _cells(f)))]
@@ -256,7 +257,7 @@ def test_a_second_round_with_a_conflict_replaces_the_conflict_sheet(tmp_path, mo
 def test_a_second_round_with_the_same_conflict(tmp_path, monkeypatch, no_openpyxl):
     """The bench's second round: the same files again. The conflict comes back: its note goes
     below round 1's on the cell, 冲突 is made anew, 合并记录 grows."""
-    first, a, b = _first_round(tmp_path, monkeypatch, conflict=True)
+    first, a, _ = _first_round(tmp_path, conflict=True)
     monkeypatch.undo()
     report, snap = _both(first, [a.parent], tmp_path, monkeypatch)
     assert [t for t, _ in snap["sheets"]] == ["工作台账", "合并记录", "冲突"]
@@ -272,7 +273,7 @@ def test_a_second_round_over_a_hand_edited_log(tmp_path, monkeypatch, no_openpyx
     import openpyxl
     from openpyxl.styles import PatternFill
 
-    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=True)
+    first, a, _ = _first_round(tmp_path, conflict=True)
     wb = openpyxl.load_workbook(first)
     log = wb["合并记录"]
     log.column_dimensions["H"].width = 60
@@ -291,7 +292,7 @@ def test_a_second_round_over_a_hand_edited_log(tmp_path, monkeypatch, no_openpyx
 def test_a_log_with_merged_cells_takes_the_openpyxl_path(tmp_path, monkeypatch, no_openpyxl):
     import openpyxl
 
-    first, a, _ = _first_round(tmp_path, monkeypatch, conflict=False)
+    first, a, _ = _first_round(tmp_path, conflict=False)
     wb = openpyxl.load_workbook(first)
     wb["合并记录"].merge_cells("A2:B2")
     wb.save(first)
