@@ -24,7 +24,6 @@ class Format(str, Enum):
     sarif = "sarif"
 
 
-
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="台账文件或文件夹（.xlsx .xlsm .xls .csv）。Files or folders.")],
     ledger_type: TypeOpt = None,
