@@ -3,6 +3,7 @@
 The `addin` sub-app over addin/; cli.py adds it to the app.
 """
 
+from __future__ import annotations  # options are evaluated only for the command typer builds (cli_lazy.py)
 
 from pathlib import Path
 from typing import Annotated, Optional

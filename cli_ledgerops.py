@@ -5,6 +5,7 @@ input or cannot be written, call the core and print its summary. cli.py register
 no rule lives here.
 """
 
+from __future__ import annotations  # options are evaluated only for the command typer builds (cli_lazy.py)
 
 import sys
 from pathlib import Path

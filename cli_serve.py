@@ -5,6 +5,7 @@ hands over to service/run.py. The service's dependencies are optional, so they a
 only here, inside the command. cli.py registers it.
 """
 
+from __future__ import annotations  # options are evaluated only for the command typer builds (cli_lazy.py)
 
 from pathlib import Path
 from typing import Annotated, Optional

@@ -3,6 +3,7 @@
 The `units` sub-app over validator/units.py and validator/coverage.py; cli.py adds it to the app.
 """
 
+from __future__ import annotations  # options are evaluated only for the command typer builds (cli_lazy.py)
 
 from pathlib import Path
 from typing import Annotated, Optional

@@ -5,6 +5,7 @@ the catalogue behind the checks (ledger types, finding rules, how a deadline tex
 cli.py registers these commands; no rule lives here.
 """
 
+from __future__ import annotations  # options are evaluated only for the command typer builds (cli_lazy.py)
 
 from enum import Enum
 from pathlib import Path
