@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from taizhang.validator.filecheck import ReadError
 
-from .notice import Notice, Task, parse_notice
+from .notice import parse_notice
+from .notice_model import Notice, Task
 
 if TYPE_CHECKING:
     from taizhang.validator.findings import Finding, Problem

@@ -375,6 +375,23 @@ def test_sub_items_inline_and_as_paragraphs(tmp_path):
     assert ledger.values["配合部门"][:4] == ["财务处、人事处", "财务处、人事处", None, "财务处"]
 
 
+
+def test_circled_sub_items_inline(tmp_path):
+    """①②③ inside a task's paragraph are its sub-items (ended `import` in an internal error:
+    str.isdigit takes ① for a digit, int() does not)."""
+    path = tmp_path / "circled.txt"
+    path.write_text("关于印发2019年政务服务改革要点的通知\n\n一、深化“放管服”改革\n"
+                    "（一）推进“一网通办”。①制定实施方案，6月底前完成；②开展试点，9月底前完成；③全面推广。"
+                    "（市政务服务中心负责）\n", encoding="utf-8")
+    (task,) = parse_notice(path, REG).tasks
+    assert [s.text for s in task.sub_items] == ["制定实施方案，6月底前完成", "开展试点，9月底前完成", "全面推广。"]
+    assert [s.deadlines for s in task.sub_items] == [["6月底前"], ["9月底前"], []]
+    assert task.units.lead == ["市政务服务中心"]
+    done = _run("import", str(path), "-o", str(tmp_path / "out.xlsx"))
+    assert done.exit_code == 0, done.output
+    assert "1 项任务，3 个子项" in done.output
+
+
 # ============================================================================ unit clauses
 
 
