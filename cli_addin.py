@@ -136,7 +136,7 @@ def addin_bundle(
     no_index: Annotated[bool, typer.Option("--no-index", help="只用本地 wheel，不访问 PyPI。Offline.")] = False,
 ) -> None:
     """生成离线安装包：Windows wheel、taizhang.xlam、安装/卸载脚本。Offline bundle for IT."""
-    from taizhang.addin.bundle import PYTHONS, BundleError, build_bundle
+    from taizhang.addin.bundle import PYTHONS, build_bundle
 
     if out_dir.exists() and any(out_dir.iterdir()):
         fail(f"输出文件夹 {out_dir} 不是空的，请换一个文件夹。")

@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -263,3 +264,36 @@ def test_jobs_0_counts_the_cpus_this_process_may_use(monkeypatch, tmp_path):
         shutil.copy(EX003, tmp_path / f"{i}.xlsx")
     results = validate_files(sorted(tmp_path.iterdir()), Options(), 0)
     assert [r.rows for r in results] == [40, 40, 40]
+
+
+def test_threads_loading_the_engine_at_once_all_wait_for_it_whole():
+    """The service validates in threads: a thread that finds another one importing pandera waits
+    until the import is done (it used to go on with a half-imported module: "partially initialized
+    module 'pandera.pandas' has no attribute 'Check'", a refused upload). Half the threads validate
+    straight away as a round's upload does, half load the engine first as the add-in's grid path does."""
+    code = """if True:
+        import threading, time
+        from pathlib import Path
+        from taizhang.validator.reader import read_grid
+        from taizhang.validator.validate import Options, load_engine, validate_ledger
+        grid = [["序号", "改革事项", "责任单位", "完成时限", "联系人", "联系电话"],
+                [1, "事项", "市发展改革委", "2019年13月底", "张三", "123"]]
+        got = []
+        def one(i):
+            time.sleep(0.01 * i)  # arriving one after another while the first ones import
+            try:
+                if i % 2:
+                    load_engine()
+                found, _ = validate_ledger(read_grid(grid, sheet="s", path=Path("s.xlsx")), Options(year=2019))
+                got.append(sorted(f.code for f in found))
+            except Exception as exc:
+                got.append(f"{type(exc).__name__}: {exc}")
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        print(got)
+    """
+    for _ in range(3):  # a race: each fresh process is one more chance to lose it
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert eval(done.stdout) == [["invalid-deadline", "invalid-phone"]] * 12

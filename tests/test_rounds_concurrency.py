@@ -111,3 +111,30 @@ def test_many_workers_open_a_new_database_at_once(tmp_path, db_url):
     with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("fork")) as pool:
         counts = list(pool.map(_open_and_count, [str(tmp_path / "data")] * 6, [db_url] * 6))
     assert counts == [1] * 6
+
+
+def test_round_errors_come_back_from_a_worker_process_whole():
+    """A worker's RoundError reaches the caller as itself (it broke the process pool instead:
+    the default pickling rebuilt it from its Chinese text alone and hid the worker's real error)."""
+    import pickle
+
+    from taizhang.ledgerops.errors import LedgerOpError
+    from taizhang.rounds.errors import NotFound, SubmissionRejected, TokenInvalid
+
+    for exc in (LedgerOpError("中文", "english"), NotFound("找不到轮次", "no such round"), TokenInvalid(),
+                SubmissionRejected("rejected", "不是本单位的行", "not your rows", ["D7", "D9"])):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc)
+        assert (back.message("zh"), back.message("en")) == (exc.message("zh"), exc.message("en"))
+        assert getattr(back, "code", None) == getattr(exc, "code", None)
+        assert getattr(back, "cells", None) == getattr(exc, "cells", None)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with pytest.raises(NotFound) as raised:
+            pool.submit(_raise_not_found).result()
+    assert raised.value.message("en") == "no such round" and raised.value.code == "not-found"
+
+
+def _raise_not_found() -> None:
+    from taizhang.rounds.errors import NotFound
+
+    raise NotFound("找不到轮次", "no such round")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
-import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -114,7 +114,7 @@ def validate_files(paths: list[Path], options: Options, jobs: int = 1,
         # worker reads the first files on the core that would otherwise wait
         early: dict[int, Any] = {}
         try:
-            if "pandera.pandas" not in sys.modules:
+            if not _engine_loaded:
                 early = read_first(paths, ledger_type=resolve_type(options), sheet=options.sheet, meanwhile=load_engine)
         except ReadError:  # an unknown --type: each file says so, as without --jobs
             pass
@@ -240,6 +240,11 @@ def resolve_type(options: Options) -> LedgerType | None:
 
 def validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None]:
     """All findings for a ledger already read, sorted by row and column."""
+    load_engine()  # the first call in a process (threads of the service wait for it) loads the engine
+    return _validate_ledger(ledger, options)
+
+
+def _validate_ledger(ledger, options: Options) -> tuple[list[Finding], int | None]:
     from .coverage import uncovered
     from .schema import Context, run_schema
     from .structure import check_columns, check_formulas, check_keys
@@ -265,6 +270,10 @@ _WARM_GRID = [["序号", "改革事项", "责任单位", "完成时限", "联系
               [1, "预热", "市发展改革委", "2019年6月底前", "张三", "13812345678"]]
 
 
+_engine_lock = threading.Lock()
+_engine_loaded = False  # set when every import and the warm-up are done, not when they begin
+
+
 def load_engine() -> None:
     """Import what validate_ledger runs on (pandas, pandera, the field grammars, phonenumbers)
     and run it once on a one-row ledger: pandera registers its backends and loads the rest of
@@ -272,14 +281,15 @@ def load_engine() -> None:
     together). Passed to read_ledger, this runs while the worker reads, on the other core; with
     --jobs, before the workers fork, so none of them pays it again."""
     import gc
-    import sys
 
     from .gc_pause import collector_paused
 
-    if "pandera.pandas" in sys.modules:
+    global _engine_loaded
+    if _engine_loaded:
         return
-    # imports make ~100k objects and no garbage: the collector's passes cost ~10%
-    with collector_paused():
+    with _engine_lock, collector_paused():  # imports make ~100k objects and no garbage: passes cost ~10%
+        if _engine_loaded:  # another thread (the service's) loaded it while this one waited
+            return
         try:
             from . import contacts, coverage, deadlines, inspect, schema, structure, units  # noqa: F401
             from .pandera_import import pandera_pandas
@@ -288,7 +298,10 @@ def load_engine() -> None:
             units.Registry.builtin()  # the default registries, read from YAML once per process
             from .reader import read_grid
 
-            validate_ledger(read_grid(_WARM_GRID, sheet="warm", path=Path("warm.xlsx")), Options(year=2019))
+            # pandera imports parts of itself at its first validate: threads doing that at once can
+            # deadlock on each other's import locks (Python then raises _DeadlockError in one)
+            _validate_ledger(read_grid(_WARM_GRID, sheet="warm", path=Path("warm.xlsx")), Options(year=2019))
+            _engine_loaded = True
         finally:
             # the modules live until exit: out of the collector's sight, each full collection during
             # the run stops costing ~50 ms (0.19 s of a 20k validate went to collections)
