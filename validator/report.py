@@ -1,7 +1,9 @@
 """Render validation results: one list of findings, many formats (like ruff's --output-format).
 
 text for people, json for programs, junit for GitLab/Jenkins, github for Actions annotations,
-sarif for code-scanning dashboards. Each renderer is a small function over the same results.
+sarif for code-scanning dashboards. Each renderer is a small function over the same results; all
+but sarif are one share per file (`_PARTS`) joined by a frame with the totals (`_FRAMES`), so that
+`validate --jobs` makes each file's share in the worker that validated it (`prepare`).
 """
 
 from __future__ import annotations
