@@ -5,7 +5,9 @@ Rows are matched by content (matching.py), never by position. For every cell a s
 changed: an editable column is applied (and still validated: a bad value is applied, marked and
 listed in the findings), a locked column is rejected, two different values for one cell are a
 conflict (the base is kept, every proposal listed), the same value from several submissions is
-applied once. Rows a submission adds are listed and, only when asked, added to their task.
+applied once. A file without split metadata that brings back the value a cell had before another
+department's change was merged (合并记录 says so) is an old copy: a conflict, never a silent revert.
+Rows a submission adds are listed and, only when asked, added to their task.
 Files that cannot be merged are skipped with a reason and the merge goes on.
 
 OUT is the master loaded with openpyxl with values set in place, so its layout survives; changed

@@ -149,7 +149,7 @@ class _Context:
     base: "Ledger"
     prints: list[str]
     matcher: Any
-    own_edits: dict[str, tuple[str, str | None]]
+    own_edits: dict[str, tuple[str, str | None, str | None]]
     base_texts: dict[str, list[str | None]]
     by_print: dict[str, list[int]]
 
@@ -235,11 +235,14 @@ def _read_one(ctx: _Context, path: Path, source: str) -> _Outcome:
     return got
 
 
-def earlier_edits(base: "Ledger") -> dict[str, tuple[str, str | None]]:
-    """Cell -> (source, value) of the last change earlier merges applied, from the master's 合并记录.
+def earlier_edits(base: "Ledger") -> dict[str, tuple[str, str | None, str | None]]:
+    """Cell -> (source, value, value before) of the last change earlier merges applied, from the
+    master's 合并记录.
 
     A department that sends a corrected file changes a cell the master changed since the split:
-    when that change was its own (same source file, value still in place), it is no conflict.
+    when that change was its own (same source file, value still in place), it is no conflict. A
+    file without split metadata that brings back the value a cell had before another
+    department's merged change is an old copy, not an edit (see `_propose`).
     """
     from taizhang.validator.filecheck import sniff
     from taizhang.validator.normalize import normalize_text
@@ -255,10 +258,11 @@ def earlier_edits(base: "Ledger") -> dict[str, tuple[str, str | None]]:
         rows = book.get_sheet_by_name(LOG_SHEET).to_python(skip_empty_area=False)
     except Exception:  # noqa: BLE001 - a damaged log only costs this refinement, never the merge
         return {}
-    out: dict[str, tuple[str, str | None]] = {}
+    out: dict[str, tuple[str, str | None, str | None]] = {}
     for row in rows[1:]:
         if len(row) > 6 and row[6] == "已应用" and isinstance(row[0], str):
-            out[row[0]] = (str(row[4]), normalize_text(None if row[3] == "" else row[3]))
+            out[row[0]] = (str(row[4]), normalize_text(None if row[3] == "" else row[3]),
+                           normalize_text(None if row[2] == "" else row[2]))
     return out
 
 
@@ -340,12 +344,17 @@ def _as_issued(sub: "Ledger", pairs: dict[int, int], issued: dict[str, Any],
 
 def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
              cells: dict[tuple[int, str], Proposal],
-             issued: dict[int, tuple[bool, dict[str, str]]], own_edits: dict[str, tuple[str, str | None]],
+             issued: dict[int, tuple[bool, dict[str, str]]],
+             own_edits: dict[str, tuple[str, str | None, str | None]],
              base_texts: dict[str, list[str | None]]) -> None:
     """Record every cell in which `sub` differs from the base row it matched.
 
     For a split file the base of the three-way merge is the cell as issued (`issued`): a cell
     the department did not change proposes nothing even where the master has moved on since.
+    Without split metadata the base is the master, except where an earlier merge applied another
+    file's change to the cell and this file holds the value from before it: an old copy sent
+    again. That proposal is stale (a conflict: the master's value is kept and the proposal
+    listed), never a silent revert of the other department's merged edit.
     """
     from taizhang.validator.normalize import normalize_text
 
@@ -384,7 +393,10 @@ def _propose(base: "Ledger", sub: "Ledger", pairs: dict[int, int], source: str,
                     continue  # left as issued: not this department's change
                 # changed on both sides since it was issued, unless the master's change is this source's own
                 stale = was is not None and was != cell_hash(bv[b]) and \
-                    own_edits.get(f"{bcol.letter}{bo[b]}") != (source, bv[b])
+                    own_edits.get(f"{bcol.letter}{bo[b]}", ())[:2] != (source, bv[b])
+            elif own_edits:
+                earlier = own_edits.get(f"{bcol.letter}{bo[b]}")
+                stale = earlier is not None and earlier[0] != source and earlier[1] == bv[b] and earlier[2] == text
             cells.setdefault((bo[b], name), Proposal(source, value, text, stale))
 
 

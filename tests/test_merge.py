@@ -458,13 +458,20 @@ def test_late_submission_does_not_revert_an_earlier_round(tmp_path):
     assert [(a["cell"], a["new"]) for a in result.applied] == [("I14", "39052223 39052288")]
     ws = openpyxl.load_workbook(master)[SHEET]
     assert ws["G14"].value == "已起草，征求意见中。" and ws["I14"].value == "39052223 39052288"
-    # without split metadata (a plain copy of the issued file) the base is the master: G14 would revert
+    # without split metadata (a plain copy of the issued file) the base is the master, but G14
+    # holds the value from before 王宏彦's merged change: an old copy, so a conflict, not a revert
     plain = tmp_path / "plain.xlsx"
     wb = openpyxl.load_workbook(ding)
     del wb["_taizhang"]
+    wb["工作台账"]["H3"] = "丁向芳"  # and one real edit beside it
     wb.save(plain)
     again = merge_ledgers(master, [plain], tmp_path / "o.xlsx")
-    assert ("G14", "正在制定。") in [(a["cell"], a["new"]) for a in again.applied]
+    assert [(a["cell"], a["new"]) for a in again.applied] == [("H14", "丁向芳")]
+    assert [(c["cell"], c["reason"], c["base"], c["proposals"]) for c in again.conflicts] == [
+        ("G14", "changed-since-issued", "已起草，征求意见中。", [{"source": "plain.xlsx", "value": "正在制定。"}])]
+    out = openpyxl.load_workbook(tmp_path / "o.xlsx")[SHEET]
+    assert out["G14"].value == "已起草，征求意见中。" and out["H14"].value == "丁向芳"
+    assert out["G14"].comment.text.startswith("冲突：分发后总台账中此格已有改动")
 
 
 def test_exit_1_only_for_errors_this_merge_brought_in(tmp_path):
