@@ -65,8 +65,8 @@ def render(results: Sequence[FileResult], fmt: str, lang: str = "zh") -> str:
     """The whole report. Formats that are one share per file plus a frame (all but sarif) use
     each file's share as `prepare` left it on the result (made by the process that validated the
     file: with --jobs, on every core), or make it here."""
-    if fmt not in _PARTS:
-        return _RENDERERS[fmt](results, lang)
+    if fmt == "sarif":
+        return to_sarif(results, lang)
     part = _PARTS[fmt]
     parts = [r.report_part[2] if r.report_part is not None and r.report_part[:2] == (fmt, lang) else part(r, lang)
              for r in results]
@@ -80,10 +80,6 @@ def prepare(result: FileResult, fmt: str, lang: str = "zh") -> None:
         result.report_part = (fmt, lang, _PARTS[fmt](result, lang))
 
 
-def to_json(results: Sequence[FileResult], lang: str) -> str:
-    return render(results, "json", lang)
-
-
 def _json_part(r: FileResult, lang: str) -> str:
     # compact: the C encoder only runs without indent, 5x faster on large reports
     return _json_text(r.to_dict(lang), separators=(",", ":"))
@@ -94,10 +90,6 @@ def _json_frame(results: Sequence[FileResult], parts: list[str], lang: str) -> s
     compact = {"separators": (",", ":")}
     return (f'{{"version":{_json_text(JSON_VERSION, **compact)},"files":[{",".join(parts)}],'
             f'"summary":{_json_text(summary(results), **compact)}}}\n')
-
-
-def to_text(results: Sequence[FileResult], lang: str) -> str:
-    return render(results, "text", lang)
 
 
 def _text_part(r: FileResult, lang: str) -> str:
@@ -129,10 +121,6 @@ def _text_frame(results: Sequence[FileResult], parts: list[str], lang: str) -> s
     return "\n".join([*parts, printable(last)]) + "\n"
 
 
-def to_github(results: Sequence[FileResult], lang: str) -> str:
-    return render(results, "github", lang)
-
-
 def _github_part(r: FileResult, lang: str) -> str:
     """The file's annotation lines ("" when it has none)."""
     def prop(text: str) -> str:
@@ -156,12 +144,8 @@ def _github_frame(results: Sequence[FileResult], parts: list[str], lang: str) ->
     return text + ("\n" if text else "")
 
 
-def to_junit(results: Sequence[FileResult], lang: str) -> str:
-    """One testsuite per file, one testcase per rule; failures carry cell and message."""
-    return render(results, "junit", lang)
-
-
 def _junit_part(r: FileResult, lang: str) -> str:
+    """One testsuite per file, one testcase per rule; failures carry cell and message."""
     cases = []
     if r.error is not None:
         cases.append(f'    <testcase classname={quoteattr(str(r.path))} name={quoteattr(r.error.code)}>\n'
@@ -249,9 +233,6 @@ def _version() -> str:
         return "0"
 
 
-_RENDERERS: dict[str, Callable[[Sequence[FileResult], str], str]] = {
-    "text": to_text, "json": to_json, "junit": to_junit, "github": to_github, "sarif": to_sarif,
-}
 # formats made of one share per file (kept apart from its frame so that the shares can be made
 # where the files are validated) and the frame that joins them with the totals
 _PARTS: dict[str, Callable[[FileResult, str], str]] = {
