@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import time
 from contextlib import contextmanager
@@ -216,8 +217,18 @@ def _sqlite_setup(engine: sa.Engine) -> None:
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # the driver's own implicit BEGIN is off: see _begin
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # turning a new database to WAL needs it alone: workers opening it at once can get "database
+        # is locked" at once, without the busy timeout's wait (seen in CI with six processes)
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
